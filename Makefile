@@ -1,0 +1,195 @@
+# sfshm - top-level build.  Plain GNU make; quiet unless V=1.
+#
+#   make                 library, tools and tests (gcc by default)
+#   make CC=clang        the same with clang
+#   make deps            install missing Debian packages (root)
+#   make check           deps + build + the whole test suite
+#   make check SAN=address,undefined   tests and benchmark smoke under
+#                        ASan+UBSan (fuzz and model run in plain check)
+#   make check-tsan      concurrency tests under ThreadSanitizer
+#   make fuzz            run the libFuzzer targets (FUZZ_SECONDS each)
+#   make model           check the ring protocol model with spin
+#   make bench           sfbench ring (the full benchmark)
+#   make format / format-check
+#
+# Build output goes to build/ (build-<san>/ for sanitizer builds).
+
+VERSION := 0.1.0
+
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+E := $(if $(filter 1,$(V)),@true,@printf '  %-7s %s\n')
+
+SAN ?=
+comma := ,
+BUILD ?= build$(if $(SAN),-$(subst $(comma),-,$(SAN)))
+PREFIX ?= /usr/local
+
+OPT ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-missing-field-initializers
+SANFLAGS := $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all)
+BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -Iinclude -MMD -MP \
+	$(SANFLAGS) $(CFLAGS)
+LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
+LDLIBS_ALL := $(SANFLAGS) $(LDFLAGS)
+
+LIB_SRCS := libsfshm/ring.c libsfshm/error.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_A := $(BUILD)/libsfshm.a
+LIB_SO := $(BUILD)/libsfshm.so.0
+LIB_PC := $(BUILD)/sfshm.pc
+
+TOOLS := sfbench
+TOOL_BINS := $(TOOLS:%=$(BUILD)/tools/%)
+
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+TEST_HELPERS := $(filter-out tests/test_%,$(wildcard tests/t_*.c))
+
+.PHONY: all lib tools tests deps check check-unit bench-smoke abi-check check-tsan fuzz fuzz-check model \
+	bench format format-check clean install
+.DEFAULT_GOAL := all
+
+all: lib tools tests
+
+lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
+tools: $(TOOL_BINS)
+tests: $(TEST_BINS)
+
+$(BUILD)/libsfshm/%.o: libsfshm/%.c
+	@mkdir -p $(dir $@)
+	$(E) CC $<
+	$(Q)$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJS)
+	$(E) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS) libsfshm/libsfshm.map
+	$(E) LD $@
+	$(Q)$(CC) -shared -Wl,-soname,libsfshm.so.0 \
+		-Wl,--version-script=libsfshm/libsfshm.map -o $@ \
+		$(LIB_OBJS) $(LDLIBS_ALL)
+	$(Q)ln -sf libsfshm.so.0 $(BUILD)/libsfshm.so
+
+$(LIB_PC): libsfshm/sfshm.pc.in Makefile
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# Tools and tests link the static library: one binary, one sanitizer runtime.
+$(BUILD)/tools/%: tools/%.c $(wildcard tools/%_*.c) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(E) CC $@
+	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $(filter %.c,$^) $(LIB_A) \
+		$(LDLIBS_ALL) -lpthread -lm
+
+$(BUILD)/tests/test_%: tests/test_%.c $(TEST_HELPERS) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(E) CC $@
+	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsfshm -o $@ $< $(TEST_HELPERS) $(LIB_A) \
+		$(LDLIBS_ALL) -lcmocka -lpthread -lm
+
+# ---- dependencies -----------------------------------------------------------
+
+DEB_PKGS := build-essential pkg-config clang llvm libclang-rt-14-dev \
+	libcmocka-dev spin clang-format
+
+deps:
+	$(Q)sh tools/install-deps.sh $(DEB_PKGS)
+
+# ---- tests ------------------------------------------------------------------
+
+FUZZ_SECONDS ?= 60
+CHECK_FUZZ_SECONDS ?= 5
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory check-unit
+	$(Q)$(MAKE) --no-print-directory bench-smoke
+ifeq ($(SAN),)
+	$(Q)$(MAKE) --no-print-directory fuzz-check
+	$(Q)$(MAKE) --no-print-directory model
+	$(Q)$(MAKE) --no-print-directory abi-check
+endif
+
+# The test programs alone (what `SAN=address,undefined` runs in CI).
+check-unit: deps tests
+	$(Q)sh tests/run-tests.sh $(BUILD)/tests
+
+bench-smoke: tools
+	$(Q)$(BUILD)/tools/sfbench ring --quick >$(BUILD)/bench-smoke.txt 2>&1 || \
+		{ cat $(BUILD)/bench-smoke.txt; exit 1; }
+	$(Q)echo "  BENCH   sfbench ring --quick ok ($(BUILD)/bench-smoke.txt)"
+
+# ThreadSanitizer: the concurrency tests only (cmocka programs named
+# test_*_mt or listed in TSAN_TESTS), with threads instead of processes.
+TSAN_TESTS ?= test_ring_stress
+check-tsan: deps
+	$(Q)$(MAKE) --no-print-directory SAN=thread \
+		$(TSAN_TESTS:%=build-thread/tests/%)
+	$(Q)SFSHM_TSAN=1 TSAN_OPTIONS=halt_on_error=1 \
+		sh tests/run-tests.sh build-thread/tests $(TSAN_TESTS)
+
+FUZZ_TARGETS := $(wildcard tests/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_TARGETS:tests/%.c=build-fuzz/%)
+FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -Iinclude -Ilibsfshm \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+build-fuzz/fuzz_%: tests/fuzz_%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(E) FUZZCC $@
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^
+
+fuzz: deps $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		mkdir -p build-fuzz/corpus-$${f##*/}; \
+		echo "  FUZZ    $$f ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		  build-fuzz/corpus-$${f##*/} tests/corpus/$${f##*/} \
+		  2>build-fuzz/$${f##*/}.log || \
+		  { tail -40 build-fuzz/$${f##*/}.log; exit 1; }; \
+		grep -h 'stat::number_of_executed_units' \
+		  build-fuzz/$${f##*/}.log; \
+	done
+
+fuzz-check:
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+
+model:
+	$(Q)bash tests/check-model.sh
+
+abi-check: $(LIB_SO)
+	$(Q)sh tests/abi-check.sh $(LIB_SO)
+
+bench: deps tools
+	$(Q)$(BUILD)/tools/sfbench ring $(BENCH_ARGS)
+
+# ---- housekeeping -----------------------------------------------------------
+
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || \
+	find include libsfshm tools tests -name '*.[ch]')
+
+format:
+	$(Q)clang-format -i $(C_FILES)
+
+format-check:
+	$(Q)clang-format --dry-run -Werror $(C_FILES)
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/sfshm
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libsfshm.so.0 $(DESTDIR)$(PREFIX)/lib/libsfshm.so
+	install -m 644 include/sfshm/*.h $(DESTDIR)$(PREFIX)/include/sfshm/
+	install -m 644 $(LIB_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+clean:
+	rm -rf build build-* 
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sfshm/ring.h - the partition ring: a lock-free, multi-producer,
+ * multi-reader log of records in shared memory.
+ *
+ * Roles.  A mapping of a ring is opened in one role:
+ *   SFSHM_ROLE_OWNER     creates and formats the ring; erases what has been
+ *                        persisted (sfshm_ring_clean) and pads over dead
+ *                        producers (sfshm_ring_unblock).  The daemon.
+ *   SFSHM_ROLE_PRODUCER  claims, fills and commits frames.
+ *   SFSHM_ROLE_READER    maps the data read-only and follows the frames;
+ *                        writes only to the ctl page.
+ * The owner and producers may also read.
+ *
+ * Positions are byte counters that only grow; a reader handle carries its
+ * own position.  One handle is used by one thread at a time (a producer
+ * handle may be shared by threads: claims are lock-free, and the handle
+ * holds no per-claim state).
+ *
+ * Errors are -errno: -EAGAIN (nothing to read, or no space in non-blocking
+ * mode), -ETIMEDOUT, -EMSGSIZE (record over the ring's max_frame),
+ * -EOVERFLOW (the reader fell behind the ring window: what it wanted was
+ * erased; continue from the commit log), -EBADMSG (the shared memory holds
+ * something that is not a valid frame), -EPROTO (not a ring of this
+ * version), -ECANCELED (a claim was revoked by sfshm_ring_unblock after the
+ * producer stalled), -EPERM (operation not allowed in this role).
+ */
+#ifndef SFSHM_RING_H
+#define SFSHM_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sfshm/ring_layout.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef SFSHM_API
+#define SFSHM_API __attribute__((visibility("default")))
+#endif
+
+enum sfshm_role {
+	SFSHM_ROLE_OWNER = 1,
+	SFSHM_ROLE_PRODUCER = 2,
+	SFSHM_ROLE_READER = 3,
+};
+
+/* How a reader waits in sfshm_ring_wait() (and blocking reads). */
+enum sfshm_wait_mode {
+	SFSHM_WAIT_HYBRID = 0, /* spin for spin_ns, then futex sleep */
+	SFSHM_WAIT_SPIN = 1, /* busy-poll only */
+	SFSHM_WAIT_FUTEX = 2, /* sleep at once */
+};
+
+struct sfshm_ring;
+
+/**
+ * struct sfshm_hdr - one record header (Kafka-style key/value pair).
+ * @key:       header key bytes (need not be NUL-terminated).
+ * @key_len:   bytes of @key.
+ * @value:     header value, or NULL with @value_len -1 for a null value.
+ * @value_len: bytes of @value, or -1 for null.
+ */
+struct sfshm_hdr {
+	const char *key;
+	uint32_t key_len;
+	int32_t value_len;
+	const void *value;
+};
+
+/**
+ * struct sfshm_rec - a record to send.
+ * @key, @key_len:     key; @key_len -1 (with @key NULL) is a null key.
+ * @value, @value_len: value; -1 is a null value (a tombstone).
+ * @timestamp:         ns since the epoch; 0 means "now" (CLOCK_REALTIME).
+ * @hdrs, @hdr_count:  record headers.
+ */
+struct sfshm_rec {
+	const void *key;
+	int32_t key_len;
+	int32_t value_len;
+	const void *value;
+	int64_t timestamp;
+	const struct sfshm_hdr *hdrs;
+	uint32_t hdr_count;
+};
+
+/**
+ * struct sfshm_msg - a record as read from the ring (a view).
+ * @pos:        position of the frame.
+ * @next:       position of the following frame.
+ * @timestamp:  ns since the epoch.
+ * @key:        key bytes, NULL for a null key (@key_len -1).
+ * @value:      value bytes, NULL for a null value (@value_len -1).
+ * @hdr_count:  number of record headers; read them with
+ *              sfshm_msg_header().
+ * @hdr_data, @hdr_bytes: encoded headers (validated).
+ *
+ * After sfshm_ring_peek() the pointers point into the ring and stay valid
+ * only until sfshm_ring_consume() confirms them; after sfshm_ring_read()
+ * they point into the caller's buffer.
+ */
+struct sfshm_msg {
+	uint64_t pos;
+	uint64_t next;
+	int64_t timestamp;
+	const void *key;
+	const void *value;
+	int32_t key_len;
+	int32_t value_len;
+	uint32_t hdr_count;
+	uint32_t hdr_bytes;
+	const void *hdr_data;
+};
+
+/**
+ * struct sfshm_claim - a frame claimed for zero-copy filling.
+ * @pos:    position of the frame.
+ * @key:    where to write the key (NULL if none was asked for).
+ * @value:  where to write the value.
+ * @frame:  internal; do not touch.
+ */
+struct sfshm_claim {
+	uint64_t pos;
+	void *key;
+	void *value;
+	void *frame;
+	uint32_t frame_len;
+};
+
+/* Statistics kept by one handle (not shared). */
+struct sfshm_ring_stats {
+	uint64_t records; /* records committed (producer) / read */
+	uint64_t bytes; /* frame bytes of those records */
+	uint64_t pad_frames; /* padding frames skipped (reader) or written */
+	uint64_t pad_bytes;
+	uint64_t spins; /* waits that ended while spinning */
+	uint64_t sleeps; /* futex sleeps */
+	uint64_t wakes; /* futex wakes issued */
+	uint64_t full; /* times a producer found the ring full */
+	uint64_t revoked; /* claims revoked by unblock */
+};
+
+/* ---- creating and mapping ---------------------------------------------- */
+
+/**
+ * sfshm_ring_format() - size and initialise a ring in two empty files.
+ * @ring_fd: file for header page + data (a memfd or a file on tmpfs).
+ * @ctl_fd:  file for the ctl page.
+ * @size:    data bytes, a power of two in [64 KiB, 1 GiB].
+ *
+ * Writes the headers and publishes the magic numbers last.
+ * Context: may block (ftruncate, page faults).
+ * Return: 0, -EINVAL for a bad size, or -errno from the file calls.
+ */
+SFSHM_API int sfshm_ring_format(int ring_fd, int ctl_fd, uint64_t size);
+
+/**
+ * sfshm_ring_create_memfd() - make and format a ring in two memfds.
+ * @size:    data bytes.
+ * @ring_fd: set to the new ring memfd on success.
+ * @ctl_fd:  set to the new ctl memfd on success.
+ *
+ * Return: 0 or -errno.
+ */
+SFSHM_API int sfshm_ring_create_memfd(uint64_t size, int *ring_fd, int *ctl_fd);
+
+/**
+ * sfshm_ring_map() - map a formatted ring.
+ * @ring_fd: ring file (a reader needs it only readable).
+ * @ctl_fd:  ctl file (read-write).
+ * @role:    enum sfshm_role.
+ * @out:     set to the new handle on success.
+ *
+ * Validates magic, version and geometry before trusting anything else.
+ * A reader starts at the oldest position still readable.  The fds are not
+ * kept; the caller may close them.
+ * Context: may block.
+ * Return: 0; -EPROTO for a wrong magic or version; -EBADMSG for an
+ * inconsistent header; -errno from fstat/mmap.
+ */
+SFSHM_API int sfshm_ring_map(int ring_fd, int ctl_fd, enum sfshm_role role,
+			     struct sfshm_ring **out);
+
+/** sfshm_ring_unmap() - unmap and free a handle; accepts NULL. */
+SFSHM_API void sfshm_ring_unmap(struct sfshm_ring *r);
+
+/** sfshm_ring_size() - data bytes of the ring. */
+SFSHM_API uint64_t sfshm_ring_size(const struct sfshm_ring *r);
+
+/**
+ * sfshm_ring_max_record() - the largest frame the ring takes, in bytes,
+ * header included (size / 8).  sfshm_rec_frame_len() tells what a record
+ * needs.
+ */
+SFSHM_API uint32_t sfshm_ring_max_frame(const struct sfshm_ring *r);
+
+/**
+ * sfshm_rec_frame_len() - frame bytes a record needs (header included).
+ * Return: the length, or -EINVAL for inconsistent lengths, -EMSGSIZE
+ * over 2 GiB.
+ */
+SFSHM_API int64_t sfshm_rec_frame_len(const struct sfshm_rec *rec);
+
+/** sfshm_ring_tail() - the next position producers will claim. */
+SFSHM_API uint64_t sfshm_ring_tail(const struct sfshm_ring *r);
+
+/** sfshm_ring_limit() - producers may claim only below this position. */
+SFSHM_API uint64_t sfshm_ring_limit(const struct sfshm_ring *r);
+
+/** sfshm_ring_clean_pos() - positions below it may be erased. */
+SFSHM_API uint64_t sfshm_ring_clean_pos(const struct sfshm_ring *r);
+
+/** sfshm_ring_stats() - copy the handle's statistics. */
+SFSHM_API void sfshm_ring_stats(const struct sfshm_ring *r,
+				struct sfshm_ring_stats *st);
+
+/* ---- producing ---------------------------------------------------------- */
+
+/**
+ * sfshm_ring_send() - copy one record into the ring and commit it.
+ * @r:          a producer (or owner) handle.
+ * @rec:        the record.
+ * @timeout_ms: 0 = do not wait (-EAGAIN when full); < 0 = wait forever;
+ *              > 0 = wait at most that long (-ETIMEDOUT).
+ * @pos:        if not NULL, set to the record's position.
+ *
+ * Context: thread-safe on a shared handle; may block while the ring is
+ * full.
+ * Return: 0, -EMSGSIZE, -EINVAL, -EAGAIN, -ETIMEDOUT, -EPERM.
+ */
+SFSHM_API int sfshm_ring_send(struct sfshm_ring *r, const struct sfshm_rec *rec,
+			      int timeout_ms, uint64_t *pos);
+
+/**
+ * sfshm_ring_claim() - claim a frame for zero-copy filling.
+ * @r:          a producer handle.
+ * @rec:        the record's shape: lengths, timestamp and headers are
+ *              taken; headers are copied now; a non-NULL @rec->key or
+ *              @rec->value is copied now too, else the caller writes it
+ *              through @c->key / @c->value before committing.
+ * @timeout_ms: as for sfshm_ring_send().
+ * @c:          filled in on success.
+ *
+ * Every successful claim must be followed by sfshm_ring_commit() or
+ * sfshm_ring_abort(), soon: a claim left open longer than the owner's
+ * unblock timeout is revoked and its commit fails with -ECANCELED.
+ * Context: thread-safe; may block while the ring is full.
+ * Return: as sfshm_ring_send().
+ */
+SFSHM_API int sfshm_ring_claim(struct sfshm_ring *r,
+			       const struct sfshm_rec *rec, int timeout_ms,
+			       struct sfshm_claim *c);
+
+/**
+ * sfshm_ring_commit() - publish a claimed frame to readers.
+ * Return: 0, or -ECANCELED if the claim was revoked meanwhile (the record
+ * was not published; send it again).
+ */
+SFSHM_API int sfshm_ring_commit(struct sfshm_ring *r, struct sfshm_claim *c);
+
+/**
+ * sfshm_ring_abort() - give a claimed frame up; readers skip it as padding.
+ * Return: 0, or -ECANCELED if it had already been revoked.
+ */
+SFSHM_API int sfshm_ring_abort(struct sfshm_ring *r, struct sfshm_claim *c);
+
+/* ---- reading ------------------------------------------------------------ */
+
+/**
+ * sfshm_ring_peek() - view the next record without copying.
+ * @r: a reader (any role) handle.
+ * @m: filled with pointers into the ring.
+ *
+ * Skips padding frames.  The view must be confirmed with
+ * sfshm_ring_consume() before the caller trusts what it read: the owner
+ * may erase it meanwhile if this reader is slow.
+ * Context: never blocks.
+ * Return: 0 with a record; -EAGAIN if nothing is committed yet; -EOVERFLOW
+ * if the reader fell behind the window; -EBADMSG for a corrupt frame.
+ */
+SFSHM_API int sfshm_ring_peek(struct sfshm_ring *r, struct sfshm_msg *m);
+
+/**
+ * sfshm_ring_consume() - confirm a peeked record and move past it.
+ * Return: 0 if the bytes the caller read were intact; -EOVERFLOW if they
+ * may have been erased while it read (the position does not move).
+ */
+SFSHM_API int sfshm_ring_consume(struct sfshm_ring *r,
+				 const struct sfshm_msg *m);
+
+/**
+ * sfshm_ring_read() - copy the next record out and move past it.
+ * @r:      a reader handle.
+ * @m:      set to a view into @buf.
+ * @buf:    where the key, value and headers are copied.
+ * @buflen: bytes of @buf; sfshm_ring_max_frame() always suffices.
+ *
+ * Return: 0; -EAGAIN; -EOVERFLOW; -EBADMSG; -ENOBUFS if @buf is too small
+ * (nothing consumed; @m->next - @m->pos tells the frame size).
+ */
+SFSHM_API int sfshm_ring_read(struct sfshm_ring *r, struct sfshm_msg *m,
+			      void *buf, size_t buflen);
+
+/**
+ * sfshm_ring_wait() - wait until a frame is committed at the reader's
+ * position (or the position fell out of the window).
+ * @timeout_ms: < 0 forever, 0 poll, > 0 at most that long.
+ * Return: 0 when something is there to peek/read (which may still be
+ * -EOVERFLOW or -EBADMSG); -ETIMEDOUT; -EAGAIN for timeout 0.
+ */
+SFSHM_API int sfshm_ring_wait(struct sfshm_ring *r, int timeout_ms);
+
+/** sfshm_ring_set_wait() - choose how sfshm_ring_wait() waits. */
+SFSHM_API void sfshm_ring_set_wait(struct sfshm_ring *r,
+				   enum sfshm_wait_mode mode, uint64_t spin_ns);
+
+/** sfshm_ring_position() - the reader's position. */
+SFSHM_API uint64_t sfshm_ring_position(const struct sfshm_ring *r);
+
+/**
+ * sfshm_ring_seek() - move the reader to @pos, which must be a frame start
+ * the caller learnt earlier (a record's @pos or @next, or an anchor).
+ * Return: 0; -EOVERFLOW if @pos is already erased; -EINVAL if beyond tail.
+ */
+SFSHM_API int sfshm_ring_seek(struct sfshm_ring *r, uint64_t pos);
+
+/**
+ * sfshm_msg_header() - decode record header @i of @m.
+ * Return: 0, or -ENOENT past the last one.
+ */
+SFSHM_API int sfshm_msg_header(const struct sfshm_msg *m, uint32_t i,
+			       struct sfshm_hdr *h);
+
+/* ---- owner: cleaning and unblocking ------------------------------------ */
+
+/**
+ * sfshm_ring_clean() - erase everything below @upto and let producers
+ * claim up to @upto + size.
+ * @upto: a frame boundary at or below the oldest position every reader
+ *        that matters (the persister) has finished with.  Must not exceed
+ *        the position of the first frame that is not committed.
+ *
+ * Announces the erase (k_clean) before zeroing, so a reader still copying
+ * from there notices; then zeroes, then moves k_limit and wakes producers
+ * waiting for space.
+ * Context: owner only; one cleaner at a time.
+ * Return: 0; -EPERM in another role; -EINVAL if @upto is beyond the tail
+ * or below the current clean position.
+ */
+SFSHM_API int sfshm_ring_clean(struct sfshm_ring *r, uint64_t upto);
+
+/**
+ * sfshm_ring_unblock() - close a hole at @pos left by a dead or stalled
+ * producer.
+ * @pos:    the frame start where readers are stuck (not committed).
+ * @padded: set to the bytes turned into padding.
+ *
+ * An in-progress frame becomes padding of its own length; a frame whose
+ * header was never written becomes padding up to the next written frame
+ * (every empty slot up to it is poisoned first, so a producer that claimed
+ * there and comes back late finds its claim revoked rather than writing
+ * into padding).  A committed frame is never touched.
+ * Context: owner only; call it after a producer died or a frame stayed
+ * uncommitted past the unblock timeout.
+ * Return: 0 with @padded > 0; -EAGAIN if the frame at @pos is committed
+ * or nothing is claimed there; -EPERM; -EINVAL.
+ */
+SFSHM_API int sfshm_ring_unblock(struct sfshm_ring *r, uint64_t pos,
+				 uint64_t *padded);
+
+/**
+ * sfshm_ring_frame_state() - look at the frame word at @pos (owner tool).
+ * Return: the raw frame word (see ring_layout.h).
+ */
+SFSHM_API uint64_t sfshm_ring_frame_word(const struct sfshm_ring *r,
+					 uint64_t pos);
+
+/* ---- the ctl page ------------------------------------------------------- */
+
+/**
+ * sfshm_ring_publish_pos() - store the reader's position in its ctl slot
+ * (taken on first use) for the owner to see.
+ * Return: 0, or -ENOSPC when every slot is taken.
+ */
+SFSHM_API int sfshm_ring_publish_pos(struct sfshm_ring *r);
+
+/**
+ * sfshm_ring_min_reader_pos() - the lowest position published by live
+ * readers' slots, or @dflt if none.
+ */
+SFSHM_API uint64_t sfshm_ring_min_reader_pos(const struct sfshm_ring *r,
+					     uint64_t dflt);
+
+/* ---- errors ------------------------------------------------------------- */
+
+/**
+ * sfshm_strerror() - text for a -errno returned by libsfshm, in the
+ * library's own terms where it gives a code a specific meaning.
+ * Return: a static string.
+ */
+SFSHM_API const char *sfshm_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SFSHM_RING_H */
