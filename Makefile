@@ -45,6 +45,11 @@ LIB_A := $(BUILD)/libsfshm.a
 LIB_SO := $(BUILD)/libsfshm.so.0
 LIB_PC := $(BUILD)/sfshm.pc
 
+# sfshmd's modules, also linked into the tests that exercise them.
+SFD_SRCS := $(filter-out daemon/sfshmd.c,$(wildcard daemon/*.c))
+SFD_OBJS := $(SFD_SRCS:%.c=$(BUILD)/%.o)
+SFD_A := $(BUILD)/libsfd.a
+
 TOOLS := sfbench
 TOOL_BINS := $(TOOLS:%=$(BUILD)/tools/%)
 
@@ -82,23 +87,33 @@ $(LIB_PC): libsfshm/sfshm.pc.in Makefile
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
+$(BUILD)/daemon/%.o: daemon/%.c
+	@mkdir -p $(dir $@)
+	$(E) CC $<
+	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsfshm -Idaemon -c -o $@ $<
+
+$(SFD_A): $(SFD_OBJS)
+	$(E) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 # Tools and tests link the static library: one binary, one sanitizer runtime.
-$(BUILD)/tools/%: tools/%.c $(wildcard tools/%_*.c) $(LIB_A)
+.SECONDEXPANSION:
+$(BUILD)/tools/%: tools/%.c $$(wildcard tools/$$*_*.c) $(wildcard tools/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(E) CC $@
 	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $(filter %.c,$^) $(LIB_A) \
 		$(LDLIBS_ALL) -lpthread -lm
 
-$(BUILD)/tests/test_%: tests/test_%.c $(TEST_HELPERS) $(LIB_A)
+$(BUILD)/tests/test_%: tests/test_%.c $(TEST_HELPERS) $(LIB_A) $(SFD_A)
 	@mkdir -p $(dir $@)
 	$(E) CC $@
-	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsfshm -o $@ $< $(TEST_HELPERS) $(LIB_A) \
-		$(LDLIBS_ALL) -lcmocka -lpthread -lm
+	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsfshm -Idaemon -o $@ $< $(TEST_HELPERS) \
+		$(SFD_A) $(LIB_A) $(LDLIBS_ALL) -luring -lcmocka -lpthread -lm
 
 # ---- dependencies -----------------------------------------------------------
 
 DEB_PKGS := build-essential pkg-config clang llvm libclang-rt-14-dev \
-	libcmocka-dev spin clang-format
+	libcmocka-dev spin clang-format liburing-dev
 
 deps:
 	$(Q)sh tools/install-deps.sh $(DEB_PKGS)
@@ -141,10 +156,10 @@ FUZZ_BINS := $(FUZZ_TARGETS:tests/%.c=build-fuzz/%)
 FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -Iinclude -Ilibsfshm \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-build-fuzz/fuzz_%: tests/fuzz_%.c $(LIB_SRCS)
+build-fuzz/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) $(SFD_SRCS)
 	@mkdir -p $(dir $@)
 	$(E) FUZZCC $@
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^
+	$(Q)clang $(FUZZ_CFLAGS) -Idaemon -o $@ $^ -luring
 
 fuzz: deps $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \

@@ -399,8 +399,12 @@ int sfshm_ring_map(int ring_fd, int ctl_fd, enum sfshm_role role,
 		sfshm_ring_unmap(r);
 		return err;
 	}
-	/* Start at the oldest position still readable. */
+	/* Start at the oldest position still readable: a frame boundary. */
 	r->pos = sf_load_acquire64(&r->hdr->k_clean);
+	if (r->pos & (SFSHM_FRAME_ALIGN - 1)) {
+		sfshm_ring_unmap(r);
+		return -EBADMSG;
+	}
 	*out = r;
 	return 0;
 }
@@ -466,7 +470,7 @@ int64_t sfshm_rec_frame_len(const struct sfshm_rec *rec)
 
 	if ((rec->key_len < 0 && rec->key_len != -1) ||
 	    (rec->value_len < 0 && rec->value_len != -1) ||
-	    (rec->key_len > 0 && !rec->key) || (rec->hdr_count && !rec->hdrs))
+	    (rec->hdr_count && !rec->hdrs))
 		return -EINVAL;
 	len += len_or_zero(rec->key_len) + len_or_zero(rec->value_len);
 	for (uint32_t i = 0; i < rec->hdr_count; i++) {
@@ -512,7 +516,7 @@ static int wait_space(struct sfshm_ring *r, uint64_t end, uint64_t deadline)
 		r->st.sleeps++;
 		futex_sleep(&h->k_space, seq, sleep_slice(deadline));
 	}
-	sf_sub_seqcst32(&h->k_space_waiters, 1);
+	sf_dec_sat_seqcst32(&h->k_space_waiters);
 	return err;
 }
 
@@ -575,6 +579,12 @@ static int claim_space(struct sfshm_ring *r, uint32_t need, int timeout_ms,
 		r->st.pad_bytes += pad;
 	}
 	*fpos = t + pad;
+	/*
+	 * The owner's erase left the lines ahead in its cache: ask for the
+	 * next frame's line for writing now, so the next claim's CAS does
+	 * not wait for it.
+	 */
+	__builtin_prefetch(frame_at(r, end), 1, 3);
 	return 0;
 }
 
@@ -679,32 +689,45 @@ static void wake_readers(struct sfshm_ring *r)
 	futex_wake_all(&r->hdr->k_notify);
 }
 
-static int finish_claim(struct sfshm_ring *r, struct sfshm_claim *c,
-			uint32_t type)
+/* Publish a claimed frame: CAS its word from @expect to (@type, len). */
+static int commit_word(struct sfshm_ring *r, struct sfshm_claim *c,
+		       uint64_t expect, uint32_t type)
 {
 	struct sfshm_frame *f = c->frame;
-	uint64_t expect =
-		SFSHM_FRAME_WORD(SFSHM_FRAME_DATA, -(int32_t)c->frame_len);
 
 	/*
-	 * seq_cst: release for readers (pairs with their acquire/seq_cst load
-	 * of the word in next_frame()), and part of the Dekker pair with the
-	 * k_waiters load just below (see "Waking" above).
+	 * seq_cst: release for readers (pairs with their seq_cst load of the
+	 * word in next_frame()), and part of the Dekker pair with the
+	 * k_waiters load just below (see "Waking" above).  Fails only if the
+	 * owner revoked the claim (unblock turned it into padding).
 	 */
 	if (!sf_cas_seqcst64(&f->k_word, &expect,
 			     SFSHM_FRAME_WORD(type, c->frame_len))) {
 		r->st.revoked++;
 		return -ECANCELED;
 	}
-	/* Pairs with the seq_cst increment in wait_frame(). */
+	/* Pairs with the seq_cst increment in sleep_frame(). */
 	if (sf_load_seqcst32(&r->ctl->k_waiters))
 		wake_readers(r);
 	return 0;
 }
 
+static int finish_claim(struct sfshm_ring *r, struct sfshm_claim *c,
+			uint32_t type)
+{
+	return commit_word(r, c,
+			   SFSHM_FRAME_WORD(SFSHM_FRAME_DATA,
+					    -(int32_t)c->frame_len),
+			   type);
+}
+
 int sfshm_ring_commit(struct sfshm_ring *r, struct sfshm_claim *c)
 {
-	int err = finish_claim(r, c, SFSHM_FRAME_DATA);
+	int err;
+
+	if (r->role == SFSHM_ROLE_READER)
+		return -EPERM;
+	err = finish_claim(r, c, SFSHM_FRAME_DATA);
 
 	if (!err) {
 		r->st.records++;
@@ -715,7 +738,11 @@ int sfshm_ring_commit(struct sfshm_ring *r, struct sfshm_claim *c)
 
 int sfshm_ring_abort(struct sfshm_ring *r, struct sfshm_claim *c)
 {
-	int err = finish_claim(r, c, SFSHM_FRAME_PAD);
+	int err;
+
+	if (r->role == SFSHM_ROLE_READER)
+		return -EPERM;
+	err = finish_claim(r, c, SFSHM_FRAME_PAD);
 
 	if (!err) {
 		r->st.pad_frames++;
@@ -724,12 +751,21 @@ int sfshm_ring_abort(struct sfshm_ring *r, struct sfshm_claim *c)
 	return err;
 }
 
+/* A record to copy must carry the bytes its lengths promise. */
+static bool rec_has_data(const struct sfshm_rec *rec)
+{
+	return !(rec->key_len > 0 && !rec->key) &&
+	       !(rec->value_len > 0 && !rec->value);
+}
+
 int sfshm_ring_send(struct sfshm_ring *r, const struct sfshm_rec *rec,
 		    int timeout_ms, uint64_t *pos)
 {
 	struct sfshm_claim c;
 	int err;
 
+	if (!rec_has_data(rec))
+		return -EINVAL;
 	do {
 		err = sfshm_ring_claim(r, rec, timeout_ms, &c);
 		if (err)
@@ -738,6 +774,126 @@ int sfshm_ring_send(struct sfshm_ring *r, const struct sfshm_rec *rec,
 	} while (err == -ECANCELED);
 	if (pos)
 		*pos = c.pos;
+	return err;
+}
+
+/*
+ * How many of @recs fit in one batch of at most max_frame bytes; their
+ * aligned total in *total.  Return: the count, or -errno for the first.
+ */
+static int batch_size(const struct sfshm_ring *r, const struct sfshm_rec *recs,
+		      unsigned n, uint32_t *total)
+{
+	uint64_t sum = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		int64_t flen = sfshm_rec_frame_len(&recs[i]);
+
+		if (flen >= 0 && !rec_has_data(&recs[i]))
+			flen = -EINVAL;
+		if (flen < 0 || flen > r->max_frame) {
+			if (i == 0)
+				return flen < 0 ? (int)flen : -EMSGSIZE;
+			break;
+		}
+		if (sum + frame_align((uint64_t)flen) > r->max_frame)
+			break;
+		sum += frame_align((uint64_t)flen);
+	}
+	*total = (uint32_t)sum;
+	return (int)i;
+}
+
+/*
+ * Fill frames 2..n of a batch, complete with their committed words: no
+ * reader looks past the first frame until the batch is committed.
+ */
+static void fill_rest(struct sfshm_ring *r, uint64_t pos,
+		      const struct sfshm_rec *recs, int n)
+{
+	for (int i = 1; i < n; i++) {
+		uint32_t flen = (uint32_t)sfshm_rec_frame_len(&recs[i]);
+		struct sfshm_frame *f = frame_at(r, pos);
+		struct sfshm_claim c;
+
+		fill_frame(f, &recs[i], flen, &c);
+		/* Relaxed: published by the release of the batch commit. */
+		sf_store_relaxed64(&f->k_word,
+				   SFSHM_FRAME_WORD(SFSHM_FRAME_DATA, flen));
+		pos += frame_align(flen);
+	}
+}
+
+/* Claim @total bytes for a batch, marking its first word (BATCH, -total). */
+static int claim_batch(struct sfshm_ring *r, uint32_t total, int timeout_ms,
+		       uint64_t *fpos)
+{
+	uint64_t deadline = 0;
+	int err;
+
+	for (;;) {
+		uint64_t zero = 0;
+
+		err = claim_space(r, total, timeout_ms, fpos, &deadline);
+		if (err)
+			return err;
+		/* Relaxed: as in sfshm_ring_claim(); fails only on POISON. */
+		if (sf_cas_relaxed64(&frame_at(r, *fpos)->k_word, &zero,
+				     SFSHM_FRAME_WORD(SFSHM_FRAME_BATCH,
+						      -(int32_t)total)))
+			return 0;
+		r->st.revoked++;
+	}
+}
+
+static int send_batch_once(struct sfshm_ring *r, const struct sfshm_rec *recs,
+			   int n, uint32_t total, int timeout_ms, uint64_t *pos)
+{
+	struct sfshm_claim c;
+	uint32_t flen = (uint32_t)sfshm_rec_frame_len(&recs[0]);
+	uint64_t expect = SFSHM_FRAME_WORD(SFSHM_FRAME_BATCH, -(int32_t)total);
+	int err;
+
+	err = claim_batch(r, total, timeout_ms, pos);
+	if (err)
+		return err;
+	fill_rest(r, *pos + frame_align(flen), recs, n);
+	c.frame = frame_at(r, *pos);
+	c.frame_len = flen;
+	fill_frame(c.frame, &recs[0], flen, &c);
+	err = commit_word(r, &c, expect, SFSHM_FRAME_DATA);
+	if (err)
+		return err;
+	r->st.records += (uint64_t)n;
+	r->st.bytes += total;
+	return n;
+}
+
+int sfshm_ring_send_batch(struct sfshm_ring *r, const struct sfshm_rec *recs,
+			  unsigned n, int timeout_ms, uint64_t *pos)
+{
+	uint64_t first;
+	uint32_t total = 0;
+	int count, err;
+
+	if (r->role == SFSHM_ROLE_READER)
+		return -EPERM;
+	if (n == 0)
+		return -EINVAL;
+	count = batch_size(r, recs, n, &total);
+	if (count < 0)
+		return count;
+	if (count == 1) {
+		err = sfshm_ring_send(r, recs, timeout_ms, pos);
+		return err ? err : 1;
+	}
+	do {
+		err = send_batch_once(r, recs, count, total, timeout_ms,
+				      &first);
+	} while (err == -ECANCELED);
+	if (err > 0 && pos)
+		*pos = first;
 	return err;
 }
 
@@ -762,7 +918,8 @@ static bool word_ready(uint64_t w)
 
 	if (w == 0 || type == SFSHM_FRAME_POISON)
 		return false;
-	return !(type == SFSHM_FRAME_DATA && SFSHM_FRAME_LEN(w) < 0);
+	return !((type == SFSHM_FRAME_DATA || type == SFSHM_FRAME_BATCH) &&
+		 SFSHM_FRAME_LEN(w) < 0);
 }
 
 /* Is the (ready) word a well-formed frame at this index? */
@@ -786,30 +943,41 @@ static bool word_valid(const struct sfshm_ring *r, uint64_t pos, uint64_t w)
  * Move the reader to the next committed DATA frame, skipping padding.
  * Return: 0 with *wp the frame word; -EAGAIN; -EOVERFLOW; -EBADMSG.
  */
+static int load_word(struct sfshm_ring *r, uint64_t *wp)
+{
+	/*
+	 * At k_limit and beyond, the data area still holds the previous lap
+	 * (the ring is full and the owner has not erased it yet): nothing
+	 * there is ours.  The limit must be loaded before the frame word.
+	 * seq_cst: pairs with the seq_cst store in sfshm_ring_clean() (its
+	 * erasures are then visible) and keeps the Dekker pair of
+	 * sleep_frame() intact when the ring is full.  Limits only grow, so
+	 * a cached one is good.
+	 */
+	if (r->pos >= r->limit_cache) {
+		r->limit_cache = sf_load_seqcst64(&r->hdr->k_limit);
+		if (r->pos >= r->limit_cache)
+			return -EAGAIN;
+	}
+	/*
+	 * seq_cst (a plain acquire load on every target we build for): pairs
+	 * with the commit CAS in commit_word() and is the reader's half of
+	 * the Dekker pair in sleep_frame().
+	 */
+	*wp = sf_load_seqcst64(&frame_at(r, r->pos)->k_word);
+	return 0;
+}
+
 static int next_frame(struct sfshm_ring *r, uint64_t *wp)
 {
-	for (;;) {
-		/*
-		 * At k_limit and beyond, the data area still holds the
-		 * previous lap (the ring is full and the owner has not erased
-		 * it yet): nothing there is ours.  The limit must be loaded
-		 * before the frame word.  seq_cst: pairs with the seq_cst
-		 * store in sfshm_ring_clean() (its erasures are then visible)
-		 * and keeps the Dekker pair of wait_frame() intact when the
-		 * ring is full.  Limits only grow, so a cached one is good.
-		 */
-		if (r->pos >= r->limit_cache) {
-			r->limit_cache = sf_load_seqcst64(&r->hdr->k_limit);
-			if (r->pos >= r->limit_cache)
-				return -EAGAIN;
-		}
-		/*
-		 * seq_cst (an acquire load on every target we build for):
-		 * pairs with the commit CAS in finish_claim() and is the
-		 * reader's half of the Dekker pair in wait_frame().
-		 */
-		uint64_t w = sf_load_seqcst64(&frame_at(r, r->pos)->k_word);
+	uint64_t skipped = 0;
 
+	for (;;) {
+		uint64_t w;
+		int err = load_word(r, &w);
+
+		if (err)
+			return err;
 		if (!word_ready(w))
 			return erased(r, r->pos) ? -EOVERFLOW : -EAGAIN;
 		if (!word_valid(r, r->pos, w))
@@ -821,6 +989,10 @@ static int next_frame(struct sfshm_ring *r, uint64_t *wp)
 		/* A pad of a later lap would send us astray: check first. */
 		if (erased(r, r->pos))
 			return -EOVERFLOW;
+		/* Honest padding never fills a lap; corrupt counters could. */
+		if (skipped >= r->size)
+			return -EBADMSG;
+		skipped += frame_align((uint64_t)SFSHM_FRAME_LEN(w));
 		r->st.pad_frames++;
 		r->st.pad_bytes += (uint32_t)SFSHM_FRAME_LEN(w);
 		r->pos += frame_align((uint64_t)SFSHM_FRAME_LEN(w));
@@ -924,6 +1096,8 @@ int sfshm_ring_read(struct sfshm_ring *r, struct sfshm_msg *m, void *buf,
 	flen = (uint32_t)SFSHM_FRAME_LEN(w);
 	blen = flen - SFSHM_FRAME_HDR_SIZE;
 	if (blen > buflen) {
+		if (erased(r, r->pos))
+			return -EOVERFLOW;
 		m->pos = r->pos;
 		m->next = r->pos + frame_align(flen);
 		return -ENOBUFS;
@@ -1035,7 +1209,8 @@ static int sleep_frame(struct sfshm_ring *r, uint64_t deadline)
 		r->st.sleeps++;
 		futex_sleep(&r->hdr->k_notify, seq, sleep_slice(deadline));
 	}
-	sf_sub_seqcst32(&c->k_waiters, 1);
+	/* Saturating: a reader may have scribbled a zero meanwhile. */
+	sf_dec_sat_seqcst32(&c->k_waiters);
 	return err;
 }
 
@@ -1084,7 +1259,9 @@ int sfshm_ring_clean(struct sfshm_ring *r, uint64_t upto)
 		return -EPERM;
 	/* Only the owner writes k_clean. */
 	old = sf_load_relaxed64(&h->k_clean);
-	if (upto < old || upto > sf_load_acquire64(&h->k_tail) ||
+	/* k_tail is written by producers: never erase more than a lap. */
+	if (upto < old || upto - old > r->size ||
+	    upto > sf_load_acquire64(&h->k_tail) ||
 	    (upto & (SFSHM_FRAME_ALIGN - 1)))
 		return -EINVAL;
 	if (upto == old)
@@ -1173,7 +1350,9 @@ int sfshm_ring_unblock(struct sfshm_ring *r, uint64_t pos, uint64_t *padded)
 	w = sf_load_acquire64(&frame_at(r, pos)->k_word);
 	if (w == 0 || SFSHM_FRAME_TYPE(w) == SFSHM_FRAME_POISON)
 		return unblock_hole(r, pos, w, padded);
-	if (SFSHM_FRAME_TYPE(w) == SFSHM_FRAME_DATA && SFSHM_FRAME_LEN(w) < 0)
+	if ((SFSHM_FRAME_TYPE(w) == SFSHM_FRAME_DATA ||
+	     SFSHM_FRAME_TYPE(w) == SFSHM_FRAME_BATCH) &&
+	    SFSHM_FRAME_LEN(w) < 0)
 		return unblock_in_progress(r, pos, w, padded);
 	return -EAGAIN;
 }

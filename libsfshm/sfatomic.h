@@ -119,6 +119,17 @@ static inline uint32_t sf_sub_seqcst32(uint32_t *p, uint32_t v)
 	return atomic_fetch_sub_explicit(SF_A32(p), v, memory_order_seq_cst);
 }
 
+/* Decrement unless zero (counters other processes may scribble on). */
+static inline void sf_dec_sat_seqcst32(uint32_t *p)
+{
+	uint32_t v = atomic_load_explicit(SF_A32(p), memory_order_relaxed);
+
+	while (v && !atomic_compare_exchange_weak_explicit(
+			    SF_A32(p), &v, v - 1, memory_order_seq_cst,
+			    memory_order_relaxed))
+		;
+}
+
 static inline uint32_t sf_add_release32(uint32_t *p, uint32_t v)
 {
 	return atomic_fetch_add_explicit(SF_A32(p), v, memory_order_release);

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "sfatomic.h"
 #include "t_util.h"
 
 void t_ring_create(struct t_ring *t, uint64_t size)
@@ -116,4 +118,388 @@ void *t_shared_alloc(size_t len)
 	if (p == MAP_FAILED)
 		fail_msg("mmap shared: %s", strerror(errno));
 	return p;
+}
+
+/* ---- ring test helpers (test_ring_unit, _prop, _hostile) ------------- */
+
+uint64_t t_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void t_default_signals(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGSYS };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+}
+
+pid_t t_fork_clean(int (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		t_default_signals();
+		_exit(fn(arg));
+	}
+	return pid;
+}
+
+int t_run_child(int (*fn)(void *), void *arg, int timeout_ms)
+{
+	return t_wait_child(t_fork_clean(fn, arg), timeout_ms);
+}
+
+bool t_wait_until(bool (*cond)(void *), void *arg, int timeout_ms)
+{
+	uint64_t deadline = t_now_ms() + (uint64_t)timeout_ms;
+	const struct timespec tick = { 0, 100 * 1000 };
+
+	for (;;) {
+		if (cond(arg))
+			return true;
+		if (t_now_ms() >= deadline)
+			return cond(arg);
+		nanosleep(&tick, NULL);
+	}
+}
+
+char t_proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	const char *rp;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* "pid (comm) S ...": comm may hold spaces and parentheses. */
+	rp = strrchr(buf, ')');
+	if (!rp || rp[1] != ' ')
+		return 0;
+	return rp[2];
+}
+
+const char *t_status_str(int status, char *buf, size_t len)
+{
+	if (status < 0)
+		snprintf(buf, len, "did not finish before its deadline");
+	else if (status > 128)
+		snprintf(buf, len, "killed by signal %d (%s)", status - 128,
+			 strsignal(status - 128));
+	else
+		snprintf(buf, len, "exited with status %d", status);
+	return buf;
+}
+
+void t_raw_map(const struct t_ring *t, struct t_raw *raw)
+{
+	size_t len = SFSHM_PAGE + t->size;
+	void *r, *c;
+
+	r = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, t->ring_fd, 0);
+	if (r == MAP_FAILED)
+		fail_msg("mmap ring file rw: %s", strerror(errno));
+	c = mmap(NULL, SFSHM_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 t->ctl_fd, 0);
+	if (c == MAP_FAILED)
+		fail_msg("mmap ctl file rw: %s", strerror(errno));
+	raw->hdr = r;
+	raw->data = (uint8_t *)r + SFSHM_PAGE;
+	raw->ctl = c;
+	raw->len = len;
+}
+
+void t_raw_unmap(struct t_raw *raw)
+{
+	if (raw->hdr)
+		munmap(raw->hdr, raw->len);
+	if (raw->ctl)
+		munmap(raw->ctl, SFSHM_PAGE);
+	memset(raw, 0, sizeof(*raw));
+}
+
+static bool t_bytes_match(const char *what, const void *got, int32_t got_len,
+			  const void *want, int32_t want_len, char *why,
+			  size_t whylen)
+{
+	if (got_len != want_len) {
+		snprintf(why, whylen, "%s length %d, sent %d", what, got_len,
+			 want_len);
+		return false;
+	}
+	if ((got == NULL) != (want_len < 0)) {
+		snprintf(why, whylen, "%s pointer %p for length %d", what, got,
+			 got_len);
+		return false;
+	}
+	if (want_len > 0 && memcmp(got, want, (size_t)want_len)) {
+		snprintf(why, whylen, "%s bytes differ (length %d)", what,
+			 want_len);
+		return false;
+	}
+	return true;
+}
+
+static bool t_hdr_matches(const struct sfshm_msg *m, uint32_t i,
+			  const struct sfshm_hdr *want, char *why,
+			  size_t whylen)
+{
+	struct sfshm_hdr h;
+	char what[48];
+	int err = sfshm_msg_header(m, i, &h);
+
+	if (err) {
+		snprintf(why, whylen, "sfshm_msg_header(%u): %d (%s)", i, err,
+			 sfshm_strerror(err));
+		return false;
+	}
+	snprintf(what, sizeof(what), "header %u key", i);
+	if (!t_bytes_match(what, h.key ? h.key : "", (int32_t)h.key_len,
+			   want->key ? want->key : "", (int32_t)want->key_len,
+			   why, whylen))
+		return false;
+	snprintf(what, sizeof(what), "header %u value", i);
+	return t_bytes_match(what, h.value, h.value_len, want->value,
+			     want->value_len, why, whylen);
+}
+
+bool t_msg_matches(const struct sfshm_msg *m, const struct sfshm_rec *rec,
+		   char *why, size_t whylen)
+{
+	struct sfshm_hdr h;
+	int err;
+
+	if (!t_bytes_match("key", m->key, m->key_len, rec->key, rec->key_len,
+			   why, whylen) ||
+	    !t_bytes_match("value", m->value, m->value_len, rec->value,
+			   rec->value_len, why, whylen))
+		return false;
+	if (rec->timestamp && m->timestamp != rec->timestamp) {
+		snprintf(why, whylen, "timestamp %lld, sent %lld",
+			 (long long)m->timestamp, (long long)rec->timestamp);
+		return false;
+	}
+	if (m->hdr_count != rec->hdr_count) {
+		snprintf(why, whylen, "hdr_count %u, sent %u", m->hdr_count,
+			 rec->hdr_count);
+		return false;
+	}
+	for (uint32_t i = 0; i < rec->hdr_count; i++)
+		if (!t_hdr_matches(m, i, &rec->hdrs[i], why, whylen))
+			return false;
+	err = sfshm_msg_header(m, rec->hdr_count, &h);
+	if (err != -ENOENT) {
+		snprintf(why, whylen, "sfshm_msg_header(past last): %d", err);
+		return false;
+	}
+	return true;
+}
+
+/* ---- added for the ring stress, dead-producer and lapped-reader tests --- */
+
+void t_sleep_us(uint64_t us)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(us / 1000000),
+		.tv_nsec = (long)(us % 1000000) * 1000,
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define T_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define T_SANITIZED 1
+#endif
+#endif
+
+int t_slowdown(void)
+{
+#ifdef T_SANITIZED
+	return 4;
+#else
+	return 1;
+#endif
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+uint64_t t_hash64(const void *p, size_t n, uint64_t seed)
+{
+	const uint8_t *b = p;
+	uint64_t h = mix64(seed ^ (n * 0x9e3779b97f4a7c15ull));
+	uint64_t w;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, b + i, n - i);
+	return mix64(h ^ w);
+}
+
+void t_note_set(struct t_note *n, const char *fmt, ...)
+{
+	uint32_t unset = 0;
+	va_list ap;
+
+	/* First writer wins; pairs with the acquire load in t_note_msg(). */
+	if (!sf_cas_acqrel32(&n->set, &unset, 1))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(n->msg, sizeof(n->msg), fmt, ap);
+	va_end(ap);
+	sf_store_release32(&n->set, 2);
+}
+
+const char *t_note_msg(const struct t_note *n)
+{
+	/* Pairs with the release store in t_note_set(). */
+	return sf_load_acquire32(&n->set) == 2 ? n->msg : "";
+}
+
+static void *task_thread(void *arg)
+{
+	struct t_task *t = arg;
+
+	t->rc = t->fn(t->arg);
+	/* Pairs with the acquire load in t_task_poll(). */
+	sf_store_release32(&t->thread_done, 1);
+	return NULL;
+}
+
+void t_task_start(struct t_task *t, int (*fn)(void *), void *arg, bool thread)
+{
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->fn = fn;
+	t->arg = arg;
+	t->is_thread = thread;
+	if (!thread) {
+		t->pid = t_fork_clean(fn, arg);
+		return;
+	}
+	err = pthread_create(&t->thread, NULL, task_thread, t);
+	if (err)
+		fail_msg("pthread_create: %s", strerror(err));
+}
+
+static int status_rc(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
+bool t_task_poll(struct t_task *t, int *rc)
+{
+	int st;
+
+	if (t->done)
+		goto out;
+	if (t->is_thread) {
+		/* Pairs with the release store in task_thread(). */
+		if (!sf_load_acquire32(&t->thread_done))
+			return false;
+		pthread_join(t->thread, NULL);
+	} else {
+		pid_t r = waitpid(t->pid, &st, WNOHANG);
+
+		if (r == 0)
+			return false;
+		t->rc = r == t->pid ? status_rc(st) : -1;
+	}
+	t->done = true;
+out:
+	if (rc)
+		*rc = t->rc;
+	return true;
+}
+
+int t_task_wait(struct t_task *t, int timeout_ms)
+{
+	uint64_t deadline = t_now_ms() + (uint64_t)timeout_ms;
+	int rc;
+
+	while (!t_task_poll(t, &rc)) {
+		if (t_now_ms() >= deadline) {
+			t_task_kill(t);
+			return -1;
+		}
+		t_sleep_us(500);
+	}
+	return rc;
+}
+
+void t_task_kill(struct t_task *t)
+{
+	int st;
+
+	if (t->done || t->is_thread)
+		return;
+	kill(t->pid, SIGKILL);
+	waitpid(t->pid, &st, 0);
+	t->done = true;
+	t->rc = -1;
+}
+
+uint64_t *t_raw_word(const struct t_raw *raw, uint64_t pos)
+{
+	return (uint64_t *)(raw->data + (pos & (raw->hdr->size - 1)));
+}
+
+uint32_t t_frame_len(uint32_t klen, uint32_t vlen)
+{
+	return SFSHM_FRAME_HDR_SIZE + klen + vlen;
+}
+
+int t_raw_claim(struct t_raw *raw, uint32_t flen, uint64_t *start,
+		uint64_t *fpos)
+{
+	uint32_t need = (flen + SFSHM_FRAME_ALIGN - 1) &
+			~(SFSHM_FRAME_ALIGN - 1);
+	uint64_t t = sf_load_relaxed64(&raw->hdr->k_tail);
+	uint64_t size = raw->hdr->size;
+	uint64_t idx, pad, end;
+
+	do {
+		idx = t & (size - 1);
+		pad = idx + need > size ? size - idx : 0;
+		end = t + pad + need;
+		/* As claim_space(): pairs with the store in sfshm_ring_clean(). */
+		if (end > sf_load_acquire64(&raw->hdr->k_limit))
+			return -EAGAIN;
+	} while (!sf_cas_relaxed64(&raw->hdr->k_tail, &t, end));
+	*start = t;
+	*fpos = t + pad;
+	return 0;
 }

@@ -3,12 +3,14 @@
 #ifndef SFSHM_T_UTIL_H
 #define SFSHM_T_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include <sfshm/ring.h>
+#include <sfshm/ring_layout.h>
 
 /* A ring in two memfds, inherited by forked children. */
 struct t_ring {
@@ -44,5 +46,120 @@ void *t_shared_alloc(size_t len);
 
 /* Read everything available into a callback until the predicate holds. */
 #define T_DEADLINE(ms) (t_now_ms() + (ms))
+
+/* ---- ring test helpers (test_ring_unit, _prop, _hostile) ------------- */
+
+/* CLOCK_MONOTONIC in ns (comparable across processes). */
+uint64_t t_now_ns(void);
+
+/*
+ * Like t_fork(), but the child first restores the default action of the
+ * signals cmocka catches (SEGV, BUS, FPE, ILL, SYS), so that a crash kills
+ * the child instead of longjmp()ing into its copy of the test runner.
+ * The child must report through its exit status only (no cmocka asserts).
+ */
+pid_t t_fork_clean(int (*fn)(void *), void *arg);
+
+/* t_fork_clean() then t_wait_child(); same return values. */
+int t_run_child(int (*fn)(void *), void *arg, int timeout_ms);
+
+/* Poll cond(arg) every 100 us until it holds or @timeout_ms pass.
+ * Return: true if it held. */
+bool t_wait_until(bool (*cond)(void *), void *arg, int timeout_ms);
+
+/* State letter of a process from /proc/PID/stat ('S', 'R', ...), 0 if
+ * it cannot be read. */
+char t_proc_state(pid_t pid);
+
+/* Describe a child status from t_wait_child()/t_run_child(). */
+const char *t_status_str(int status, char *buf, size_t len);
+
+/* The ring file and ctl file mapped read-write, as any producer (or a
+ * hostile process) can: for corrupting shared memory on purpose. */
+struct t_raw {
+	struct sfshm_ring_hdr *hdr;
+	uint8_t *data;
+	struct sfshm_ring_ctl *ctl;
+	size_t len;
+};
+
+void t_raw_map(const struct t_ring *t, struct t_raw *raw);
+void t_raw_unmap(struct t_raw *raw);
+
+/* Compare a record read from the ring with the one sent (a zero sent
+ * timestamp is not compared).  On mismatch writes why into @why.
+ * Return: true if equal. */
+bool t_msg_matches(const struct sfshm_msg *m, const struct sfshm_rec *rec,
+		   char *why, size_t whylen);
+
+/* ---- added for the ring stress, dead-producer and lapped-reader tests --- */
+
+/* Sleep @us microseconds: pacing a workload, never synchronisation. */
+void t_sleep_us(uint64_t us);
+
+/*
+ * How much slower this build runs than a plain -O2 one: 1, or more under a
+ * sanitizer.  Deadlines are multiplied by it.
+ */
+int t_slowdown(void);
+
+/* 64-bit hash of @n bytes, 8 at a time (t_fnv1a's job, ~8x faster). */
+uint64_t t_hash64(const void *p, size_t n, uint64_t seed);
+
+/*
+ * A failure note in shared memory (t_shared_alloc): the first child
+ * process or thread that fails says why, the parent prints it.
+ */
+struct t_note {
+	uint32_t set;
+	char msg[512];
+};
+
+void t_note_set(struct t_note *n, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The note's text, or "" if nobody failed. */
+const char *t_note_msg(const struct t_note *n);
+
+/*
+ * A worker run as a forked process (t_fork_clean()) or as a thread,
+ * fn(arg) giving its exit code.  Threads cannot be killed: their fn must
+ * honour a stop flag and bounded waits.
+ */
+struct t_task {
+	int (*fn)(void *);
+	void *arg;
+	bool is_thread;
+	bool done;
+	pid_t pid;
+	pthread_t thread;
+	uint32_t thread_done; /* atomic, set by the thread as it returns */
+	int rc;
+};
+
+void t_task_start(struct t_task *t, int (*fn)(void *), void *arg, bool thread);
+/* Has it finished?  Sets *rc (exit code or 128+signal) when it has. */
+bool t_task_poll(struct t_task *t, int *rc);
+/* Wait with a deadline; a process is SIGKILLed on timeout.
+ * Return: as t_wait_child() (-1 on timeout). */
+int t_task_wait(struct t_task *t, int timeout_ms);
+/* SIGKILL a process task and reap it (no-op for threads and reaped ones). */
+void t_task_kill(struct t_task *t);
+
+/* ---- on a struct t_raw (above) ---- */
+
+/* The frame word at @pos (an atomic object). */
+uint64_t *t_raw_word(const struct t_raw *raw, uint64_t pos);
+/* Frame bytes a record of @klen key and @vlen value bytes takes. */
+uint32_t t_frame_len(uint32_t klen, uint32_t vlen);
+/*
+ * Step 1 of a claim exactly as sfshm_ring_claim() does it: CAS k_tail
+ * forward by @flen (aligned), taking the rest of the lap as padding when
+ * the frame would cross the end.  Writes no frame word.
+ * @start: the claim's first position (the padding's, if any).
+ * @fpos:  the frame's position.
+ * Return: 0, or -EAGAIN if it does not fit below k_limit.
+ */
+int t_raw_claim(struct t_raw *raw, uint32_t flen, uint64_t *start,
+		uint64_t *fpos);
 
 #endif

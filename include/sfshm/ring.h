@@ -192,7 +192,7 @@ SFSHM_API void sfshm_ring_unmap(struct sfshm_ring *r);
 SFSHM_API uint64_t sfshm_ring_size(const struct sfshm_ring *r);
 
 /**
- * sfshm_ring_max_record() - the largest frame the ring takes, in bytes,
+ * sfshm_ring_max_frame() - the largest frame the ring takes, in bytes,
  * header included (size / 8).  sfshm_rec_frame_len() tells what a record
  * needs.
  */
@@ -234,6 +234,26 @@ SFSHM_API void sfshm_ring_stats(const struct sfshm_ring *r,
  */
 SFSHM_API int sfshm_ring_send(struct sfshm_ring *r, const struct sfshm_rec *rec,
 			      int timeout_ms, uint64_t *pos);
+
+/**
+ * sfshm_ring_send_batch() - copy several records into the ring with one
+ * claim and one commit.
+ * @r:          a producer (or owner) handle.
+ * @recs:       the records, in order.
+ * @n:          how many; the batch stops early at sfshm_ring_max_frame()
+ *              bytes in all, or before an invalid record.
+ * @timeout_ms: as for sfshm_ring_send().
+ * @pos:        if not NULL, set to the first record's position.
+ *
+ * Readers see all the records of a batch at once.  Cheaper per record
+ * than sfshm_ring_send() (the atomic read-modify-writes are per batch).
+ * Context: as sfshm_ring_send().
+ * Return: the number of records sent (at least 1), or -errno for the
+ * first record as sfshm_ring_send().
+ */
+SFSHM_API int sfshm_ring_send_batch(struct sfshm_ring *r,
+				    const struct sfshm_rec *recs, unsigned n,
+				    int timeout_ms, uint64_t *pos);
 
 /**
  * sfshm_ring_claim() - claim a frame for zero-copy filling.
@@ -373,7 +393,7 @@ SFSHM_API int sfshm_ring_unblock(struct sfshm_ring *r, uint64_t pos,
 				 uint64_t *padded);
 
 /**
- * sfshm_ring_frame_state() - look at the frame word at @pos (owner tool).
+ * sfshm_ring_frame_word() - look at the frame word at @pos (owner tool).
  * Return: the raw frame word (see ring_layout.h).
  */
 SFSHM_API uint64_t sfshm_ring_frame_word(const struct sfshm_ring *r,

@@ -51,10 +51,15 @@
  *   len > 0, type PAD      padding: skip len bytes (wrap or unblock)
  *   type POISON            a hole the unblocker is closing; treat as
  *                          not yet committed
+ *   len < 0, type BATCH    the first frame of a batch claim being filled;
+ *                          -len is the whole batch.  Committed to (DATA,
+ *                          +first frame's length); the frames after it
+ *                          are complete before that commit.
  */
 #define SFSHM_FRAME_DATA 1u
 #define SFSHM_FRAME_PAD 2u
 #define SFSHM_FRAME_POISON 3u
+#define SFSHM_FRAME_BATCH 4u
 
 #define SFSHM_FRAME_WORD(type, len) \
 	(((uint64_t)(type) << 32) | (uint64_t)(uint32_t)(int32_t)(len))

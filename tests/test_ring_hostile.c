@@ -1,0 +1,1472 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_ring_hostile.c - readers facing shared memory written by an enemy.
+ *
+ * Anything a reader finds in the ring came from another process and may be
+ * garbage: it must answer -EBADMSG (or -EAGAIN / -EOVERFLOW where that is
+ * the truth), never crash, never hand out a view outside the ring, never
+ * loop.  Every reader call runs in a forked child with a deadline; where
+ * possible the child's ring mapping gets a PROT_NONE guard page right after
+ * it, so a read past the end of the data area faults instead of quietly
+ * reading a neighbour.
+ *
+ * Groups:
+ *   rules    one deterministic case per validation rule of ring.c
+ *            (word_ready, word_valid, decode, hdrs_valid, erased,
+ *            sfshm_msg_header's re-check), and corrupted header counters
+ *   random   a scribbler process writes garbage frames at the readers'
+ *            positions and elsewhere while a producer produces and two
+ *            readers read; SFSHM_SEED=n picks the seed, SFSHM_HOSTILE_MS
+ *            the duration (default 3000)
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "t_util.h"
+
+#define SIZE (64ull << 10)
+#define MAXF ((uint32_t)(SIZE / 8))
+#define HDR SFSHM_FRAME_HDR_SIZE
+#define NUL SFSHM_NULL_LEN
+#define CALL_MS 2000 /* no reader call may take longer */
+#define CHILD_MS 10000
+
+#define W(type, len) SFSHM_FRAME_WORD(type, len)
+#define DATA SFSHM_FRAME_DATA
+#define PAD SFSHM_FRAME_PAD
+#define POISON SFSHM_FRAME_POISON
+
+/* ---- fixture ------------------------------------------------------------ */
+
+struct fx {
+	struct t_ring t;
+	struct t_raw raw;
+	struct sfshm_ring *own;
+	struct sfshm_ring *prod;
+	struct sfshm_ring *rd; /* never used in the parent: children copy it */
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	t_ring_create(&f->t, SIZE);
+	t_raw_map(&f->t, &f->raw);
+	f->own = t_ring_map(&f->t, SFSHM_ROLE_OWNER);
+	f->prod = t_ring_map(&f->t, SFSHM_ROLE_PRODUCER);
+	f->rd = t_ring_map(&f->t, SFSHM_ROLE_READER);
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	sfshm_ring_unmap(f->rd);
+	sfshm_ring_unmap(f->prod);
+	sfshm_ring_unmap(f->own);
+	t_raw_unmap(&f->raw);
+	t_ring_destroy(&f->t);
+	free(f);
+	return 0;
+}
+
+/* Erased data, and counters as if a producer had claimed the whole lap. */
+static void reset_ring(struct fx *f)
+{
+	memset(f->raw.data, 0, SIZE);
+	f->raw.hdr->k_clean = 0;
+	f->raw.hdr->k_limit = SIZE;
+	f->raw.hdr->k_tail = SIZE;
+}
+
+/* ---- child-side helpers --------------------------------------------------- */
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("    child: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/*
+ * Leave a hole of @len bytes with a PROT_NONE page above it, so that the
+ * next mapping of that size most likely lands there, guarded.
+ */
+static uintptr_t prepare_guard(size_t len)
+{
+	uint8_t *p = mmap(NULL, len + SFSHM_PAGE, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 0;
+	munmap(p, len);
+	return (uintptr_t)p + len;
+}
+
+/* This process's read-only mapping of a ring file ending at @end? */
+static bool ro_ring_ends_at(uintptr_t end, uintptr_t *lo)
+{
+	char line[512];
+	bool found = false;
+	FILE *m = fopen("/proc/self/maps", "r");
+
+	if (!m)
+		return false;
+	while (!found && fgets(line, sizeof(line), m)) {
+		unsigned long a, b;
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s", &a, &b, perms) == 3 &&
+		    b == end && !strcmp(perms, "r--s") &&
+		    strstr(line, "sfshm-ring")) {
+			*lo = a;
+			found = true;
+		}
+	}
+	fclose(m);
+	return found;
+}
+
+/* The data area of a reader handle, when we know where it is. */
+struct view {
+	uintptr_t lo, hi; /* 0, 0: unknown */
+};
+
+/* Map a new reader, guarded if the kernel cooperates. */
+static int map_guarded(const struct t_ring *t, struct sfshm_ring **r,
+		       struct view *v)
+{
+	uintptr_t guard = prepare_guard(SFSHM_PAGE + SIZE), lo;
+	int err = sfshm_ring_map(t->ring_fd, t->ctl_fd, SFSHM_ROLE_READER, r);
+
+	v->lo = v->hi = 0;
+	if (!err && guard && ro_ring_ends_at(guard, &lo)) {
+		v->lo = lo + SFSHM_PAGE;
+		v->hi = guard;
+	}
+	return err;
+}
+
+static bool inside(const struct view *v, const void *p, uint64_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	if (!v->hi)
+		return true;
+	return a >= v->lo && a <= v->hi && len <= v->hi - a;
+}
+
+static uint64_t len_of(int32_t len)
+{
+	return len < 0 ? 0 : (uint64_t)len;
+}
+
+/*
+ * A successful view must be consistent and lie within [lo, hi) (the ring's
+ * data area after peek, the caller's buffer after read).
+ */
+static int check_view(const struct sfshm_msg *m, const struct view *v)
+{
+	uint64_t k = len_of(m->key_len), val = len_of(m->value_len);
+	uint64_t flen = HDR + k + val + m->hdr_bytes;
+
+	if (m->next - m->pos != ((flen + 7) & ~7ull) ||
+	    (m->pos & (SIZE - 1)) + (m->next - m->pos) > SIZE) {
+		say("view %llu..%llu does not fit its lengths (%llu)",
+		    (unsigned long long)m->pos, (unsigned long long)m->next,
+		    (unsigned long long)flen);
+		return 20;
+	}
+	if ((m->key_len < 0) != (m->key == NULL) ||
+	    (m->value_len < 0) != (m->value == NULL) ||
+	    (m->key && !inside(v, m->key, k)) ||
+	    (m->value && !inside(v, m->value, val)) ||
+	    !inside(v, m->hdr_data, m->hdr_bytes)) {
+		say("view pointers outside the area: key %p/%d value %p/%d "
+		    "hdrs %p/%u, area %#lx..%#lx",
+		    m->key, m->key_len, m->value, m->value_len, m->hdr_data,
+		    m->hdr_bytes, (unsigned long)v->lo, (unsigned long)v->hi);
+		return 21;
+	}
+	return 0;
+}
+
+/* Header @i, if it decodes, must lie inside the encoded headers. */
+static int check_header(const struct sfshm_msg *m, uint32_t i, bool stable)
+{
+	struct view hv = { (uintptr_t)m->hdr_data,
+			   (uintptr_t)m->hdr_data + m->hdr_bytes };
+	struct sfshm_hdr h;
+	int err = sfshm_msg_header(m, i, &h);
+
+	if (err == -EBADMSG && !stable)
+		return 0;
+	if (err) {
+		say("sfshm_msg_header(%u of %u) = %d", i, m->hdr_count, err);
+		return 22;
+	}
+	if (!inside(&hv, h.key, h.key_len) ||
+	    (h.value_len < 0) != (h.value == NULL) ||
+	    (h.value && !inside(&hv, h.value, len_of(h.value_len)))) {
+		say("header %u outside the encoded headers", i);
+		return 23;
+	}
+	return 0;
+}
+
+/* The first headers, and the last: sfshm_msg_header() is O(i). */
+static int check_headers(const struct sfshm_msg *m, bool stable)
+{
+	struct sfshm_hdr h;
+	int rc = 0;
+
+	for (uint32_t i = 0; !rc && i < m->hdr_count && i < 32; i++)
+		rc = check_header(m, i, stable);
+	if (!rc && m->hdr_count > 32)
+		rc = check_header(m, m->hdr_count - 1, stable);
+	if (!rc && sfshm_msg_header(m, m->hdr_count, &h) != -ENOENT) {
+		say("no -ENOENT past the last header");
+		rc = 24;
+	}
+	return rc;
+}
+
+/* ---- rules: one case per validation rule --------------------------------- */
+
+enum { ANY = 1 }; /* "want": any answer, as long as it comes back */
+
+#define SET_CLEAN 1u
+#define SET_LIMIT 2u
+#define SET_TAIL 4u
+#define FRESH 8u /* map a new reader (it starts at k_clean) */
+#define NO_FRAME 16u /* write nothing into the data area */
+
+struct hcase {
+	const char *name;
+	uint32_t at; /* data index of the frame = reader position */
+	uint64_t word;
+	uint32_t key_len, value_len, hdr_count, hdr_bytes;
+	uint32_t body[8]; /* u32s after the frame header */
+	int want; /* from peek and read */
+	uint64_t after; /* reader position after peek; 0: @at */
+	unsigned flags;
+	uint64_t clean, limit, tail;
+};
+
+static void write_case(struct fx *f, const struct hcase *c)
+{
+	struct sfshm_frame *fh = (struct sfshm_frame *)(f->raw.data + c->at);
+
+	reset_ring(f);
+	if (c->flags & SET_CLEAN)
+		f->raw.hdr->k_clean = c->clean;
+	if (c->flags & SET_LIMIT)
+		f->raw.hdr->k_limit = c->limit;
+	if (c->flags & SET_TAIL)
+		f->raw.hdr->k_tail = c->tail;
+	if (c->flags & NO_FRAME)
+		return;
+	if (c->at + HDR <= SIZE) {
+		fh->timestamp = 42;
+		fh->key_len = c->key_len;
+		fh->value_len = c->value_len;
+		fh->hdr_count = c->hdr_count;
+		fh->hdr_bytes = c->hdr_bytes;
+	}
+	if (c->at + HDR + sizeof(c->body) <= SIZE)
+		memcpy(fh + 1, c->body, sizeof(c->body));
+	fh->k_word = c->word;
+}
+
+struct hrun {
+	struct fx *f;
+	const struct hcase *c;
+};
+
+static bool want_ok(int want, int got)
+{
+	if (want == ANY)
+		return got == 0 || got == -EAGAIN || got == -EBADMSG ||
+		       got == -EOVERFLOW;
+	return got == want;
+}
+
+static int case_peek(struct sfshm_ring *r, const struct hcase *c,
+		     const struct view *v, uint64_t start)
+{
+	uint64_t after = c->after ? c->after : start;
+	struct sfshm_msg m;
+	int err = sfshm_ring_peek(r, &m), rc;
+
+	if (!want_ok(c->want, err)) {
+		say("peek = %d (%s), want %d", err, sfshm_strerror(err),
+		    c->want);
+		return 10;
+	}
+	if (c->want != ANY && sfshm_ring_position(r) != after) {
+		say("position %llu after peek, want %llu",
+		    (unsigned long long)sfshm_ring_position(r),
+		    (unsigned long long)after);
+		return 11;
+	}
+	if (err)
+		return 0;
+	rc = check_view(&m, v);
+	return rc ? rc : check_headers(&m, true);
+}
+
+static int case_read(struct sfshm_ring *r, const struct hcase *c,
+		     uint64_t start)
+{
+	uint8_t *buf = malloc(MAXF);
+	struct view bv = { (uintptr_t)buf, (uintptr_t)buf + MAXF };
+	struct sfshm_msg m;
+	int err, rc = 0;
+
+	if (!buf)
+		return 30;
+	if (sfshm_ring_position(r) != start && sfshm_ring_seek(r, start) &&
+	    c->want != ANY)
+		return 31;
+	err = sfshm_ring_read(r, &m, buf, MAXF);
+	if (!want_ok(c->want, err)) {
+		say("read = %d (%s), want %d", err, sfshm_strerror(err),
+		    c->want);
+		rc = 12;
+	} else if (!err) {
+		rc = check_view(&m, &bv);
+		if (!rc)
+			rc = check_headers(&m, true);
+	}
+	free(buf);
+	return rc;
+}
+
+static int child_case(void *arg)
+{
+	struct hrun *x = arg;
+	const struct hcase *c = x->c;
+	struct sfshm_ring *r = x->f->rd;
+	struct view v = { 0, 0 };
+	uint64_t start;
+	int err, rc;
+
+	if (c->flags & FRESH) {
+		err = map_guarded(&x->f->t, &r, &v);
+		if (err) {
+			/* Refusing a corrupt ring is an answer too. */
+			return err == -EBADMSG || err == -EPROTO ? 0 : 2;
+		}
+	} else if (c->at && sfshm_ring_seek(r, c->at)) {
+		say("seek(%u) refused", c->at);
+		return 3;
+	}
+	start = sfshm_ring_position(r);
+	err = sfshm_ring_wait(r, 0);
+	if (c->want != ANY && err != (c->want == -EAGAIN ? -EAGAIN : 0)) {
+		say("wait(0) = %d", err);
+		return 5;
+	}
+	if (sfshm_ring_position(r) != start && sfshm_ring_seek(r, start)) {
+		if (c->want != ANY)
+			return 6;
+		start = sfshm_ring_position(r);
+	}
+	rc = case_peek(r, c, &v, start);
+	if (!rc)
+		rc = case_read(r, c, start);
+	if (!rc && (start & 7)) {
+		say("reader position %llu is not 8-byte aligned",
+		    (unsigned long long)start);
+		rc = 4;
+	}
+	return rc;
+}
+
+static void run_cases(struct fx *f, const struct hcase *cases, size_t n)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct hrun x = { f, &cases[i] };
+		char why[80];
+		int st;
+
+		write_case(f, &cases[i]);
+		st = t_run_child(child_case, &x, CALL_MS);
+		if (st != 0) {
+			print_error("case \"%s\": reader %s\n", cases[i].name,
+				    t_status_str(st, why, sizeof(why)));
+			failed++;
+		}
+	}
+	if (failed)
+		fail_msg("%d of %zu cases failed", failed, n);
+}
+
+#define RUN(f, cases) run_cases(f, cases, sizeof(cases) / sizeof(cases[0]))
+
+/* word_ready(): zero, POISON and "in progress" mean nothing yet. */
+static void test_word_ready(void **state)
+{
+	/* clang-format off: one case per line reads better */
+	static const struct hcase cases[] = {
+		{ "zero word", 0, 0, .want = -EAGAIN },
+		{ "POISON 0", 0, W(POISON, 0), .want = -EAGAIN },
+		{ "POISON +64", 0, W(POISON, 64), .want = -EAGAIN },
+		{ "POISON -64", 0, W(POISON, -64), .want = -EAGAIN },
+		{ "DATA -40 (in progress)", 0, W(DATA, -40), .want = -EAGAIN },
+		{ "DATA INT32_MIN", 0, W(DATA, INT32_MIN), .want = -EAGAIN },
+		{ "DATA -1 at the end", SIZE - 8, W(DATA, -1),
+		  .want = -EAGAIN },
+	};
+	/* clang-format on */
+
+	RUN(*state, cases);
+}
+
+/* word_valid(): lengths and types a frame word may not have. */
+static void test_word_valid(void **state)
+{
+	/* clang-format off */
+	static const struct hcase cases[] = {
+		{ "PAD 0", 0, W(PAD, 0), .want = -EBADMSG },
+		{ "PAD 1", 0, W(PAD, 1), .want = -EBADMSG },
+		{ "PAD 7", 0, W(PAD, 7), .want = -EBADMSG },
+		{ "PAD -8", 0, W(PAD, -8), .want = -EBADMSG },
+		{ "PAD INT32_MIN", 0, W(PAD, INT32_MIN), .want = -EBADMSG },
+		{ "PAD INT32_MAX", 0, W(PAD, INT32_MAX), .want = -EBADMSG },
+		{ "PAD size + 8", 0, W(PAD, SIZE + 8), .want = -EBADMSG },
+		{ "PAD 24 crossing the end", SIZE - 16, W(PAD, 24),
+		  .want = -EBADMSG },
+		{ "PAD 17 crossing the end (aligned)", SIZE - 16, W(PAD, 17),
+		  .want = -EBADMSG },
+		{ "PAD 16 to the end", SIZE - 16, W(PAD, 16), .want = -EAGAIN,
+		  .after = SIZE },
+		{ "PAD 9 to the end (aligned)", SIZE - 16, W(PAD, 9),
+		  .want = -EAGAIN, .after = SIZE },
+		{ "PAD the whole ring", 0, W(PAD, SIZE), .want = -EAGAIN,
+		  .after = SIZE },
+		{ "type 0, len 40", 0, W(0, 40), .want = -EBADMSG },
+		{ "type 5, len 40", 0, W(5, 40), .want = -EBADMSG },
+		{ "type ~0, len 40", 0, W(0xffffffffu, 40), .want = -EBADMSG },
+		{ "all ones", 0, ~0ull, .want = -EBADMSG },
+		{ "type DATA|1<<31", 0, W(0x80000001u, 40), .want = -EBADMSG },
+		{ "type BATCH, len +40", 0, W(4, 40), .want = -EBADMSG },
+		{ "DATA 1", 0, W(DATA, 1), .want = -EBADMSG },
+		{ "DATA 8", 0, W(DATA, 8), .want = -EBADMSG },
+		{ "DATA 31", 0, W(DATA, 31), .want = -EBADMSG },
+		{ "DATA max_frame + 1", 0, W(DATA, MAXF + 1), .want = -EBADMSG },
+		{ "DATA INT32_MAX", 0, W(DATA, INT32_MAX), .want = -EBADMSG },
+		{ "DATA 40 crossing the end", SIZE - 32, W(DATA, 40),
+		  .want = -EBADMSG },
+		{ "DATA 33 crossing the end (aligned)", SIZE - 32, W(DATA, 33),
+		  .want = -EBADMSG },
+		{ "DATA 32 ending at the end: empty record", SIZE - 32,
+		  W(DATA, 32), .want = 0 },
+		{ "DATA max_frame ending at the end", SIZE - MAXF,
+		  W(DATA, MAXF), 0, MAXF - HDR, .want = 0 },
+	};
+	/* clang-format on */
+
+	RUN(*state, cases);
+}
+
+/* decode(): the header's lengths against the frame's. */
+static void test_decode(void **state)
+{
+	/* clang-format off */
+	static const struct hcase cases[] = {
+		{ "null key, null value", 0, W(DATA, 32), NUL, NUL, .want = 0 },
+		{ "null key, 8-byte value", 0, W(DATA, 40), NUL, 8, .want = 0 },
+		{ "key_len 1<<31", 0, W(DATA, 48), 0x80000000u, 0,
+		  .want = -EBADMSG },
+		{ "key_len 0xfffffffe", 0, W(DATA, 48), 0xfffffffeu, 0,
+		  .want = -EBADMSG },
+		{ "value_len 1<<31", 0, W(DATA, 48), 0, 0x80000000u,
+		  .want = -EBADMSG },
+		{ "lengths short of the frame", 0, W(DATA, 48), 4, 4,
+		  .want = -EBADMSG },
+		{ "lengths beyond the frame", 0, W(DATA, 48), 100, 0,
+		  .want = -EBADMSG },
+		{ "key+value wrap 32 bits to the frame length", 0, W(DATA, 48),
+		  0x7ffffff8u, 0x7ffffff8u, 0, 0x20, .want = -EBADMSG },
+		{ "hdr_bytes wraps 32 bits to the frame length", 0,
+		  W(DATA, 48), 9, 8, 0, 0xffffffffu, .want = -EBADMSG },
+		{ "null lengths but bytes in the frame", 0, W(DATA, 40), NUL,
+		  NUL, .want = -EBADMSG },
+		{ "hdr_count 0 with hdr_bytes 8", 0, W(DATA, 40), 0, 0, 0, 8,
+		  .want = -EBADMSG },
+	};
+	/* clang-format on */
+
+	RUN(*state, cases);
+}
+
+/* hdrs_valid(): the encoded record headers fill hdr_bytes exactly. */
+static void test_hdrs_valid(void **state)
+{
+	/* clang-format off */
+	static const struct hcase cases[] = {
+		{ "one empty header", 0, W(DATA, 40), 0, 0, 1, 8, { 0, 0 },
+		  .want = 0 },
+		{ "one header, null value", 0, W(DATA, 40), 0, 0, 1, 8,
+		  { 0, NUL }, .want = 0 },
+		{ "two empty headers", 0, W(DATA, 48), 0, 0, 2, 16,
+		  { 0, 0, 0, 0 }, .want = 0 },
+		{ "header with key and value", 0, W(DATA, 48), 0, 0, 1, 16,
+		  { 3, 5 }, .want = 0 },
+		{ "hdr_bytes 4 for one header", 0, W(DATA, 36), 0, 0, 1, 4,
+		  .want = -EBADMSG },
+		{ "hdr_count huge, 8 headers' bytes", 0, W(DATA, 96), 0, 0,
+		  0xffffffffu, 64, .want = -EBADMSG },
+		{ "hdr_count huge, 4 KiB of zeroes", 0, W(DATA, 4096 + 32), 0, 0,
+		  0xffffffffu, 4096, .want = -EBADMSG },
+		{ "hdr_count 1<<20 in a max frame", 0, W(DATA, MAXF), 0, 0,
+		  1u << 20, MAXF - HDR, .want = -EBADMSG },
+		{ "trailing bytes after the headers", 0, W(DATA, 48), 0, 0, 1,
+		  16, { 0, 0 }, .want = -EBADMSG },
+		{ "header key beyond hdr_bytes", 0, W(DATA, 48), 0, 0, 1, 16,
+		  { 100, 0 }, .want = -EBADMSG },
+		{ "header value_len 0xfffffffe", 0, W(DATA, 48), 0, 0, 1, 16,
+		  { 0, 0xfffffffeu }, .want = -EBADMSG },
+		{ "header value_len 1<<31", 0, W(DATA, 48), 0, 0, 1, 16,
+		  { 0, 0x80000000u }, .want = -EBADMSG },
+		{ "header lengths wrap 32 bits", 0, W(DATA, 48), 0, 0, 1, 16,
+		  { 0xfffffff8u, 0x10 }, .want = -EBADMSG },
+		{ "header key 4 GiB, null value", 0, W(DATA, 48), 0, 0, 1, 16,
+		  { 0xffffffffu, NUL }, .want = -EBADMSG },
+		{ "second header has no room", 0, W(DATA, 44), 0, 0, 2, 12,
+		  { 4, 0, 0 }, .want = -EBADMSG },
+		{ "headers after key and value", 0, W(DATA, 48), 4, 4, 1, 8,
+		  { 0x61616161, 0x62626262, 0, NUL }, .want = 0 },
+		{ "key and value eat the headers' room", 0, W(DATA, 48), 8, 8,
+		  1, 0, { 0, 0, 0, 0 }, .want = -EBADMSG },
+	};
+	/* clang-format on */
+
+	RUN(*state, cases);
+}
+
+/* erased(): below k_clean the answer is -EOVERFLOW, whatever is there. */
+static void test_erased(void **state)
+{
+	/* clang-format off */
+	static const struct hcase cases[] = {
+		{ "zero word below clean", 0, 0, .want = -EOVERFLOW,
+		  .flags = SET_CLEAN | SET_LIMIT, .clean = 64,
+		  .limit = 64 + SIZE },
+		{ "bad DATA below clean", 0, W(DATA, 1), .want = -EOVERFLOW,
+		  .flags = SET_CLEAN | SET_LIMIT, .clean = 64,
+		  .limit = 64 + SIZE },
+		{ "bad PAD below clean", 0, W(PAD, 3), .want = -EOVERFLOW,
+		  .flags = SET_CLEAN | SET_LIMIT, .clean = 64,
+		  .limit = 64 + SIZE },
+		{ "good PAD below clean", 0, W(PAD, 64), .want = -EOVERFLOW,
+		  .flags = SET_CLEAN | SET_LIMIT, .clean = 64,
+		  .limit = 64 + SIZE },
+		{ "valid record below clean", 0, W(DATA, 32), .want = -EOVERFLOW,
+		  .flags = SET_CLEAN | SET_LIMIT, .clean = 64,
+		  .limit = 64 + SIZE },
+		{ "in progress below clean", 0, W(DATA, -32), .want = -EOVERFLOW,
+		  .flags = SET_CLEAN | SET_LIMIT, .clean = 64,
+		  .limit = 64 + SIZE },
+	};
+	/* clang-format on */
+
+	RUN(*state, cases);
+}
+
+/* Counters in the header page are as writable as the frames. */
+static void test_header_counters(void **state)
+{
+	/* clang-format off */
+	static const struct hcase cases[] = {
+		{ "limit 0", 0, W(DATA, 32), .want = -EAGAIN,
+		  .flags = SET_LIMIT, .limit = 0 },
+		{ "limit ~0, data erased", 0, 0, .want = -EAGAIN,
+		  .flags = SET_LIMIT, .limit = UINT64_MAX },
+		{ "limit ~0, a valid record", 0, W(DATA, 32), .want = 0,
+		  .flags = SET_LIMIT, .limit = UINT64_MAX },
+		{ "limit 2^36, one PAD over the ring", 0, W(PAD, SIZE),
+		  .want = ANY, .flags = SET_LIMIT, .limit = 1ull << 36 },
+		{ "tail ~0: seek far ahead", 0, W(DATA, 32), .want = 0,
+		  .flags = SET_TAIL, .tail = UINT64_MAX },
+		{ "tail 0", 0, W(DATA, 32), .want = 0, .flags = SET_TAIL,
+		  .tail = 0 },
+		{ "clean ~0 (aligned), fresh reader", 0, W(DATA, 32), .want = ANY,
+		  .flags = SET_CLEAN | FRESH, .clean = UINT64_MAX & ~7ull },
+		{ "clean above limit, fresh reader", 0, W(DATA, 32), .want = ANY,
+		  .flags = SET_CLEAN | FRESH, .clean = 3 * SIZE },
+		{ "clean and limit ~0, fresh reader", 0, W(PAD, 8), .want = ANY,
+		  .flags = SET_CLEAN | SET_LIMIT | FRESH,
+		  .clean = UINT64_MAX & ~7ull, .limit = UINT64_MAX },
+	};
+	/* clang-format on */
+
+	RUN(*state, cases);
+}
+
+/*
+ * k_limit is a shared counter any producer can write.  With it far ahead
+ * and the data area all padding, next_frame() skips the same lap of
+ * padding again and again until the position reaches the limit: 2^48
+ * iterations for a limit of ~0.  A reader call must come back.
+ */
+static void test_corrupt_limit_padding_loop(void **state)
+{
+	/* clang-format off */
+	static const struct hcase cases[] = {
+		{ "limit ~0, one PAD over the whole ring", 0, W(PAD, SIZE),
+		  .want = ANY, .flags = SET_LIMIT, .limit = UINT64_MAX },
+		{ "limit 2^62, one PAD over the whole ring", 0, W(PAD, SIZE),
+		  .want = ANY, .flags = SET_LIMIT, .limit = 1ull << 62 },
+	};
+	/* clang-format on */
+
+	RUN(*state, cases);
+}
+
+/*
+ * k_clean is where a new reader starts.  A producer that stores an
+ * unaligned value there makes the reader load its frame words unaligned,
+ * and at the end of the data area load 4 bytes past the mapping.
+ */
+static void test_corrupt_clean_unaligned(void **state)
+{
+	/* clang-format off */
+	static const struct hcase cases[] = {
+		{ "clean 4, fresh reader", 0, W(DATA, 32), .want = ANY,
+		  .flags = SET_CLEAN | FRESH, .clean = 4 },
+		{ "clean size - 4, fresh reader", 0, 0, .want = ANY,
+		  .flags = SET_CLEAN | SET_LIMIT | FRESH | NO_FRAME,
+		  .clean = SIZE - 4, .limit = 2 * SIZE - 4 },
+	};
+	/* clang-format on */
+
+	RUN(*state, cases);
+}
+
+/* ---- sfshm_msg_header(): the bounds re-check after peek ----------------- */
+
+struct hdr_scribble {
+	const char *name;
+	uint32_t off; /* into the encoded headers */
+	uint32_t val;
+	int want0, want1; /* sfshm_msg_header(0), (1) afterwards */
+};
+
+struct hsrun {
+	struct fx *f;
+	const struct hdr_scribble *s;
+	uint64_t hdrs_idx; /* data index of the encoded headers */
+};
+
+static int child_hdr_scribble(void *arg)
+{
+	struct hsrun *x = arg;
+	struct sfshm_msg m;
+	struct sfshm_hdr h;
+	int e0, e1;
+
+	if (sfshm_ring_peek(x->f->rd, &m) || m.hdr_count != 2)
+		return 2;
+	if (check_headers(&m, true))
+		return 3;
+	/* Now the enemy changes the bytes the view points at. */
+	memcpy(x->f->raw.data + x->hdrs_idx + x->s->off, &x->s->val, 4);
+	e0 = sfshm_msg_header(&m, 0, &h);
+	e1 = sfshm_msg_header(&m, 1, &h);
+	if (e0 != x->s->want0 || e1 != x->s->want1) {
+		say("%s: headers 0, 1 = %d, %d; want %d, %d", x->s->name, e0,
+		    e1, x->s->want0, x->s->want1);
+		return 4;
+	}
+	if (!e1 && (h.key_len > m.hdr_bytes || !h.key))
+		return 5;
+	return sfshm_ring_consume(x->f->rd, &m) ? 6 : 0;
+}
+
+static void test_msg_header_recheck(void **state)
+{
+	/* Headers: { 2, 3, "ab", "xyz" } { 1, NUL, "c" } = 13 + 9 bytes. */
+	/* clang-format off */
+	static const struct hdr_scribble cases[] = {
+		{ "nothing changed", 0, 2, 0, 0 },
+		{ "first key_len 0xffff", 0, 0xffff, -EBADMSG, -EBADMSG },
+		{ "first key_len ~0", 0, 0xffffffffu, -EBADMSG, -EBADMSG },
+		{ "first value_len 1<<31", 4, 0x80000000u, -EBADMSG, -EBADMSG },
+		{ "first value swallows the rest", 4, 3 + 9, 0, -EBADMSG },
+		{ "first value_len null", 4, NUL, 0, -EBADMSG },
+		{ "second key_len 100", 13, 100, 0, -EBADMSG },
+		{ "second key_len wraps", 13, 0xfffffff8u, 0, -EBADMSG },
+		{ "second value_len 1", 17, 1, 0, -EBADMSG },
+		{ "second value_len 0", 17, 0, 0, 0 },
+	};
+	/* clang-format on */
+	struct fx *f = *state;
+	struct sfshm_hdr hdrs[2] = { { "ab", 2, 3, "xyz" },
+				     { "c", 1, -1, NULL } };
+	struct sfshm_rec rec = { .key = "k",
+				 .key_len = 1,
+				 .value = "v",
+				 .value_len = 1,
+				 .hdrs = hdrs,
+				 .hdr_count = 2 };
+	int failed = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hsrun x = { f, &cases[i], HDR + 2 };
+		char why[80];
+		int st;
+
+		reset_ring(f);
+		f->raw.hdr->k_tail = 0;
+		assert_int_equal(sfshm_ring_send(f->prod, &rec, 0, NULL), 0);
+		st = t_run_child(child_hdr_scribble, &x, CALL_MS);
+		if (st) {
+			print_error("case \"%s\": reader %s\n", cases[i].name,
+				    t_status_str(st, why, sizeof(why)));
+			failed++;
+		}
+	}
+	if (failed)
+		fail_msg("%d cases failed", failed);
+}
+
+/* A caller's own msg with impossible header fields. */
+static void test_msg_header_forged(void **state)
+{
+	static const uint8_t enc[16] = { 2, 0,	 0,   0,   3,	0,  0,
+					 0, 'a', 'b', 'x', 'y', 'z' };
+	struct sfshm_msg m = { .hdr_data = enc,
+			       .hdr_count = 1,
+			       .hdr_bytes = 13 };
+	struct sfshm_hdr h;
+
+	(void)state;
+	assert_int_equal(sfshm_msg_header(&m, 0, &h), 0);
+	assert_int_equal(sfshm_msg_header(&m, 1, &h), -ENOENT);
+	m.hdr_bytes = 4;
+	assert_int_equal(sfshm_msg_header(&m, 0, &h), -EBADMSG);
+	m.hdr_bytes = 0;
+	assert_int_equal(sfshm_msg_header(&m, 0, &h), -EBADMSG);
+	m.hdr_bytes = 12;
+	assert_int_equal(sfshm_msg_header(&m, 0, &h), -EBADMSG);
+	m.hdr_bytes = 13;
+	m.hdr_count = 5;
+	assert_int_equal(sfshm_msg_header(&m, 1, &h), -EBADMSG);
+	m.hdr_count = 0;
+	assert_int_equal(sfshm_msg_header(&m, 0, &h), -ENOENT);
+}
+
+/* ---- the owner meets a corrupted tail ------------------------------------ */
+
+static int child_clean_far(void *arg)
+{
+	struct fx *f = arg;
+	uint64_t t0 = t_now_ns();
+	int err;
+
+	/* A producer moved k_tail 2^50 bytes ahead (limit is clean + size). */
+	f->raw.hdr->k_tail = 1ull << 50;
+	err = sfshm_ring_clean(f->own, 1ull << 50);
+	if (err == 0) {
+		say("clean to 2^50 with the limit at %llu accepted after "
+		    "%llu ms",
+		    (unsigned long long)SIZE,
+		    (unsigned long long)(t_now_ns() - t0) / 1000000);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * sfshm_ring_clean() trusts k_tail, which producers write: the owner must
+ * neither spend forever zeroing 2^50 bytes of a 64 KiB ring nor accept a
+ * clean position beyond its own limit.
+ */
+static void test_owner_clean_corrupt_tail(void **state)
+{
+	char why[80];
+	int st = t_run_child(child_clean_far, *state, CALL_MS);
+
+	if (st)
+		fail_msg("owner cleaning up to a corrupted k_tail %s",
+			 t_status_str(st, why, sizeof(why)));
+}
+
+/* ---- ctl page: readers can write it ------------------------------------- */
+
+struct ctlrun {
+	struct fx *f;
+	int err;
+	uint64_t woke_ns;
+};
+
+static int child_sleep_read(void *arg)
+{
+	struct ctlrun *x = arg;
+	struct sfshm_ring *r = x->f->rd;
+
+	sfshm_ring_set_wait(r, SFSHM_WAIT_FUTEX, 0);
+	x->err = sfshm_ring_wait(r, CHILD_MS);
+	x->woke_ns = t_now_ns();
+	return x->err ? 1 : 0;
+}
+
+struct asleep {
+	pid_t pid;
+	const uint32_t *w;
+};
+
+static bool is_asleep(void *arg)
+{
+	struct asleep *a = arg;
+
+	return __atomic_load_n(a->w, __ATOMIC_SEQ_CST) &&
+	       t_proc_state(a->pid) == 'S';
+}
+
+/*
+ * Another reader zeroes k_waiters under a sleeping one: the producer then
+ * skips the wake-up, and the sleeper must still see the record after at
+ * most one sleep slice (100 ms), not at its 10 s timeout.
+ */
+static void test_ctl_waiters_zeroed(void **state)
+{
+	struct fx *f = *state;
+	struct ctlrun *x = t_shared_alloc(sizeof(*x));
+	struct sfshm_rec rec = { .key_len = -1, .value_len = -1 };
+	struct asleep a = { 0, &f->raw.ctl->k_waiters };
+	uint64_t t0;
+	char why[80];
+	int st;
+
+	x->f = f;
+	a.pid = t_fork_clean(child_sleep_read, x);
+	if (!t_wait_until(is_asleep, &a, CHILD_MS)) {
+		t_wait_child(a.pid, 0);
+		fail_msg("reader never slept");
+	}
+	__atomic_store_n(&f->raw.ctl->k_waiters, 0, __ATOMIC_SEQ_CST);
+	t0 = t_now_ns();
+	assert_int_equal(sfshm_ring_send(f->prod, &rec, 0, NULL), 0);
+	st = t_wait_child(a.pid, CHILD_MS);
+	if (st)
+		fail_msg("sleeping reader %s",
+			 t_status_str(st, why, sizeof(why)));
+	if (x->woke_ns - t0 > 1000000000ull)
+		fail_msg("reader woke %llu ms after the send",
+			 (unsigned long long)(x->woke_ns - t0) / 1000000);
+	munmap(x, sizeof(*x));
+}
+
+/* ---- random: a scribbler against live readers ------------------------- */
+
+#define NREADERS 2
+
+struct rstat {
+	uint64_t call_ns; /* start of the call in progress, 0: none */
+	uint32_t op; /* which call */
+	uint32_t done;
+	uint64_t iters;
+	uint64_t ok, again, badmsg, overflow, nobufs, guarded;
+};
+
+struct shared {
+	uint32_t stop;
+	uint64_t seed;
+	uint64_t run_ms;
+	uint64_t scribbles, sent;
+	struct rstat rd[NREADERS];
+	char msg[NREADERS][256];
+};
+
+struct rnd_ctx {
+	struct fx *f;
+	struct shared *sh;
+	int id;
+	uint64_t rng;
+};
+
+static uint32_t rnd(uint64_t *s, uint32_t n)
+{
+	return n ? (uint32_t)(t_rand(s) % n) : 0;
+}
+
+static const char *const op_names[] = {
+	"none", "peek", "consume", "read", "wait", "seek", "msg_header",
+};
+
+enum { OP_PEEK = 1, OP_CONSUME, OP_READ, OP_WAIT, OP_SEEK, OP_HDR };
+
+static void call_begin(struct rstat *st, uint32_t op)
+{
+	st->op = op;
+	__atomic_store_n(&st->call_ns, t_now_ns(), __ATOMIC_RELEASE);
+}
+
+static void call_end(struct rstat *st)
+{
+	__atomic_store_n(&st->call_ns, 0, __ATOMIC_RELEASE);
+}
+
+static void count(struct rstat *st, int err)
+{
+	switch (err) {
+	case 0:
+		st->ok++;
+		break;
+	case -EAGAIN:
+		st->again++;
+		break;
+	case -EBADMSG:
+		st->badmsg++;
+		break;
+	case -EOVERFLOW:
+		st->overflow++;
+		break;
+	case -ENOBUFS:
+		st->nobufs++;
+		break;
+	}
+}
+
+/* After an error the reader moves on somewhere, as a real one would. */
+static void unstick(struct sfshm_ring *r, struct rstat *st, uint64_t *rng,
+		    int err)
+{
+	uint64_t pos = sfshm_ring_position(r), to;
+
+	if (err == -EOVERFLOW || rnd(rng, 4) == 0)
+		to = sfshm_ring_clean_pos(r) + 8ull * rnd(rng, SIZE / 8);
+	else
+		to = pos + 8;
+	call_begin(st, OP_SEEK);
+	err = sfshm_ring_seek(r, to & ~7ull);
+	if (err)
+		err = sfshm_ring_seek(r, sfshm_ring_clean_pos(r) & ~7ull);
+	call_end(st);
+}
+
+static int fail_reader(struct rnd_ctx *x, int rc, const char *what)
+{
+	snprintf(x->sh->msg[x->id], sizeof(x->sh->msg[0]), "%s", what);
+	return rc;
+}
+
+static int reader_peek(struct rnd_ctx *x, struct sfshm_ring *r,
+		       const struct view *v)
+{
+	struct rstat *st = &x->sh->rd[x->id];
+	struct sfshm_msg m;
+	int err, rc;
+
+	call_begin(st, OP_PEEK);
+	err = sfshm_ring_peek(r, &m);
+	call_end(st);
+	count(st, err);
+	if (err != 0 && err != -EAGAIN && err != -EBADMSG && err != -EOVERFLOW)
+		return fail_reader(x, 40, "peek: unexpected error");
+	if (err) {
+		if (err != -EAGAIN)
+			unstick(r, st, &x->rng, err);
+		return 0;
+	}
+	rc = check_view(&m, v);
+	if (rc)
+		return fail_reader(x, rc, "peek: view outside the ring");
+	call_begin(st, OP_HDR);
+	rc = check_headers(&m, false);
+	call_end(st);
+	if (rc)
+		return fail_reader(x, rc, "peek: bad header view");
+	call_begin(st, OP_CONSUME);
+	err = sfshm_ring_consume(r, &m);
+	call_end(st);
+	if (err != 0 && err != -EOVERFLOW)
+		return fail_reader(x, 41, "consume: unexpected error");
+	return 0;
+}
+
+static int reader_read(struct rnd_ctx *x, struct sfshm_ring *r)
+{
+	struct rstat *st = &x->sh->rd[x->id];
+	size_t len = rnd(&x->rng, 2) ? MAXF : rnd(&x->rng, 512);
+	uint8_t *buf = malloc(len ? len : 1);
+	struct view bv = { (uintptr_t)buf, (uintptr_t)buf + len };
+	struct sfshm_msg m;
+	int err, rc = 0;
+
+	if (!buf)
+		return 42;
+	call_begin(st, OP_READ);
+	err = sfshm_ring_read(r, &m, buf, len);
+	call_end(st);
+	count(st, err);
+	if (err == 0) {
+		rc = check_view(&m, &bv);
+		call_begin(st, OP_HDR);
+		rc = rc ? rc : check_headers(&m, true);
+		call_end(st);
+	} else if (err == -EBADMSG || err == -EOVERFLOW) {
+		unstick(r, st, &x->rng, err);
+	} else if (err == -ENOBUFS) {
+		if (m.next - m.pos <= len + HDR || m.next - m.pos > MAXF + 7)
+			rc = 43;
+		else if (rnd(&x->rng, 2))
+			unstick(r, st, &x->rng, err);
+	} else if (err != -EAGAIN) {
+		rc = 44;
+	}
+	free(buf);
+	return rc ? fail_reader(x, rc, "read: bad answer") : 0;
+}
+
+static int reader_main(void *arg)
+{
+	struct rnd_ctx *x = arg;
+	struct rstat *st = &x->sh->rd[x->id];
+	uint64_t end = t_now_ms() + x->sh->run_ms;
+	struct sfshm_ring *r;
+	struct view v;
+	int rc = 0;
+
+	x->rng = x->sh->seed * 31 + (uint64_t)x->id + 1;
+	if (map_guarded(&x->f->t, &r, &v))
+		return fail_reader(x, 45, "map failed");
+	st->guarded = v.hi != 0;
+	while (!rc && t_now_ms() < end) {
+		uint32_t c = rnd(&x->rng, 10);
+
+		if (c < 4) {
+			rc = reader_peek(x, r, &v);
+		} else if (c < 8) {
+			rc = reader_read(x, r);
+		} else {
+			call_begin(st, OP_WAIT);
+			count(st, sfshm_ring_wait(r, c == 8 ? 0 : 1));
+			call_end(st);
+		}
+		sfshm_ring_publish_pos(r);
+		st->iters++;
+	}
+	sfshm_ring_unmap(r);
+	st->done = 1;
+	return rc;
+}
+
+/* Lengths an enemy likes. */
+static uint32_t evil_len(uint64_t *s, uint32_t idx)
+{
+	static const uint32_t fixed[] = {
+		0,	     1,		  7,
+		8,	     24,	  31,
+		32,	     33,	  MAXF,
+		MAXF + 1,    0x7fffffffu, 0x80000000u,
+		0xffffffffu, 0xfffffff8u, (uint32_t)SIZE,
+	};
+	uint32_t c = rnd(s, 8);
+
+	if (c == 0)
+		return fixed[rnd(s, sizeof(fixed) / sizeof(fixed[0]))];
+	if (c == 1)
+		return (uint32_t)(SIZE - idx) + 8 * rnd(s, 3); /* to/over end */
+	if (c == 2)
+		return (uint32_t) - (int32_t)rnd(s, 4096);
+	if (c == 3)
+		return (uint32_t)t_rand(s);
+	return rnd(s, 512);
+}
+
+static uint32_t evil_type(uint64_t *s)
+{
+	static const uint32_t types[] = { DATA,	  DATA, DATA, PAD,	  PAD,
+					  POISON, 0,	4,    0xffffffffu };
+
+	return types[rnd(s, sizeof(types) / sizeof(types[0]))];
+}
+
+/* A frame whose lengths add up, so readers go on to the body. */
+static void plausible_frame(uint64_t *s, uint8_t *d, uint32_t idx)
+{
+	struct sfshm_frame *fh = (struct sfshm_frame *)(d + idx);
+	uint32_t room = (uint32_t)(SIZE - idx), k, v, hb = 0, n;
+	uint8_t *p;
+
+	if (room > MAXF)
+		room = MAXF;
+	if (room < HDR)
+		return;
+	k = rnd(s, 40);
+	v = rnd(s, 200);
+	n = rnd(s, 4);
+	if (HDR + k + v + n * 12 > room)
+		k = v = n = 0;
+	p = d + idx + HDR + k + v;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t kv[2] = { 2, rnd(s, 3) ? 2 : NUL };
+
+		memcpy(p, kv, 8);
+		p += 8 + 2 + (kv[1] == NUL ? 0 : 2);
+		hb += 8 + 2 + (kv[1] == NUL ? 0 : 2);
+	}
+	fh->key_len = rnd(s, 5) ? k : (k ? k : NUL);
+	fh->value_len = v;
+	fh->hdr_count = n;
+	fh->hdr_bytes = hb;
+	if (rnd(s, 3) == 0) /* then spoil one thing */
+		((uint32_t *)&fh->key_len)[rnd(s, 4)] = evil_len(s, idx);
+	__atomic_store_n(&fh->k_word, W(DATA, HDR + k + v + hb),
+			 __ATOMIC_RELEASE);
+}
+
+static void garbage_frame(uint64_t *s, uint8_t *d, uint32_t idx)
+{
+	struct sfshm_frame *fh = (struct sfshm_frame *)(d + idx);
+	uint64_t w = W(evil_type(s), evil_len(s, idx));
+
+	if (idx + HDR <= SIZE) {
+		fh->key_len = rnd(s, 2) ? evil_len(s, idx) : NUL;
+		fh->value_len = rnd(s, 2) ? evil_len(s, idx) : NUL;
+		fh->hdr_count = rnd(s, 2) ? evil_len(s, idx) : rnd(s, 3);
+		fh->hdr_bytes = evil_len(s, idx);
+	}
+	if (idx + HDR + 16 <= SIZE && rnd(s, 2)) {
+		uint32_t *kv = (uint32_t *)(fh + 1);
+
+		for (int i = 0; i < 4; i++)
+			kv[i] = evil_len(s, idx);
+	}
+	__atomic_store_n(&fh->k_word, w, __ATOMIC_RELEASE);
+}
+
+/* Counters, within bounds that avoid the known padding loop. */
+static void scribble_counters(uint64_t *s, struct sfshm_ring_hdr *h)
+{
+	uint64_t clean = __atomic_load_n(&h->k_clean, __ATOMIC_RELAXED);
+
+	switch (rnd(s, 4)) {
+	case 0:
+		__atomic_store_n(&h->k_tail, clean + 8 * rnd(s, SIZE / 8),
+				 __ATOMIC_RELAXED);
+		break;
+	case 1:
+		__atomic_store_n(&h->k_limit, clean + 8 * rnd(s, 4 * SIZE / 8),
+				 __ATOMIC_RELAXED);
+		break;
+	case 2:
+		__atomic_store_n(&h->k_clean,
+				 (clean + 8 * rnd(s, SIZE / 8)) & ~7ull,
+				 __ATOMIC_RELAXED);
+		break;
+	default:
+		__atomic_store_n(&h->k_limit, clean + SIZE, __ATOMIC_RELAXED);
+	}
+}
+
+static uint32_t scribble_target(uint64_t *s, const struct sfshm_ring_ctl *c)
+{
+	uint32_t k = rnd(s, 10);
+
+	if (k < 5) {
+		const struct sfshm_reader_slot *sl = &c->slot[rnd(s, 4)];
+
+		return (uint32_t)(__atomic_load_n(&sl->k_pos,
+						  __ATOMIC_RELAXED) &
+				  (SIZE - 8));
+	}
+	if (k < 7)
+		return (uint32_t)(SIZE - 8 - 8 * rnd(s, 64));
+	return 8 * rnd(s, SIZE / 8);
+}
+
+static int scribbler_main(void *arg)
+{
+	struct rnd_ctx *x = arg;
+	struct t_raw *raw = &x->f->raw;
+
+	x->rng = x->sh->seed * 977 + 5;
+	while (!__atomic_load_n(&x->sh->stop, __ATOMIC_ACQUIRE)) {
+		uint32_t idx = scribble_target(&x->rng, raw->ctl);
+		uint32_t c = rnd(&x->rng, 100);
+
+		if (c < 55)
+			garbage_frame(&x->rng, raw->data, idx);
+		else if (c < 90)
+			plausible_frame(&x->rng, raw->data, idx);
+		else if (c < 91)
+			scribble_counters(&x->rng, raw->hdr);
+		else
+			memset(raw->data + idx, 0,
+			       SIZE - idx < 64 ? SIZE - idx : 64);
+		x->sh->scribbles++;
+		if ((x->sh->scribbles & 63) == 0)
+			sched_yield();
+	}
+	return 0;
+}
+
+/* An honest producer: sends, and cleans behind itself when full. */
+static int producer_main(void *arg)
+{
+	struct rnd_ctx *x = arg;
+	uint8_t val[600];
+
+	x->rng = x->sh->seed * 13 + 7;
+	memset(val, 'v', sizeof(val));
+	while (!__atomic_load_n(&x->sh->stop, __ATOMIC_ACQUIRE)) {
+		struct sfshm_hdr h = { "h", 1, (int32_t)rnd(&x->rng, 20), val };
+		struct sfshm_rec rec = {
+			.key = "key",
+			.key_len = (int32_t)rnd(&x->rng, 4) - 1,
+			.value = val,
+			.value_len = (int32_t)rnd(&x->rng, 600),
+			.hdrs = &h,
+			.hdr_count = rnd(&x->rng, 2),
+		};
+		int err = sfshm_ring_send(x->f->prod, &rec, 0, NULL);
+
+		if (err == -EAGAIN)
+			sfshm_ring_clean(x->f->own,
+					 sfshm_ring_tail(x->f->own) & ~7ull);
+		else if (!err)
+			x->sh->sent++;
+		if ((x->sh->sent & 31) == 0)
+			sched_yield();
+	}
+	return 0;
+}
+
+/* A forked helper process. */
+struct proc {
+	pid_t pid;
+	bool reaped;
+	int st; /* as t_wait_child() */
+};
+
+static void proc_start(struct proc *p, int (*fn)(void *), void *arg)
+{
+	p->pid = t_fork_clean(fn, arg);
+	p->reaped = false;
+}
+
+static bool proc_poll(struct proc *p)
+{
+	int st;
+
+	if (!p->reaped && waitpid(p->pid, &st, WNOHANG) == p->pid) {
+		p->reaped = true;
+		p->st = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
+	return p->reaped;
+}
+
+static int proc_wait(struct proc *p, int timeout_ms)
+{
+	if (!p->reaped) {
+		p->st = t_wait_child(p->pid, timeout_ms);
+		p->reaped = true;
+	}
+	return p->st;
+}
+
+static void kill_all(struct proc *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (!p[i].reaped)
+			kill(p[i].pid, SIGKILL);
+		proc_wait(&p[i], CHILD_MS);
+	}
+}
+
+/* Any reader call running longer than CALL_MS?  Then name it. */
+static int stuck_reader(struct shared *sh)
+{
+	uint64_t now = t_now_ns();
+
+	for (int i = 0; i < NREADERS; i++) {
+		uint64_t t =
+			__atomic_load_n(&sh->rd[i].call_ns, __ATOMIC_ACQUIRE);
+
+		if (t && now > t && now - t > CALL_MS * 1000000ull)
+			return i;
+	}
+	return -1;
+}
+
+struct watch {
+	struct shared *sh;
+	struct proc *procs;
+	int stuck;
+};
+
+static bool readers_done_or_stuck(void *arg)
+{
+	struct watch *w = arg;
+	bool all = true;
+
+	w->stuck = stuck_reader(w->sh);
+	if (w->stuck >= 0)
+		return true;
+	for (int i = 0; i < NREADERS; i++)
+		if (!proc_poll(&w->procs[2 + i]))
+			all = false;
+	return all;
+}
+
+static void report_random(struct shared *sh)
+{
+	for (int i = 0; i < NREADERS; i++) {
+		struct rstat *s = &sh->rd[i];
+
+		print_message("  reader %d%s: %llu calls: %llu ok, %llu again, "
+			      "%llu badmsg, %llu overflow, %llu nobufs\n",
+			      i, s->guarded ? " (guarded)" : "",
+			      (unsigned long long)s->iters,
+			      (unsigned long long)s->ok,
+			      (unsigned long long)s->again,
+			      (unsigned long long)s->badmsg,
+			      (unsigned long long)s->overflow,
+			      (unsigned long long)s->nobufs);
+	}
+	print_message("  %llu scribbles, %llu records sent\n",
+		      (unsigned long long)sh->scribbles,
+		      (unsigned long long)sh->sent);
+}
+
+static void check_procs(struct shared *sh, struct proc *procs)
+{
+	for (int i = 0; i < NREADERS; i++) {
+		int rc = proc_wait(&procs[2 + i], CHILD_MS);
+		char why[80];
+
+		if (rc)
+			fail_msg("reader %d (seed %llu) %s: %s", i,
+				 (unsigned long long)sh->seed,
+				 t_status_str(rc, why, sizeof(why)),
+				 sh->msg[i]);
+	}
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2; i++) {
+		int rc = proc_wait(&procs[i], CHILD_MS);
+		char why[80];
+
+		if (rc)
+			fail_msg("%s (seed %llu) %s",
+				 i ? "producer" : "scribbler",
+				 (unsigned long long)sh->seed,
+				 t_status_str(rc, why, sizeof(why)));
+	}
+}
+
+static void test_random_scribbler(void **state)
+{
+	struct fx *f = *state;
+	struct shared *sh = t_shared_alloc(sizeof(*sh));
+	struct rnd_ctx ctx[2 + NREADERS];
+	struct proc procs[2 + NREADERS];
+	const char *seed = getenv("SFSHM_SEED");
+	const char *ms = getenv("SFSHM_HOSTILE_MS");
+	struct watch w = { sh, procs, -1 };
+
+	memset(procs, 0, sizeof(procs));
+	sh->seed = seed && *seed ? strtoull(seed, NULL, 0) : 1;
+	sh->run_ms = ms && *ms ? strtoull(ms, NULL, 0) : 3000;
+	print_message("  seed %llu (SFSHM_SEED), %llu ms\n",
+		      (unsigned long long)sh->seed,
+		      (unsigned long long)sh->run_ms);
+	for (int i = 0; i < 2 + NREADERS; i++)
+		ctx[i] = (struct rnd_ctx){ f, sh, i - 2, 0 };
+	proc_start(&procs[0], scribbler_main, &ctx[0]);
+	proc_start(&procs[1], producer_main, &ctx[1]);
+	for (int i = 0; i < NREADERS; i++)
+		proc_start(&procs[2 + i], reader_main, &ctx[2 + i]);
+	t_wait_until(readers_done_or_stuck, &w, (int)sh->run_ms + CHILD_MS);
+	if (w.stuck >= 0) {
+		uint32_t op = sh->rd[w.stuck].op;
+
+		kill_all(procs, 2 + NREADERS);
+		fail_msg("reader %d stuck in %s for over %d ms (seed %llu)",
+			 w.stuck, op < 7 ? op_names[op] : "?", CALL_MS,
+			 (unsigned long long)sh->seed);
+	}
+	report_random(sh);
+	check_procs(sh, procs);
+	for (int i = 0; i < NREADERS; i++) {
+		assert_true(sh->rd[i].ok > 0);
+		assert_true(sh->rd[i].badmsg > 0);
+	}
+	munmap(sh, sizeof(*sh));
+}
+
+#define FX(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+/* Run a cmocka group; remember its name if anything in it failed. */
+static char failed_groups[128];
+
+static int run_group(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+	int fails = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+
+	if (fails)
+		snprintf(failed_groups + strlen(failed_groups),
+			 sizeof(failed_groups) - strlen(failed_groups),
+			 " %s(%d)", name, fails);
+	return fails;
+}
+
+#define PROG "test_ring_hostile"
+#define group(name, tests) \
+	run_group(name, tests, sizeof(tests) / sizeof(tests[0]))
+
+int main(void)
+{
+	const struct CMUnitTest rules[] = {
+		FX(test_word_ready),
+		FX(test_word_valid),
+		FX(test_decode),
+		FX(test_hdrs_valid),
+		FX(test_erased),
+		FX(test_msg_header_recheck),
+		cmocka_unit_test(test_msg_header_forged),
+		FX(test_header_counters),
+		FX(test_corrupt_limit_padding_loop),
+		FX(test_corrupt_clean_unaligned),
+		FX(test_owner_clean_corrupt_tail),
+		FX(test_ctl_waiters_zeroed),
+	};
+	const struct CMUnitTest random[] = {
+		FX(test_random_scribbler),
+	};
+	int fails = 0;
+
+	fails += group("rules", rules);
+	fails += group("random", random);
+	if (fails)
+		print_error("%s: %d failed:%s (details above)\n", PROG, fails,
+			    failed_groups);
+	return fails ? 1 : 0;
+}
