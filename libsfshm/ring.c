@@ -54,18 +54,23 @@
  * ever writes into padding, and a committed frame is never changed.
  *
  * Waking.  Readers spin for a while, then sleep on the futex word
- * k_notify.  Before sleeping a reader increments k_waiters in the ctl page
- * (seq_cst) and rechecks its frame word (seq_cst); a producer commits
- * (seq_cst CAS) and then loads k_waiters (seq_cst).  In the single total
- * order of those four operations one side sees the other: either the
- * reader sees the commit and does not sleep, or the producer sees the
- * waiter and bumps k_notify and wakes.  Sleeps are bounded slices, so a
- * reader that corrupts k_waiters can only cost others latency.
+ * k_notify.  Before sleeping a reader counts itself in k_waiters, reads
+ * k_notify, sets k_armed (seq_cst) and looks at its frame word once more
+ * (seq_cst); a producer commits (seq_cst CAS) and then loads k_waiters
+ * and k_armed (seq_cst).  In the single total order of these operations
+ * one side sees the other: either the reader sees the commit and does not
+ * sleep, or the producer sees the flag, and the one producer whose
+ * exchange clears it bumps k_notify and wakes everybody.  So a sleep costs
+ * one wake, however many records arrive while the reader is on its way to
+ * sleep or back.  Sleeps are bounded slices, so a reader that corrupts
+ * the ctl page can only cost others latency (or, setting k_armed over and
+ * over, system calls), never a lost wake-up for good.
  *
  * The protocol is modelled in ring.pml and checked with spin.
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +84,6 @@
 #include "sfshm_int.h"
 
 #define SLEEP_SLICE_NS (100ull * 1000 * 1000)
-#define DEFAULT_SPIN_NS (20ull * 1000)
 
 struct sfshm_ring {
 	struct sfshm_ring_hdr *hdr;
@@ -88,6 +92,7 @@ struct sfshm_ring {
 	uint64_t size;
 	uint64_t mask;
 	uint32_t max_frame;
+	uint32_t lap_shift; /* log2(size): pos >> lap_shift is the lap */
 	enum sfshm_role role;
 	size_t map_len;
 
@@ -110,6 +115,24 @@ static inline struct sfshm_frame *frame_at(const struct sfshm_ring *r,
 {
 	return (struct sfshm_frame *)(r->data + (pos & r->mask));
 }
+
+/* The frame word of a @type frame of @len bytes at @pos (tagged by lap). */
+static inline uint64_t word_at(const struct sfshm_ring *r, uint32_t type,
+			       uint64_t pos, int32_t len)
+{
+	return SFSHM_FRAME_WORD(SFSHM_FRAME_TAG(type, pos >> r->lap_shift),
+				len);
+}
+
+/* A non-zero word written for another lap than @pos's. */
+static inline bool word_stale(const struct sfshm_ring *r, uint64_t pos,
+			      uint64_t w)
+{
+	return w && SFSHM_FRAME_LAP(w) !=
+			    ((pos >> r->lap_shift) & SFSHM_FRAME_LAP_MASK);
+}
+
+static bool erased(const struct sfshm_ring *r, uint64_t pos);
 
 /* ---- time and futex helpers --------------------------------------------- */
 
@@ -374,6 +397,7 @@ static int map_ring(struct sfshm_ring *r, int ring_fd)
 	r->size = r->hdr->size;
 	r->mask = r->size - 1;
 	r->max_frame = (uint32_t)(r->size / 8);
+	r->lap_shift = (uint32_t)__builtin_ctzll(r->size);
 	r->data = (uint8_t *)m + SFSHM_PAGE;
 	return 0;
 }
@@ -391,7 +415,7 @@ int sfshm_ring_map(int ring_fd, int ctl_fd, enum sfshm_role role,
 		return -ENOMEM;
 	r->role = role;
 	r->slot = -1;
-	r->spin_ns = DEFAULT_SPIN_NS;
+	r->spin_ns = SFSHM_DEFAULT_SPIN_NS;
 	err = map_ring(r, ring_fd);
 	if (!err)
 		err = map_ctl(r, ctl_fd);
@@ -405,6 +429,9 @@ int sfshm_ring_map(int ring_fd, int ctl_fd, enum sfshm_role role,
 		sfshm_ring_unmap(r);
 		return -EBADMSG;
 	}
+	/* Be visible to the owner from the start (best effort). */
+	if (role == SFSHM_ROLE_READER)
+		sfshm_ring_publish_pos(r);
 	*out = r;
 	return 0;
 }
@@ -521,6 +548,36 @@ static int wait_space(struct sfshm_ring *r, uint64_t end, uint64_t deadline)
 }
 
 /*
+ * Write the first word of a frame we claimed (in progress, or padding).
+ * Return: 0, or -ECANCELED if the owner revoked the claim: claim again.
+ */
+static int mark_frame(struct sfshm_ring *r, uint64_t pos, uint64_t word)
+{
+	uint64_t *wp = &frame_at(r, pos)->k_word;
+	uint64_t seen = 0;
+
+	/*
+	 * acq_rel: release, as a padding word is final and readers acquire
+	 * it; acquire, so that if the zero we replace was written by the
+	 * owner's erase (we stalled across a whole lap), the release fence
+	 * in sfshm_ring_clean() makes erased() below see it.
+	 */
+	while (!sf_cas_acqrel64(wp, &seen, word)) {
+		/* POISON or PAD of our lap: the owner revoked this claim. */
+		if (!word_stale(r, pos, seen))
+			goto revoked;
+		/* Left by a producer that stalled a lap ago: ours now. */
+	}
+	if (!erased(r, pos))
+		return 0;
+	/* We stalled across a lap: give the slot back, claim again. */
+	sf_cas_relaxed64(wp, &word, 0);
+revoked:
+	r->st.revoked++;
+	return -ECANCELED;
+}
+
+/*
  * Claim `need` aligned bytes (plus padding at the wrap).  Returns the
  * position of the frame, with its word still zero.
  */
@@ -567,14 +624,11 @@ static int claim_space(struct sfshm_ring *r, uint32_t need, int timeout_ms,
 			break;
 	}
 	if (pad) {
-		uint64_t zero = 0;
-
 		/*
-		 * Release: readers acquire the word.  A failed CAS means the
-		 * owner already poisoned the slot and will pad it itself.
+		 * Revoked means the owner poisoned the slot and pads it
+		 * itself; our record's own slot will tell us about the rest.
 		 */
-		sf_cas_acqrel64(&frame_at(r, t)->k_word, &zero,
-				SFSHM_FRAME_WORD(SFSHM_FRAME_PAD, pad));
+		mark_frame(r, t, word_at(r, SFSHM_FRAME_PAD, t, (int32_t)pad));
 		r->st.pad_frames++;
 		r->st.pad_bytes += pad;
 	}
@@ -653,32 +707,20 @@ int sfshm_ring_claim(struct sfshm_ring *r, const struct sfshm_rec *rec,
 		return (int)flen;
 	if (flen > r->max_frame)
 		return -EMSGSIZE;
-	for (;;) {
-		struct sfshm_frame *f;
-		uint64_t zero = 0;
-
+	do {
 		err = claim_space(r, frame_align((uint64_t)flen), timeout_ms,
 				  &fpos, &deadline);
 		if (err)
 			return err;
-		f = frame_at(r, fpos);
-		/*
-		 * Relaxed: this store publishes nothing (readers ignore a
-		 * negative length; the commit CAS releases the body).  It
-		 * fails only on POISON: the owner revoked a claim we held too
-		 * long before writing this word.  Claim again.
-		 */
-		if (sf_cas_relaxed64(&f->k_word, &zero,
-				     SFSHM_FRAME_WORD(SFSHM_FRAME_DATA,
-						      -(int32_t)flen))) {
-			c->pos = fpos;
-			c->frame = f;
-			c->frame_len = (uint32_t)flen;
-			fill_frame(f, rec, (uint32_t)flen, c);
-			return 0;
-		}
-		r->st.revoked++;
-	}
+		err = mark_frame(r, fpos,
+				 word_at(r, SFSHM_FRAME_DATA, fpos,
+					 -(int32_t)flen));
+	} while (err == -ECANCELED);
+	c->pos = fpos;
+	c->frame = frame_at(r, fpos);
+	c->frame_len = (uint32_t)flen;
+	fill_frame(c->frame, rec, (uint32_t)flen, c);
+	return 0;
 }
 
 static void wake_readers(struct sfshm_ring *r)
@@ -687,6 +729,26 @@ static void wake_readers(struct sfshm_ring *r)
 	/* Release: the bump orders after the commit for the woken reader. */
 	sf_add_release32(&r->hdr->k_notify, 1);
 	futex_wake_all(&r->hdr->k_notify);
+}
+
+/*
+ * After a seq_cst store that readers may be waiting for: wake them if any
+ * sleep.  The seq_cst load pairs with the seq_cst increment of k_waiters
+ * in sleep_frame() (see "Waking" above).
+ */
+static void notify_readers(struct sfshm_ring *r)
+{
+	struct sfshm_ring_ctl *c = r->ctl;
+
+	/*
+	 * Only the producer that disarms a sleeper wakes: readers on their
+	 * way to sleep (or back) would otherwise cost a system call per
+	 * record.  The seq_cst loads and exchange pair with the seq_cst
+	 * store of k_armed in sleep_frame().
+	 */
+	if (sf_load_seqcst32(&c->k_waiters) && sf_load_seqcst32(&c->k_armed) &&
+	    sf_xchg_seqcst32(&c->k_armed, 0))
+		wake_readers(r);
 }
 
 /* Publish a claimed frame: CAS its word from @expect to (@type, len). */
@@ -702,13 +764,11 @@ static int commit_word(struct sfshm_ring *r, struct sfshm_claim *c,
 	 * owner revoked the claim (unblock turned it into padding).
 	 */
 	if (!sf_cas_seqcst64(&f->k_word, &expect,
-			     SFSHM_FRAME_WORD(type, c->frame_len))) {
+			     word_at(r, type, c->pos, (int32_t)c->frame_len))) {
 		r->st.revoked++;
 		return -ECANCELED;
 	}
-	/* Pairs with the seq_cst increment in sleep_frame(). */
-	if (sf_load_seqcst32(&r->ctl->k_waiters))
-		wake_readers(r);
+	notify_readers(r);
 	return 0;
 }
 
@@ -716,8 +776,8 @@ static int finish_claim(struct sfshm_ring *r, struct sfshm_claim *c,
 			uint32_t type)
 {
 	return commit_word(r, c,
-			   SFSHM_FRAME_WORD(SFSHM_FRAME_DATA,
-					    -(int32_t)c->frame_len),
+			   word_at(r, SFSHM_FRAME_DATA, c->pos,
+				   -(int32_t)c->frame_len),
 			   type);
 }
 
@@ -746,7 +806,7 @@ int sfshm_ring_abort(struct sfshm_ring *r, struct sfshm_claim *c)
 
 	if (!err) {
 		r->st.pad_frames++;
-		r->st.pad_bytes += c->frame_len;
+		r->st.pad_bytes += frame_align(c->frame_len);
 	}
 	return err;
 }
@@ -819,8 +879,8 @@ static void fill_rest(struct sfshm_ring *r, uint64_t pos,
 
 		fill_frame(f, &recs[i], flen, &c);
 		/* Relaxed: published by the release of the batch commit. */
-		sf_store_relaxed64(&f->k_word,
-				   SFSHM_FRAME_WORD(SFSHM_FRAME_DATA, flen));
+		sf_store_relaxed64(&f->k_word, word_at(r, SFSHM_FRAME_DATA, pos,
+						       (int32_t)flen));
 		pos += frame_align(flen);
 	}
 }
@@ -832,19 +892,15 @@ static int claim_batch(struct sfshm_ring *r, uint32_t total, int timeout_ms,
 	uint64_t deadline = 0;
 	int err;
 
-	for (;;) {
-		uint64_t zero = 0;
-
+	do {
 		err = claim_space(r, total, timeout_ms, fpos, &deadline);
 		if (err)
 			return err;
-		/* Relaxed: as in sfshm_ring_claim(); fails only on POISON. */
-		if (sf_cas_relaxed64(&frame_at(r, *fpos)->k_word, &zero,
-				     SFSHM_FRAME_WORD(SFSHM_FRAME_BATCH,
-						      -(int32_t)total)))
-			return 0;
-		r->st.revoked++;
-	}
+		err = mark_frame(r, *fpos,
+				 word_at(r, SFSHM_FRAME_BATCH, *fpos,
+					 -(int32_t)total));
+	} while (err == -ECANCELED);
+	return 0;
 }
 
 static int send_batch_once(struct sfshm_ring *r, const struct sfshm_rec *recs,
@@ -852,12 +908,14 @@ static int send_batch_once(struct sfshm_ring *r, const struct sfshm_rec *recs,
 {
 	struct sfshm_claim c;
 	uint32_t flen = (uint32_t)sfshm_rec_frame_len(&recs[0]);
-	uint64_t expect = SFSHM_FRAME_WORD(SFSHM_FRAME_BATCH, -(int32_t)total);
+	uint64_t expect;
 	int err;
 
 	err = claim_batch(r, total, timeout_ms, pos);
 	if (err)
 		return err;
+	expect = word_at(r, SFSHM_FRAME_BATCH, *pos, -(int32_t)total);
+	c.pos = *pos;
 	fill_rest(r, *pos + frame_align(flen), recs, n);
 	c.frame = frame_at(r, *pos);
 	c.frame_len = flen;
@@ -912,11 +970,11 @@ static bool erased(const struct sfshm_ring *r, uint64_t pos)
 }
 
 /* A frame word readers may skip or read (not zero/poison/in progress). */
-static bool word_ready(uint64_t w)
+static bool word_ready(const struct sfshm_ring *r, uint64_t pos, uint64_t w)
 {
 	uint32_t type = SFSHM_FRAME_TYPE(w);
 
-	if (w == 0 || type == SFSHM_FRAME_POISON)
+	if (w == 0 || type == SFSHM_FRAME_POISON || word_stale(r, pos, w))
 		return false;
 	return !((type == SFSHM_FRAME_DATA || type == SFSHM_FRAME_BATCH) &&
 		 SFSHM_FRAME_LEN(w) < 0);
@@ -978,7 +1036,7 @@ static int next_frame(struct sfshm_ring *r, uint64_t *wp)
 
 		if (err)
 			return err;
-		if (!word_ready(w))
+		if (!word_ready(r, r->pos, w))
 			return erased(r, r->pos) ? -EOVERFLOW : -EAGAIN;
 		if (!word_valid(r, r->pos, w))
 			return erased(r, r->pos) ? -EOVERFLOW : -EBADMSG;
@@ -994,7 +1052,7 @@ static int next_frame(struct sfshm_ring *r, uint64_t *wp)
 			return -EBADMSG;
 		skipped += frame_align((uint64_t)SFSHM_FRAME_LEN(w));
 		r->st.pad_frames++;
-		r->st.pad_bytes += (uint32_t)SFSHM_FRAME_LEN(w);
+		r->st.pad_bytes += frame_align((uint64_t)SFSHM_FRAME_LEN(w));
 		r->pos += frame_align((uint64_t)SFSHM_FRAME_LEN(w));
 	}
 }
@@ -1200,6 +1258,13 @@ static int sleep_frame(struct sfshm_ring *r, uint64_t deadline)
 		/* Pairs with the release increment in wake_readers(). */
 		uint32_t seq = sf_load_acquire32(&r->hdr->k_notify);
 
+		/*
+		 * Arm after reading the futex value and before the last look
+		 * at the frame: a producer that commits after that look sees
+		 * the flag (seq_cst, the Dekker pair with notify_readers())
+		 * and bumps k_notify past seq.
+		 */
+		sf_store_seqcst32(&c->k_armed, 1);
 		if (frame_ready(r))
 			break;
 		if (sf_now_ns() >= deadline) {
@@ -1295,22 +1360,42 @@ static int unblock_in_progress(struct sfshm_ring *r, uint64_t pos, uint64_t w,
 	    idx + frame_align((uint64_t)len) > r->size)
 		return -EBADMSG;
 	/*
-	 * Release: readers acquire the word.  Fails if the producer
-	 * committed meanwhile - then there is nothing to unblock.
+	 * seq_cst: release for readers, and the Dekker pair of
+	 * notify_readers() as in commit_word().  Fails if the producer
+	 * committed meanwhile: then there is nothing to unblock.
 	 */
-	if (!sf_cas_acqrel64(&frame_at(r, pos)->k_word, &w,
-			     SFSHM_FRAME_WORD(SFSHM_FRAME_PAD, len)))
+	if (!sf_cas_seqcst64(&frame_at(r, pos)->k_word, &w,
+			     word_at(r, SFSHM_FRAME_PAD, pos, len)))
 		return -EAGAIN;
 	*padded = frame_align((uint64_t)len);
+	notify_readers(r);
 	return 0;
+}
+
+/*
+ * Poison the slot at @q unless a frame of this lap was written there.
+ * Return: true if the slot holds our POISON now.
+ */
+static bool poison_slot(struct sfshm_ring *r, uint64_t q)
+{
+	uint64_t poison = word_at(r, SFSHM_FRAME_POISON, q, 0);
+	uint64_t seen = 0;
+
+	/* acq_rel: races with a producer's CAS in mark_frame(); one wins. */
+	while (!sf_cas_acqrel64(&frame_at(r, q)->k_word, &seen, poison)) {
+		if (seen == poison)
+			return true;
+		if (!word_stale(r, q, seen))
+			return false;
+	}
+	return true;
 }
 
 /*
  * The frame at @pos was claimed but its word never written: poison every
  * empty slot up to the first written word, then pad over them.
  */
-static int unblock_hole(struct sfshm_ring *r, uint64_t pos, uint64_t w,
-			uint64_t *padded)
+static int unblock_hole(struct sfshm_ring *r, uint64_t pos, uint64_t *padded)
 {
 	uint64_t tail = sf_load_acquire64(&r->hdr->k_tail);
 	uint64_t lap_end = (pos | r->mask) + 1;
@@ -1319,28 +1404,23 @@ static int unblock_hole(struct sfshm_ring *r, uint64_t pos, uint64_t w,
 
 	if (tail <= pos)
 		return -EAGAIN;
-	if (w == 0 && !sf_cas_acqrel64(&frame_at(r, pos)->k_word, &w,
-				       SFSHM_FRAME_WORD(SFSHM_FRAME_POISON, 0)))
+	if (!poison_slot(r, pos))
 		return -EAGAIN; /* written meanwhile; look again */
-	for (q = pos + SFSHM_FRAME_ALIGN; q < end; q += SFSHM_FRAME_ALIGN) {
-		uint64_t zero = 0;
-
-		/* Acquire/release: a producer's header CAS races with this. */
-		if (!sf_cas_acqrel64(&frame_at(r, q)->k_word, &zero,
-				     SFSHM_FRAME_WORD(SFSHM_FRAME_POISON, 0)) &&
-		    SFSHM_FRAME_TYPE(zero) != SFSHM_FRAME_POISON)
+	for (q = pos + SFSHM_FRAME_ALIGN; q < end; q += SFSHM_FRAME_ALIGN)
+		if (!poison_slot(r, q))
 			break;
-	}
-	/* Release: pairs with the readers' load in next_frame(). */
-	sf_store_release64(&frame_at(r, pos)->k_word,
-			   SFSHM_FRAME_WORD(SFSHM_FRAME_PAD, q - pos));
+	/* seq_cst: release for readers; Dekker of notify_readers(). */
+	sf_store_seqcst64(&frame_at(r, pos)->k_word,
+			  word_at(r, SFSHM_FRAME_PAD, pos, (int32_t)(q - pos)));
 	*padded = q - pos;
+	notify_readers(r);
 	return 0;
 }
 
 int sfshm_ring_unblock(struct sfshm_ring *r, uint64_t pos, uint64_t *padded)
 {
 	uint64_t w;
+	uint32_t type;
 
 	if (r->role != SFSHM_ROLE_OWNER)
 		return -EPERM;
@@ -1348,10 +1428,10 @@ int sfshm_ring_unblock(struct sfshm_ring *r, uint64_t pos, uint64_t *padded)
 	    pos < sf_load_acquire64(&r->hdr->k_clean))
 		return -EINVAL;
 	w = sf_load_acquire64(&frame_at(r, pos)->k_word);
-	if (w == 0 || SFSHM_FRAME_TYPE(w) == SFSHM_FRAME_POISON)
-		return unblock_hole(r, pos, w, padded);
-	if ((SFSHM_FRAME_TYPE(w) == SFSHM_FRAME_DATA ||
-	     SFSHM_FRAME_TYPE(w) == SFSHM_FRAME_BATCH) &&
+	type = SFSHM_FRAME_TYPE(w);
+	if (w == 0 || word_stale(r, pos, w) || type == SFSHM_FRAME_POISON)
+		return unblock_hole(r, pos, padded);
+	if ((type == SFSHM_FRAME_DATA || type == SFSHM_FRAME_BATCH) &&
 	    SFSHM_FRAME_LEN(w) < 0)
 		return unblock_in_progress(r, pos, w, padded);
 	return -EAGAIN;
@@ -1389,15 +1469,21 @@ int sfshm_ring_publish_pos(struct sfshm_ring *r)
 	return 0;
 }
 
-uint64_t sfshm_ring_min_reader_pos(const struct sfshm_ring *r, uint64_t dflt)
+uint64_t sfshm_ring_min_reader_pos(struct sfshm_ring *r, uint64_t dflt)
 {
 	uint64_t min = UINT64_MAX;
 
 	for (uint32_t i = 0; i < SFSHM_CTL_SLOTS; i++) {
-		const struct sfshm_reader_slot *s = &r->ctl->slot[i];
+		struct sfshm_reader_slot *s = &r->ctl->slot[i];
+		uint32_t pid = sf_load_acquire32(&s->k_pid);
 
-		if (!sf_load_acquire32(&s->k_pid))
+		if (!pid)
 			continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			/* Its process died: free the slot (acq_rel CAS). */
+			sf_cas_acqrel32(&s->k_pid, &pid, 0);
+			continue;
+		}
 		uint64_t p = sf_load_acquire64(&s->k_pos);
 
 		if (p < min)

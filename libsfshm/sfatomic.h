@@ -130,6 +130,16 @@ static inline void sf_dec_sat_seqcst32(uint32_t *p)
 		;
 }
 
+static inline uint32_t sf_xchg_seqcst32(uint32_t *p, uint32_t v)
+{
+	return atomic_exchange_explicit(SF_A32(p), v, memory_order_seq_cst);
+}
+
+static inline void sf_store_seqcst32(uint32_t *p, uint32_t v)
+{
+	atomic_store_explicit(SF_A32(p), v, memory_order_seq_cst);
+}
+
 static inline uint32_t sf_add_release32(uint32_t *p, uint32_t v)
 {
 	return atomic_fetch_add_explicit(SF_A32(p), v, memory_order_release);

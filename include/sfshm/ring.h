@@ -13,9 +13,9 @@
  * The owner and producers may also read.
  *
  * Positions are byte counters that only grow; a reader handle carries its
- * own position.  One handle is used by one thread at a time (a producer
- * handle may be shared by threads: claims are lock-free, and the handle
- * holds no per-claim state).
+ * own position.  A handle is used by one thread at a time: map one per
+ * thread (a mapping is cheap; the handles of all threads and processes
+ * share the ring lock-free).
  *
  * Errors are -errno: -EAGAIN (nothing to read, or no space in non-blocking
  * mode), -ETIMEDOUT, -EMSGSIZE (record over the ring's max_frame),
@@ -47,6 +47,9 @@ enum sfshm_role {
 	SFSHM_ROLE_PRODUCER = 2,
 	SFSHM_ROLE_READER = 3,
 };
+
+/* Spin time of SFSHM_WAIT_HYBRID before a reader sleeps, by default. */
+#define SFSHM_DEFAULT_SPIN_NS (20ull * 1000)
 
 /* How a reader waits in sfshm_ring_wait() (and blocking reads). */
 enum sfshm_wait_mode {
@@ -228,8 +231,7 @@ SFSHM_API void sfshm_ring_stats(const struct sfshm_ring *r,
  *              > 0 = wait at most that long (-ETIMEDOUT).
  * @pos:        if not NULL, set to the record's position.
  *
- * Context: thread-safe on a shared handle; may block while the ring is
- * full.
+ * Context: one thread per handle; may block while the ring is full.
  * Return: 0, -EMSGSIZE, -EINVAL, -EAGAIN, -ETIMEDOUT, -EPERM.
  */
 SFSHM_API int sfshm_ring_send(struct sfshm_ring *r, const struct sfshm_rec *rec,
@@ -267,8 +269,11 @@ SFSHM_API int sfshm_ring_send_batch(struct sfshm_ring *r,
  *
  * Every successful claim must be followed by sfshm_ring_commit() or
  * sfshm_ring_abort(), soon: a claim left open longer than the owner's
- * unblock timeout is revoked and its commit fails with -ECANCELED.
- * Context: thread-safe; may block while the ring is full.
+ * unblock timeout is revoked and its commit fails with -ECANCELED.  Once
+ * revoked, the claimed bytes may be reused by others: a producer must not
+ * write through @c after its commit failed, and should not hold a claim
+ * anywhere near the unblock timeout.
+ * Context: one thread per handle; may block while the ring is full.
  * Return: as sfshm_ring_send().
  */
 SFSHM_API int sfshm_ring_claim(struct sfshm_ring *r,
@@ -384,6 +389,9 @@ SFSHM_API int sfshm_ring_clean(struct sfshm_ring *r, uint64_t upto);
  * (every empty slot up to it is poisoned first, so a producer that claimed
  * there and comes back late finds its claim revoked rather than writing
  * into padding).  A committed frame is never touched.
+ * @pos must be a frame start the owner reached by following frames (its
+ * own reading position): anywhere else, zero bytes inside a record could be
+ * taken for a hole.  Readers asleep at @pos are woken.
  * Context: owner only; call it after a producer died or a frame stayed
  * uncommitted past the unblock timeout.
  * Return: 0 with @padded > 0; -EAGAIN if the frame at @pos is committed
@@ -409,10 +417,12 @@ SFSHM_API uint64_t sfshm_ring_frame_word(const struct sfshm_ring *r,
 SFSHM_API int sfshm_ring_publish_pos(struct sfshm_ring *r);
 
 /**
- * sfshm_ring_min_reader_pos() - the lowest position published by live
- * readers' slots, or @dflt if none.
+ * sfshm_ring_min_reader_pos() - the lowest position published in the ctl
+ * slots by readers whose process is alive, or @dflt if none.  A reader
+ * handle takes a slot and publishes its start position when it is mapped
+ * (while slots last); slots of dead processes are freed here.
  */
-SFSHM_API uint64_t sfshm_ring_min_reader_pos(const struct sfshm_ring *r,
+SFSHM_API uint64_t sfshm_ring_min_reader_pos(struct sfshm_ring *r,
 					     uint64_t dflt);
 
 /* ---- errors ------------------------------------------------------------- */

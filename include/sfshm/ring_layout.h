@@ -43,7 +43,10 @@
 /*
  * The frame word: the first 8 bytes of every frame, read and written only
  * atomically.  Low 32 bits: signed length of the frame including its
- * header, not rounded up to SFSHM_FRAME_ALIGN.  High 32 bits: type.
+ * header, not rounded up to SFSHM_FRAME_ALIGN.  High 32 bits: the tag,
+ * type in bits 0-3 and, in bits 4-31, the lap of the frame's position
+ * (pos / size, modulo 2^28), so that a word written for one lap is never
+ * taken for another's (a producer that stalled across a whole lap).
  *
  *   0                      nothing written yet (cleaned memory)
  *   len < 0, type DATA     claimed, being filled ("in progress")
@@ -55,15 +58,23 @@
  *                          -len is the whole batch.  Committed to (DATA,
  *                          +first frame's length); the frames after it
  *                          are complete before that commit.
+ *   any other lap          stale: not this lap's frame
  */
 #define SFSHM_FRAME_DATA 1u
 #define SFSHM_FRAME_PAD 2u
 #define SFSHM_FRAME_POISON 3u
 #define SFSHM_FRAME_BATCH 4u
 
-#define SFSHM_FRAME_WORD(type, len) \
-	(((uint64_t)(type) << 32) | (uint64_t)(uint32_t)(int32_t)(len))
-#define SFSHM_FRAME_TYPE(w) ((uint32_t)((w) >> 32))
+#define SFSHM_FRAME_LAP_BITS 28u
+#define SFSHM_FRAME_LAP_MASK ((1u << SFSHM_FRAME_LAP_BITS) - 1)
+
+/* The tag of a frame of @type at a position in lap @lap. */
+#define SFSHM_FRAME_TAG(type, lap) \
+	((uint32_t)(type) | (((uint32_t)(lap)&SFSHM_FRAME_LAP_MASK) << 4))
+#define SFSHM_FRAME_WORD(tag, len) \
+	(((uint64_t)(tag) << 32) | (uint64_t)(uint32_t)(int32_t)(len))
+#define SFSHM_FRAME_TYPE(w) ((uint32_t)((w) >> 32) & 0xfu)
+#define SFSHM_FRAME_LAP(w) ((uint32_t)((w) >> 36))
 #define SFSHM_FRAME_LEN(w) ((int32_t)(uint32_t)(w))
 
 /* key_len / value_len / header value_len meaning "null" (Kafka's -1). */
@@ -164,6 +175,9 @@ struct sfshm_reader_slot {
 /*
  * struct sfshm_ring_ctl - the readers' writable page.
  * @k_waiters: readers asleep (or about to sleep) on the ring's k_notify.
+ * @k_armed:   set by a reader about to sleep; the producer that clears it
+ *             (exchange) owes the wake-up.  One wake per sleep, not one
+ *             per record while a reader is on its way to sleep.
  */
 struct sfshm_ring_ctl {
 	uint32_t k_magic;
@@ -172,7 +186,8 @@ struct sfshm_ring_ctl {
 	uint8_t _pad0[SFSHM_CACHELINE - 8];
 
 	uint32_t k_waiters;
-	uint8_t _pad1[SFSHM_CACHELINE - 4];
+	uint32_t k_armed;
+	uint8_t _pad1[SFSHM_CACHELINE - 8];
 
 	struct sfshm_reader_slot slot[SFSHM_CTL_SLOTS];
 };
@@ -191,5 +206,6 @@ _Static_assert(offsetof(struct sfshm_ring_hdr, k_written) == 384,
 _Static_assert(sizeof(struct sfshm_reader_slot) == SFSHM_CACHELINE, "slot");
 _Static_assert(sizeof(struct sfshm_ring_ctl) == SFSHM_PAGE, "ctl page");
 _Static_assert(offsetof(struct sfshm_ring_ctl, k_waiters) == 64, "waiters");
+_Static_assert(offsetof(struct sfshm_ring_ctl, k_armed) == 68, "armed");
 
 #endif /* SFSHM_RING_LAYOUT_H */

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sfbench.c - the sfshm benchmark tool: `sfbench <command> [options]`.
+ *
+ * This file holds the command table, the tool's own help, and the parsers
+ * for option values that every command shares (counts, byte sizes with
+ * K/M/G suffixes, seconds, comma-separated lists).  A command is a function
+ * that takes its own argc/argv (argv[0] is the command name) and returns
+ * the process exit status:
+ *
+ *   0  success
+ *   1  the benchmark failed at run time (a library call failed, or a
+ *      reader saw a lost, duplicated, reordered or corrupt record)
+ *   2  usage error (bad option or value); nothing was measured
+ *
+ * sfbench has no header of its own (the build compiles tools/sfbench.c
+ * with tools/sfbench_*.c), so the few functions shared between its files
+ * are declared in each file that uses them, in a block marked "shared".
+ * Keep those blocks in step with the definitions.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- shared: defined here ---------------------------------------------- */
+int sfb_usage(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int sfb_parse_u64(const char *s, uint64_t *out);
+int sfb_parse_bytes(const char *s, uint64_t *out);
+int sfb_parse_seconds(const char *s, double *out);
+int sfb_parse_list(const char *s, bool bytes, uint64_t *out, int max);
+
+/* ---- shared: the commands (sfbench_<command>.c) ------------------------- */
+int sfbench_ring_main(int argc, char **argv);
+void sfbench_ring_help(FILE *f);
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*main)(int argc, char **argv);
+	void (*help)(FILE *f);
+};
+
+static const struct command commands[] = {
+	{ "ring", "partition ring throughput and latency, with a UNIX "
+		  "socket baseline",
+	  sfbench_ring_main, sfbench_ring_help },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void tool_help(FILE *f)
+{
+	fputs("NAME\n"
+	      "    sfbench - benchmarks for the sfshm shared-memory message bus\n"
+	      "\n"
+	      "SYNOPSIS\n"
+	      "    sfbench <command> [options]\n"
+	      "    sfbench help [command]\n"
+	      "    sfbench <command> --help\n"
+	      "\n"
+	      "DESCRIPTION\n"
+	      "    sfbench measures the sfshm building blocks on this machine and\n"
+	      "    compares them with what the kernel offers without sfshm.  Each\n"
+	      "    command prints aligned tables (or one JSON document with\n"
+	      "    --json) and checks the data it moves, so that a broken build\n"
+	      "    fails instead of reporting a fast number.\n"
+	      "\n"
+	      "COMMANDS\n", f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "    %-12s%s\n", commands[i].name, commands[i].summary);
+	fputs("\n"
+	      "OPTIONS\n"
+	      "    -h, --help    print this text and exit\n"
+	      "\n"
+	      "EXIT STATUS\n"
+	      "    0  success\n"
+	      "    1  run-time failure: a library call failed, a worker stalled,\n"
+	      "       or a reader saw a lost, duplicated, reordered or corrupt\n"
+	      "       record (the message on stderr says which)\n"
+	      "    2  usage error: unknown command, bad option or value\n"
+	      "\n"
+	      "EXAMPLES\n"
+	      "    sfbench ring --quick          smoke test (a few seconds)\n"
+	      "    sfbench ring                  the full ring benchmark\n"
+	      "    sfbench help ring             what `ring` measures and how\n",
+	      f);
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static bool is_help(const char *arg)
+{
+	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+/* `sfbench help [command]`. */
+static int help_command(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 3) {
+		tool_help(stdout);
+		return 0;
+	}
+	c = find_command(argv[2]);
+	if (!c) {
+		fprintf(stderr, "sfbench: no such command: '%s'\n"
+				"Try 'sfbench --help'.\n", argv[2]);
+		return 2;
+	}
+	c->help(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		fputs("sfbench: missing command\n"
+		      "Usage: sfbench <command> [options]; "
+		      "try 'sfbench --help'.\n", stderr);
+		return 2;
+	}
+	if (is_help(argv[1])) {
+		tool_help(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help"))
+		return help_command(argc, argv);
+	c = find_command(argv[1]);
+	if (!c) {
+		fprintf(stderr, "sfbench: unknown command '%s'\n"
+				"Try 'sfbench --help'.\n", argv[1]);
+		return 2;
+	}
+	return c->main(argc - 1, argv + 1);
+}
+
+/* ---- option values -------------------------------------------------------- */
+
+/**
+ * sfb_usage() - report a usage error of command @cmd.
+ * Return: 2, the usage-error exit status, for `return sfb_usage(...)`.
+ */
+int sfb_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sfbench %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'sfbench %s --help'.\n", cmd);
+	return 2;
+}
+
+/* Decimal digits only: strtoull alone would take "-1", " 7" and "0x10". */
+static int parse_digits(const char *s, const char **end, uint64_t *out)
+{
+	unsigned long long v;
+	char *e;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &e, 10);
+	if (errno)
+		return -ERANGE;
+	*end = e;
+	*out = v;
+	return 0;
+}
+
+/**
+ * sfb_parse_u64() - a plain decimal count.
+ * Return: 0, -EINVAL (not a number) or -ERANGE.
+ */
+int sfb_parse_u64(const char *s, uint64_t *out)
+{
+	const char *end;
+	int err = parse_digits(s, &end, out);
+
+	if (!err && *end)
+		err = -EINVAL;
+	return err;
+}
+
+/* The multiplier of a binary suffix: "", K, M, G, with optional "i" / "iB"
+ * / "B" (so 64K, 64KiB and 64KB are all 65536); 0 if not a suffix. */
+static uint64_t suffix_mult(const char *s)
+{
+	uint64_t mult;
+
+	switch (*s) {
+	case '\0':
+		return 1;
+	case 'B':
+		return s[1] ? 0 : 1;
+	case 'k':
+	case 'K':
+		mult = 1ull << 10;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ull << 20;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ull << 30;
+		break;
+	default:
+		return 0;
+	}
+	s++;
+	if (*s == 'i')
+		s++;
+	if (*s == 'B')
+		s++;
+	return *s ? 0 : mult;
+}
+
+/**
+ * sfb_parse_bytes() - a byte count with an optional binary suffix.
+ * Return: 0, -EINVAL or -ERANGE.
+ */
+int sfb_parse_bytes(const char *s, uint64_t *out)
+{
+	const char *end;
+	uint64_t v, mult;
+	int err = parse_digits(s, &end, &v);
+
+	if (err)
+		return err;
+	mult = suffix_mult(end);
+	if (!mult)
+		return -EINVAL;
+	if (v > UINT64_MAX / mult)
+		return -ERANGE;
+	*out = v * mult;
+	return 0;
+}
+
+/**
+ * sfb_parse_seconds() - a positive duration: "1", "0.25", "250ms", "2s".
+ * Return: 0, -EINVAL or -ERANGE (over an hour).
+ */
+int sfb_parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if ((*s < '0' || *s > '9') && *s != '.')
+		return -EINVAL;
+	v = strtod(s, &end);
+	if (!strcmp(end, "ms"))
+		v /= 1000;
+	else if (*end && strcmp(end, "s"))
+		return -EINVAL;
+	if (!isfinite(v) || v <= 0)
+		return -EINVAL;
+	if (v > 3600)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/**
+ * sfb_parse_list() - a comma-separated list of counts (or of byte sizes
+ * if @bytes).
+ * Return: the number of items stored in @out (at most @max); -EINVAL,
+ * -ERANGE, or -E2BIG for more than @max items.
+ */
+int sfb_parse_list(const char *s, bool bytes, uint64_t *out, int max)
+{
+	char item[64];
+	int n = 0;
+
+	for (;;) {
+		size_t len = strcspn(s, ",");
+		int err;
+
+		if (n == max)
+			return -E2BIG;
+		if (!len || len >= sizeof(item))
+			return -EINVAL;
+		memcpy(item, s, len);
+		item[len] = '\0';
+		err = bytes ? sfb_parse_bytes(item, &out[n])
+			    : sfb_parse_u64(item, &out[n]);
+		if (err)
+			return err;
+		n++;
+		if (!s[len])
+			return n;
+		s += len + 1;
+	}
+}
