@@ -46,7 +46,7 @@ BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -Iinclude -MMD -MP \
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 LDLIBS_ALL := $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRCS := libsfshm/ring.c libsfshm/error.c
+LIB_SRCS := libsfshm/ring.c libsfshm/error.c libsfshm/proc.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_A := $(BUILD)/libsfshm.a
 LIB_SO := $(BUILD)/libsfshm.so.0

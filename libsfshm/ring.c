@@ -99,6 +99,7 @@ struct sfshm_ring {
 	uint64_t pos; /* reader position */
 	uint64_t limit_cache; /* last k_limit seen (limits only grow) */
 	int slot; /* ctl slot index, -1 if none */
+	int pslot; /* producer slot index, -1 if none */
 	enum sfshm_wait_mode wait_mode;
 	uint64_t spin_ns;
 	struct sfshm_ring_stats st;
@@ -132,7 +133,63 @@ static inline bool word_stale(const struct sfshm_ring *r, uint64_t pos,
 			    ((pos >> r->lap_shift) & SFSHM_FRAME_LAP_MASK);
 }
 
+/* A non-zero word written for a lap before @pos's (modulo the tag). */
+static inline bool word_older(const struct sfshm_ring *r, uint64_t pos,
+			      uint64_t w)
+{
+	uint32_t d = ((uint32_t)(pos >> r->lap_shift) - SFSHM_FRAME_LAP(w)) &
+		     SFSHM_FRAME_LAP_MASK;
+
+	return w && d && d < SFSHM_FRAME_LAP_MASK / 2;
+}
+
 static bool erased(const struct sfshm_ring *r, uint64_t pos);
+
+/* ---- producer slots and hazards -------------------------------------------- */
+
+static void release_pslot(struct sfshm_producer_slot *ps)
+{
+	/* Release: our last writes happen before the owner erases them. */
+	sf_store_release64(&ps->k_hazard, SFSHM_NO_HAZARD);
+	sf_store_release32(&ps->k_pid, 0);
+}
+
+static int take_pslot(struct sfshm_ring *r)
+{
+	uint32_t me = (uint32_t)getpid();
+
+	for (uint32_t i = 0; i < SFSHM_PRODUCER_SLOTS; i++) {
+		struct sfshm_producer_slot *ps = &r->hdr->producer[i];
+		uint32_t free_pid = 0;
+
+		/* acq_rel: hands the slot over between processes. */
+		if (!sf_cas_acqrel32(&ps->k_pid, &free_pid, me))
+			continue;
+		sf_store_relaxed64(&ps->k_start, sf_proc_start(me));
+		sf_store_release64(&ps->k_hazard, SFSHM_NO_HAZARD);
+		r->pslot = (int)i;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+/*
+ * Announce the tail position we are about to claim.  Relaxed: the tail
+ * CAS that follows is a release, and the owner learns of our claim only
+ * through acquire loads of the tail or of our frame word, so it sees this
+ * store first.
+ */
+static inline void set_hazard(struct sfshm_ring *r, uint64_t t)
+{
+	sf_store_relaxed64(&r->hdr->producer[r->pslot].k_hazard, t);
+}
+
+/* No claim outstanding.  Release: pairs with the acquire in clean_floor(). */
+static inline void clear_hazard(struct sfshm_ring *r)
+{
+	sf_store_release64(&r->hdr->producer[r->pslot].k_hazard,
+			   SFSHM_NO_HAZARD);
+}
 
 /* ---- time and futex helpers --------------------------------------------- */
 
@@ -415,6 +472,7 @@ int sfshm_ring_map(int ring_fd, int ctl_fd, enum sfshm_role role,
 		return -ENOMEM;
 	r->role = role;
 	r->slot = -1;
+	r->pslot = -1;
 	r->spin_ns = SFSHM_DEFAULT_SPIN_NS;
 	err = map_ring(r, ring_fd);
 	if (!err)
@@ -442,6 +500,8 @@ void sfshm_ring_unmap(struct sfshm_ring *r)
 		return;
 	if (r->slot >= 0)
 		sf_store_release32(&r->ctl->slot[r->slot].k_pid, 0);
+	if (r->pslot >= 0)
+		release_pslot(&r->hdr->producer[r->pslot]);
 	if (r->ctl)
 		munmap(r->ctl, SFSHM_PAGE);
 	if (r->hdr)
@@ -563,8 +623,11 @@ static int mark_frame(struct sfshm_ring *r, uint64_t pos, uint64_t word)
 	 * in sfshm_ring_clean() makes erased() below see it.
 	 */
 	while (!sf_cas_acqrel64(wp, &seen, word)) {
-		/* POISON or PAD of our lap: the owner revoked this claim. */
-		if (!word_stale(r, pos, seen))
+		/*
+		 * POISON or PAD of our lap: the owner revoked this claim.  A
+		 * later lap's word: we are the one who stalled.
+		 */
+		if (!word_older(r, pos, seen))
 			goto revoked;
 		/* Left by a producer that stalled a lap ago: ours now. */
 	}
@@ -588,6 +651,8 @@ static int claim_space(struct sfshm_ring *r, uint32_t need, int timeout_ms,
 	uint64_t t, pad, end;
 	int err;
 
+	if (r->pslot < 0 && take_pslot(r))
+		return -ENOSPC;
 	/* Relaxed: the CAS below validates it; no data is published here. */
 	t = sf_load_relaxed64(&h->k_tail);
 	for (;;) {
@@ -603,6 +668,7 @@ static int claim_space(struct sfshm_ring *r, uint32_t need, int timeout_ms,
 			 */
 			r->limit_cache = sf_load_acquire64(&h->k_limit);
 			if (end > r->limit_cache) {
+				clear_hazard(r);
 				if (timeout_ms == 0) {
 					r->st.full++;
 					return -EAGAIN;
@@ -616,11 +682,13 @@ static int claim_space(struct sfshm_ring *r, uint32_t need, int timeout_ms,
 				continue;
 			}
 		}
+		set_hazard(r, t);
 		/*
-		 * Relaxed: ordering of our frame bytes is carried by the
-		 * frame word CASes, and of erased memory by k_limit above.
+		 * Release: publishes the hazard just stored (see set_hazard()).
+		 * Our frame bytes are published by the frame word CASes, and
+		 * erased memory reached us through k_limit above.
 		 */
-		if (sf_cas_relaxed64(&h->k_tail, &t, end))
+		if (sf_cas_acqrel64(&h->k_tail, &t, end))
 			break;
 	}
 	if (pad) {
@@ -763,8 +831,13 @@ static int commit_word(struct sfshm_ring *r, struct sfshm_claim *c,
 	 * k_waiters load just below (see "Waking" above).  Fails only if the
 	 * owner revoked the claim (unblock turned it into padding).
 	 */
-	if (!sf_cas_seqcst64(&f->k_word, &expect,
-			     word_at(r, type, c->pos, (int32_t)c->frame_len))) {
+	bool done = sf_cas_seqcst64(&f->k_word, &expect,
+				    word_at(r, type, c->pos,
+					    (int32_t)c->frame_len));
+
+	/* Committed or revoked, we write no more into this claim. */
+	clear_hazard(r);
+	if (!done) {
 		r->st.revoked++;
 		return -ECANCELED;
 	}
@@ -1315,22 +1388,40 @@ static void zero_range(struct sfshm_ring *r, uint64_t from, uint64_t to)
 	}
 }
 
-int sfshm_ring_clean(struct sfshm_ring *r, uint64_t upto)
+/*
+ * The lowest hazard of a live producer in [@old, @upto), or @upto.  A
+ * hazard below @old is stale: a tail CAS at a position already erased
+ * cannot succeed (the tail is past it), and one that did succeed was seen
+ * by the owner before it erased (see set_hazard()).  Slots of dead
+ * processes are freed on the way.
+ */
+static uint64_t clean_floor(struct sfshm_ring *r, uint64_t old, uint64_t upto)
+{
+	for (uint32_t i = 0; i < SFSHM_PRODUCER_SLOTS; i++) {
+		struct sfshm_producer_slot *ps = &r->hdr->producer[i];
+		/* Acquire: pairs with the release CAS in take_pslot(). */
+		uint32_t pid = sf_load_acquire32(&ps->k_pid);
+		uint64_t hz;
+
+		if (!pid)
+			continue;
+		/* Acquire: pairs with clear_hazard() (their writes done). */
+		hz = sf_load_acquire64(&ps->k_hazard);
+		if (hz < old || hz >= upto)
+			continue;
+		if (!sf_proc_alive(pid, sf_load_relaxed64(&ps->k_start))) {
+			release_pslot(ps);
+			continue;
+		}
+		upto = hz;
+	}
+	return upto;
+}
+
+static void erase(struct sfshm_ring *r, uint64_t old, uint64_t upto)
 {
 	struct sfshm_ring_hdr *h = r->hdr;
-	uint64_t old;
 
-	if (r->role != SFSHM_ROLE_OWNER)
-		return -EPERM;
-	/* Only the owner writes k_clean. */
-	old = sf_load_relaxed64(&h->k_clean);
-	/* k_tail is written by producers: never erase more than a lap. */
-	if (upto < old || upto - old > r->size ||
-	    upto > sf_load_acquire64(&h->k_tail) ||
-	    (upto & (SFSHM_FRAME_ALIGN - 1)))
-		return -EINVAL;
-	if (upto == old)
-		return 0;
 	sf_store_relaxed64(&h->k_clean, upto);
 	/* Seqlock writer: pairs with the acquire fence in erased(). */
 	sf_fence_release();
@@ -1345,7 +1436,26 @@ int sfshm_ring_clean(struct sfshm_ring *r, uint64_t upto)
 		sf_add_release32(&h->k_space, 1);
 		futex_wake_all(&h->k_space);
 	}
-	return 0;
+}
+
+int sfshm_ring_clean(struct sfshm_ring *r, uint64_t upto)
+{
+	struct sfshm_ring_hdr *h = r->hdr;
+	uint64_t old, floor;
+
+	if (r->role != SFSHM_ROLE_OWNER)
+		return -EPERM;
+	/* Only the owner writes k_clean. */
+	old = sf_load_relaxed64(&h->k_clean);
+	/* k_tail is written by producers: never erase more than a lap. */
+	if (upto < old || upto - old > r->size ||
+	    upto > sf_load_acquire64(&h->k_tail) ||
+	    (upto & (SFSHM_FRAME_ALIGN - 1)))
+		return -EINVAL;
+	floor = clean_floor(r, old, upto);
+	if (floor > old)
+		erase(r, old, floor);
+	return floor == upto ? 0 : -EBUSY;
 }
 
 /* Turn an in-progress frame into padding of its own length. */
@@ -1448,6 +1558,8 @@ static int take_slot(struct sfshm_ring *r)
 
 		/* Acquire/release: hands the slot over between processes. */
 		if (sf_cas_acqrel32(&r->ctl->slot[i].k_pid, &free_pid, me)) {
+			sf_store_relaxed64(&r->ctl->slot[i].k_start,
+					   sf_proc_start(me));
 			r->slot = (int)i;
 			return 0;
 		}
@@ -1479,7 +1591,7 @@ uint64_t sfshm_ring_min_reader_pos(struct sfshm_ring *r, uint64_t dflt)
 
 		if (!pid)
 			continue;
-		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+		if (!sf_proc_alive(pid, sf_load_relaxed64(&s->k_start))) {
 			/* Its process died: free the slot (acq_rel CAS). */
 			sf_cas_acqrel32(&s->k_pid, &pid, 0);
 			continue;
@@ -1490,4 +1602,29 @@ uint64_t sfshm_ring_min_reader_pos(struct sfshm_ring *r, uint64_t dflt)
 			min = p;
 	}
 	return min == UINT64_MAX ? dflt : min;
+}
+
+int sfshm_ring_forget_pid(struct sfshm_ring *r, uint32_t pid)
+{
+	int n = 0;
+
+	if (r->role != SFSHM_ROLE_OWNER)
+		return -EPERM;
+	for (uint32_t i = 0; i < SFSHM_PRODUCER_SLOTS; i++) {
+		struct sfshm_producer_slot *ps = &r->hdr->producer[i];
+
+		if (pid && sf_load_acquire32(&ps->k_pid) == pid) {
+			release_pslot(ps);
+			n++;
+		}
+	}
+	for (uint32_t i = 0; i < SFSHM_CTL_SLOTS; i++) {
+		struct sfshm_reader_slot *s = &r->ctl->slot[i];
+
+		if (pid && sf_load_acquire32(&s->k_pid) == pid) {
+			sf_store_release32(&s->k_pid, 0);
+			n++;
+		}
+	}
+	return n;
 }

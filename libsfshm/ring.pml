@@ -93,9 +93,11 @@
  *  FIX_LIMIT   A reader loads k_limit before the frame word, and
  *              pos >= limit is "nothing yet" (load_word() in ring.c; it
  *              was not in ring.c when this model first found the flaw).
- *              -DNOFIX_LIMIT: a reader (or the persister) at the tail of
- *              a full ring (tail == limit) reads the previous lap's frame,
- *              not erased yet, and delivers an old record again.
+ *              -DNOLAPTAG -DNOFIX_LIMIT: a reader (or the persister) at
+ *              the tail of a full ring (tail == limit) reads the previous
+ *              lap's frame, not erased yet, and delivers an old record
+ *              again.  With LAPTAG that word is stale and the check is
+ *              not needed (spin: CFG_B passes without it).
  *  LAPTAG      Frame words carry the lap of their position; a word of
  *              another lap is "stale": readers skip it as not ready,
  *              mark_frame() CASes over it and, if erased(pos) afterwards,
@@ -127,7 +129,7 @@
  * Mutations (-DBUG_x; the script expects spin to find the error):
  *  BUG_NO_SEQLOCK    the reader does not re-check k_clean after its copy P1
  *  BUG_CLEAN_ORDER   the cleaner zeroes before it stores k_clean       P1
- *  BUG_HAZARD_LATE   the hazard is published after the tail CAS        P1
+ *  BUG_HAZARD_LATE   the hazard is published after the tail CAS        P3
  *  BUG_COMMIT_STORE  commit by a plain store, not a CAS                P2
  *  BUG_NO_POISON     unblock_hole looks for the hole's end without
  *                    poisoning the empty slots                         P2

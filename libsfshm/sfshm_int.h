@@ -3,11 +3,18 @@
 #ifndef SFSHM_INT_H
 #define SFSHM_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <sfshm/ring.h>
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t sf_now_ns(void);
+
+/* A process's start time (clock ticks since boot), 0 if unknown. */
+uint64_t sf_proc_start(uint32_t pid);
+
+/* Is (@pid, @start) still a live process?  Unknown counts as alive. */
+bool sf_proc_alive(uint32_t pid, uint64_t start);
 
 #endif /* SFSHM_INT_H */

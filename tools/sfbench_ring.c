@@ -732,7 +732,8 @@ static void owner_clean(struct reader *rd, bool idle)
 	if (upto <= sfshm_ring_clean_pos(rd->r))
 		return;
 	err = sfshm_ring_clean(rd->r, upto);
-	if (err)
+	/* -EBUSY: a producer's claim in flight held it back; next time. */
+	if (err && err != -EBUSY)
 		fail("%s: sfshm_ring_clean(%" PRIu64 "): %s", rd->tc->label,
 		     upto, sfshm_strerror(err));
 }
@@ -1406,6 +1407,8 @@ static void pp_clean(struct pp_end *e)
 	if (pos - e->clean_mark < e->clean_step)
 		return;
 	err = sfshm_ring_clean(e->rx, pos);
+	if (err == -EBUSY)
+		return; /* a claim in flight held it back: retry next time */
 	if (err)
 		fail("%s: sfshm_ring_clean: %s", e->pc->label,
 		     sfshm_strerror(err));

@@ -231,8 +231,11 @@ SFSHM_API void sfshm_ring_stats(const struct sfshm_ring *r,
  *              > 0 = wait at most that long (-ETIMEDOUT).
  * @pos:        if not NULL, set to the record's position.
  *
+ * A producer handle takes one of the ring's SFSHM_PRODUCER_SLOTS
+ * producer slots on its first send or claim and keeps it until unmapped.
  * Context: one thread per handle; may block while the ring is full.
- * Return: 0, -EMSGSIZE, -EINVAL, -EAGAIN, -ETIMEDOUT, -EPERM.
+ * Return: 0, -EMSGSIZE, -EINVAL, -EAGAIN, -ETIMEDOUT, -EPERM, -ENOSPC
+ * (every producer slot taken).
  */
 SFSHM_API int sfshm_ring_send(struct sfshm_ring *r, const struct sfshm_rec *rec,
 			      int timeout_ms, uint64_t *pos);
@@ -371,10 +374,15 @@ SFSHM_API int sfshm_msg_header(const struct sfshm_msg *m, uint32_t i,
  *
  * Announces the erase (k_clean) before zeroing, so a reader still copying
  * from there notices; then zeroes, then moves k_limit and wakes producers
- * waiting for space.
+ * waiting for space.  Never erases at or beyond the claim of a live
+ * producer that has not committed it yet (its hazard), even one revoked
+ * by sfshm_ring_unblock(): a stalled producer may still write there.
+ * Producers whose process died are forgotten here.
  * Context: owner only; one cleaner at a time.
- * Return: 0; -EPERM in another role; -EINVAL if @upto is beyond the tail
- * or below the current clean position.
+ * Return: 0; -EBUSY if a live producer's open claim held the erase back
+ * below @upto (what could be erased was: see sfshm_ring_clean_pos());
+ * -EPERM in another role; -EINVAL if @upto is beyond the tail, below the
+ * current clean position or more than a lap ahead of it.
  */
 SFSHM_API int sfshm_ring_clean(struct sfshm_ring *r, uint64_t upto);
 
@@ -406,6 +414,15 @@ SFSHM_API int sfshm_ring_unblock(struct sfshm_ring *r, uint64_t pos,
  */
 SFSHM_API uint64_t sfshm_ring_frame_word(const struct sfshm_ring *r,
 					 uint64_t pos);
+
+/**
+ * sfshm_ring_forget_pid() - free the producer and reader slots of a
+ * process the owner knows is gone (its control socket closed), so that
+ * its open claims no longer hold cleaning back.
+ * Context: owner only.
+ * Return: the number of slots freed, or -EPERM.
+ */
+SFSHM_API int sfshm_ring_forget_pid(struct sfshm_ring *r, uint32_t pid);
 
 /* ---- the ctl page ------------------------------------------------------- */
 

@@ -107,6 +107,28 @@ struct sfshm_frame {
 #define SFSHM_RECHDR_SIZE 8u /* per record header: two u32 */
 
 /*
+ * struct sfshm_producer_slot - one producer handle's claim in progress.
+ * @k_pid:    owning process, 0 when free (claimed by CAS).
+ * @k_hazard: the tail position this producer is claiming or has claimed
+ *            and not yet committed, SFSHM_NO_HAZARD when none.  The owner
+ *            never erases at or beyond a live producer's hazard, so a
+ *            producer whose claim was revoked while it stalled can never
+ *            write into bytes that were handed to someone else.
+ * @k_start:  the process's start time (field 22 of /proc/PID/stat), to
+ *            tell a live producer from a reused pid.
+ */
+struct sfshm_producer_slot {
+	uint32_t k_pid;
+	uint32_t _pad0;
+	uint64_t k_hazard;
+	uint64_t k_start;
+	uint8_t _pad1[SFSHM_CACHELINE - 24];
+};
+
+#define SFSHM_PRODUCER_SLOTS 56u
+#define SFSHM_NO_HAZARD UINT64_MAX
+
+/*
  * struct sfshm_ring_hdr - the producers' page at the start of the ring file.
  *
  * Line 0 is written once by the creator, magic last (release).  Each of the
@@ -118,6 +140,7 @@ struct sfshm_frame {
  *   k_space          owner: futex word bumped when the limit moves;
  *                    k_space_waiters counts producers asleep on it.
  *   k_written etc.   owner: persistence progress, for later use.
+ *   producer[]       each producer handle its own line: its hazard.
  */
 struct sfshm_ring_hdr {
 	/* line 0: immutable after creation */
@@ -155,19 +178,25 @@ struct sfshm_ring_hdr {
 	uint64_t k_anchor_offset;
 	uint8_t _pad6[SFSHM_CACHELINE - 32];
 
-	uint8_t _reserved[SFSHM_PAGE - 7 * SFSHM_CACHELINE];
+	/* lines 7..62: one per producer handle */
+	struct sfshm_producer_slot producer[SFSHM_PRODUCER_SLOTS];
+
+	uint8_t _reserved[SFSHM_PAGE -
+			  (7 + SFSHM_PRODUCER_SLOTS) * SFSHM_CACHELINE];
 };
 
 /*
  * struct sfshm_reader_slot - one reader's public state in the ctl page.
  * @k_pid:  owning process, 0 when free (claimed by CAS).
  * @k_pos:  the reader's position, for the owner to see.
+ * @k_start: the process's start time, as in struct sfshm_producer_slot.
  */
 struct sfshm_reader_slot {
 	uint32_t k_pid;
 	uint32_t k_flags;
 	uint64_t k_pos;
-	uint8_t _pad[SFSHM_CACHELINE - 16];
+	uint64_t k_start;
+	uint8_t _pad[SFSHM_CACHELINE - 24];
 };
 
 #define SFSHM_CTL_SLOTS 62u
@@ -204,6 +233,10 @@ _Static_assert(offsetof(struct sfshm_ring_hdr, k_space) == 320, "space line");
 _Static_assert(offsetof(struct sfshm_ring_hdr, k_written) == 384,
 	       "persist line");
 _Static_assert(sizeof(struct sfshm_reader_slot) == SFSHM_CACHELINE, "slot");
+_Static_assert(sizeof(struct sfshm_producer_slot) == SFSHM_CACHELINE,
+	       "producer slot");
+_Static_assert(offsetof(struct sfshm_ring_hdr, producer) == 448,
+	       "producer slots");
 _Static_assert(sizeof(struct sfshm_ring_ctl) == SFSHM_PAGE, "ctl page");
 _Static_assert(offsetof(struct sfshm_ring_ctl, k_waiters) == 64, "waiters");
 _Static_assert(offsetof(struct sfshm_ring_ctl, k_armed) == 68, "armed");
