@@ -696,9 +696,11 @@ static int claim_space(struct sfshm_ring *r, uint32_t need, int timeout_ms,
 		 * Revoked means the owner poisoned the slot and pads it
 		 * itself; our record's own slot will tell us about the rest.
 		 */
-		mark_frame(r, t, word_at(r, SFSHM_FRAME_PAD, t, (int32_t)pad));
-		r->st.pad_frames++;
-		r->st.pad_bytes += pad;
+		if (!mark_frame(r, t,
+				word_at(r, SFSHM_FRAME_PAD, t, (int32_t)pad))) {
+			r->st.pad_frames++;
+			r->st.pad_bytes += pad;
+		}
 	}
 	*fpos = t + pad;
 	/*

@@ -7,6 +7,8 @@
  *   byte 0     flags: bit 0 - the next 12 bytes set the header counters
  *                     bit 1 - read with a small buffer
  *                     bit 2 - read (copy) first, then peek
+ *                     bit 3 - with bit 0: limit up to 2^48 ahead, and
+ *                             clean not necessarily 8-byte aligned
  *   bytes 1-2  data index where the payload is written (wraps at the end)
  *   bytes 3-4  reader start, in 8-byte units from the window's start
  *   byte 5     lap (0..3) the window starts in
@@ -16,11 +18,12 @@
  * and a new reader then runs at most STEPS peek/consume, read, wait and
  * header calls over it, checking that every view lies inside its frame
  * and the frame inside the data area, and touching every byte it is
- * shown.  Header counters are kept within two laps of each other: a limit
- * far ahead of the data makes next_frame() skip padding for 2^48 rounds
- * (see test_ring_hostile.c, test_corrupt_limit_padding_loop), and an
- * unaligned clean position is rejected nowhere (test_corrupt_clean_
- * unaligned); both are known library bugs covered there, not here.
+ * shown.  Frame words carry the lap of their position (ring_layout.h): a
+ * word whose lap is not the reader's is stale, so the seeds come in
+ * several laps.  Without flag bit 3 the header counters stay within two
+ * laps of each other and clean is aligned; with it, the reader's bounds
+ * on corrupt counters are exercised too (a map refused with -EBADMSG for
+ * an unaligned clean, padding skipped for at most one lap).
  *
  * Seeds in tests/corpus/fuzz_frame/ are frames the library wrote; they are
  * made by this file built as a program:
@@ -93,7 +96,13 @@ static uint64_t fz_setup(const uint8_t **in, size_t *n, uint8_t flags)
 
 	*in += PREFIX;
 	*n -= PREFIX;
-	if ((flags & 1) && *n >= 12) {
+	if ((flags & 9) == 9 && *n >= 12) {
+		clean = base + (get32(*in) & (SIZE - 1));
+		limit = clean + ((uint64_t)get32(*in + 4) << 16);
+		tail = clean + get32(*in + 8) % (2 * SIZE);
+		*in += 12;
+		*n -= 12;
+	} else if ((flags & 1) && *n >= 12) {
 		clean = base + (get32(*in) & (SIZE - 8));
 		limit = clean + get32(*in + 4) % (2 * SIZE);
 		tail = clean + get32(*in + 8) % (2 * SIZE);
@@ -238,10 +247,13 @@ static void run_reader(uint64_t start, uint8_t flags)
 {
 	size_t len = (flags & 2) ? 64 : MAXF;
 	struct sfshm_ring *r = NULL;
-	int err = 0;
+	int err = sfshm_ring_map(fz.rfd, fz.cfd, SFSHM_ROLE_READER, &r);
 
-	if (sfshm_ring_map(fz.rfd, fz.cfd, SFSHM_ROLE_READER, &r))
-		die("map reader", 0, 0);
+	/* A reader starts at clean: refused where that is no frame start. */
+	if (err == -EBADMSG && (fz.hdr->k_clean & 7))
+		return;
+	if (err || (fz.hdr->k_clean & 7))
+		die("map reader", err, (long)fz.hdr->k_clean);
 	sfshm_ring_seek(r, start); /* may be refused: stay at clean */
 	for (int i = 0; i < STEPS; i++) {
 		uint64_t pos = sfshm_ring_position(r);
@@ -289,17 +301,18 @@ static const char *seed_dir = ".";
 
 /*
  * Write a seed: the prefix, @ctr (clean, limit, tail offsets) if given,
- * then @len data bytes from index @at; the reader starts at @at.
+ * then @len data bytes from index @at; the reader starts at @at of lap
+ * @lap (the payload's frame words must carry that lap to be read).
  */
 static void put_seed(const char *name, uint8_t flags, uint32_t at, uint32_t len,
-		     const uint32_t *ctr)
+		     const uint32_t *ctr, uint8_t lap)
 {
 	uint8_t pre[PREFIX] = { flags,
 				(uint8_t)at,
 				(uint8_t)(at >> 8),
 				(uint8_t)(at / 8),
 				(uint8_t)(at / 8 >> 8),
-				0 };
+				lap };
 	char path[512];
 	FILE *f;
 
@@ -341,6 +354,29 @@ static void gen_send(struct sfshm_ring *p, const struct sfshm_rec *rec)
 		die("send", err, 0);
 }
 
+/* Send filler records, cleaning behind them, until the tail is @to. */
+static void gen_fill_to(struct sfshm_ring *p, uint64_t to)
+{
+	static const uint8_t val[MAXF];
+	uint64_t t;
+
+	while ((t = sfshm_ring_tail(p)) < to) {
+		uint64_t room = to - t;
+		struct sfshm_rec fill = {
+			.key_len = -1,
+			.value = val,
+			.value_len =
+				(int32_t)((room > MAXF ? MAXF : room) - HDR),
+		};
+
+		if (room > MAXF && room - MAXF < HDR)
+			fill.value_len -= HDR;
+		gen_send(p, &fill);
+		if (sfshm_ring_clean(p, sfshm_ring_tail(p)))
+			die("clean", 0, 0);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const uint8_t val[1024] = { 'v' };
@@ -370,11 +406,13 @@ int main(int argc, char **argv)
 		seed_dir = argv[1];
 	p = gen_ring();
 	gen_send(p, &small);
-	put_seed("record", 0, 0, (uint32_t)sfshm_ring_tail(p), NULL);
+	put_seed("record", 0, 0, (uint32_t)sfshm_ring_tail(p), NULL, 0);
+	/* The same bytes (lap-0 words) in a window of lap 1: stale. */
+	put_seed("stale", 0, 0, (uint32_t)sfshm_ring_tail(p), NULL, 1);
 
 	p = gen_ring();
 	gen_send(p, &hdrs);
-	put_seed("headers", 2, 0, (uint32_t)sfshm_ring_tail(p), NULL);
+	put_seed("headers", 2, 0, (uint32_t)sfshm_ring_tail(p), NULL, 0);
 
 	p = gen_ring();
 	gen_send(p, &nulls);
@@ -383,28 +421,16 @@ int main(int argc, char **argv)
 		die("claim/abort", 0, 0);
 	gen_send(p, &hdrs);
 	gen_send(p, &big);
-	put_seed("sequence", 4, 0, (uint32_t)sfshm_ring_tail(p), NULL);
+	put_seed("sequence", 4, 0, (uint32_t)sfshm_ring_tail(p), NULL, 0);
 
 	/* A wrap: padding at the end of lap 0, the record at lap 1. */
 	p = gen_ring();
-	while ((t = sfshm_ring_tail(p)) < SIZE - 64) {
-		uint64_t room = SIZE - 64 - t;
-		struct sfshm_rec fill = {
-			.key_len = -1,
-			.value = val,
-			.value_len =
-				(int32_t)((room > MAXF ? MAXF : room) - HDR),
-		};
-
-		gen_send(p, &fill);
-		if (sfshm_ring_clean(p, sfshm_ring_tail(p)))
-			die("clean", 0, 0);
-	}
+	gen_fill_to(p, SIZE - 64);
 	gen_send(p, &hdrs);
 	ctr[0] = SIZE - 64;
 	ctr[1] = SIZE;
 	ctr[2] = (uint32_t)(sfshm_ring_tail(p) - ctr[0]);
-	put_seed("wrap", 0, SIZE - 64, ctr[2], ctr);
+	put_seed("wrap", 0, SIZE - 64, ctr[2], ctr, 0);
 
 	/* The same records with the counters given explicitly. */
 	p = gen_ring();
@@ -413,7 +439,23 @@ int main(int argc, char **argv)
 	ctr[0] = 0;
 	ctr[1] = SIZE;
 	ctr[2] = (uint32_t)sfshm_ring_tail(p);
-	put_seed("counters", 0, 0, ctr[2], ctr);
+	put_seed("counters", 0, 0, ctr[2], ctr, 0);
+
+	/* Records, an abort and a batch written in lap 3. */
+	p = gen_ring();
+	t = 3 * SIZE + 4096;
+	gen_fill_to(p, t);
+	gen_send(p, &small);
+	if (sfshm_ring_claim(p, &hdrs, 0, &c) || sfshm_ring_abort(p, &c))
+		die("claim/abort", 0, 0);
+	{
+		const struct sfshm_rec batch[3] = { small, nulls, hdrs };
+
+		if (sfshm_ring_send_batch(p, batch, 3, 0, NULL) != 3)
+			die("batch", 0, 0);
+	}
+	put_seed("lap3", 4, (uint32_t)(t & (SIZE - 1)),
+		 (uint32_t)(sfshm_ring_tail(p) - t), NULL, 3);
 	return 0;
 }
 #endif

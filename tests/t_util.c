@@ -472,6 +472,23 @@ void t_task_kill(struct t_task *t)
 	t->rc = -1;
 }
 
+uint32_t t_lap(uint64_t size, uint64_t pos)
+{
+	return (uint32_t)(pos >> __builtin_ctzll(size)) & SFSHM_FRAME_LAP_MASK;
+}
+
+uint64_t t_word(uint64_t size, uint32_t type, uint64_t pos, int32_t len)
+{
+	return SFSHM_FRAME_WORD(SFSHM_FRAME_TAG(type, t_lap(size, pos)), len);
+}
+
+uint64_t t_word_lap_back(uint64_t size, uint32_t type, uint64_t pos,
+			 int32_t len, uint32_t back)
+{
+	return SFSHM_FRAME_WORD(SFSHM_FRAME_TAG(type, t_lap(size, pos) - back),
+				len);
+}
+
 uint64_t *t_raw_word(const struct t_raw *raw, uint64_t pos)
 {
 	return (uint64_t *)(raw->data + (pos & (raw->hdr->size - 1)));

@@ -145,6 +145,20 @@ int t_task_wait(struct t_task *t, int timeout_ms);
 /* SIGKILL a process task and reap it (no-op for threads and reaped ones). */
 void t_task_kill(struct t_task *t);
 
+/* ---- frame words (ring_layout.h), tagged with their position's lap ---- */
+
+/* The lap of @pos in a ring of @size bytes, as a frame word carries it. */
+uint32_t t_lap(uint64_t size, uint64_t pos);
+/*
+ * The frame word the library writes for a @type frame of @len bytes at
+ * @pos in a ring of @size bytes: SFSHM_FRAME_WORD(SFSHM_FRAME_TAG(type,
+ * pos >> log2(size)), len).
+ */
+uint64_t t_word(uint64_t size, uint32_t type, uint64_t pos, int32_t len);
+/* The same word as written @back laps before @pos's (stale there). */
+uint64_t t_word_lap_back(uint64_t size, uint32_t type, uint64_t pos,
+			 int32_t len, uint32_t back);
+
 /* ---- on a struct t_raw (above) ---- */
 
 /* The frame word at @pos (an atomic object). */

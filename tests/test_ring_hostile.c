@@ -12,11 +12,13 @@
  *
  * Groups:
  *   rules    one deterministic case per validation rule of ring.c
- *            (word_ready, word_valid, decode, hdrs_valid, erased,
- *            sfshm_msg_header's re-check), and corrupted header counters
- *   random   a scribbler process writes garbage frames at the readers'
- *            positions and elsewhere while a producer produces and two
- *            readers read; SFSHM_SEED=n picks the seed, SFSHM_HOSTILE_MS
+ *            (word_ready and its stale laps, word_valid, decode,
+ *            hdrs_valid, erased, sfshm_msg_header's re-check), and
+ *            corrupted header counters
+ *   random   a scribbler process writes garbage frames (mostly tagged
+ *            with the lap of where they land, so readers validate them)
+ *            at the readers' positions and elsewhere while a producer
+ *            produces and two readers read; SFSHM_SEED=n picks the seed, SFSHM_HOSTILE_MS
  *            the duration (default 3000)
  */
 #include <errno.h>
@@ -43,7 +45,15 @@
 #define CALL_MS 2000 /* no reader call may take longer */
 #define CHILD_MS 10000
 
-#define W(type, len) SFSHM_FRAME_WORD(type, len)
+/*
+ * Frame words: WL() of @type at lap @lap (what the library writes at a
+ * position of that lap), W() at lap 0 (where most cases sit), WT() with a
+ * raw 32-bit tag (garbage in type and lap alike).
+ */
+#define WL(type, lap, len) SFSHM_FRAME_WORD(SFSHM_FRAME_TAG(type, lap), len)
+#define W(type, len) WL(type, 0, len)
+#define WT(tag, len) SFSHM_FRAME_WORD(tag, len)
+#define LAPS (1u << SFSHM_FRAME_LAP_BITS) /* laps wrap in the word */
 #define DATA SFSHM_FRAME_DATA
 #define PAD SFSHM_FRAME_PAD
 #define POISON SFSHM_FRAME_POISON
@@ -85,13 +95,18 @@ static int fx_teardown(void **state)
 	return 0;
 }
 
-/* Erased data, and counters as if a producer had claimed the whole lap. */
-static void reset_ring(struct fx *f)
+/* Erased data, and counters as if a producer had claimed lap @lap. */
+static void reset_ring_lap(struct fx *f, uint64_t lap)
 {
 	memset(f->raw.data, 0, SIZE);
-	f->raw.hdr->k_clean = 0;
-	f->raw.hdr->k_limit = SIZE;
-	f->raw.hdr->k_tail = SIZE;
+	f->raw.hdr->k_clean = lap * SIZE;
+	f->raw.hdr->k_limit = lap * SIZE + SIZE;
+	f->raw.hdr->k_tail = lap * SIZE + SIZE;
+}
+
+static void reset_ring(struct fx *f)
+{
+	reset_ring_lap(f, 0);
 }
 
 /* ---- child-side helpers --------------------------------------------------- */
@@ -261,6 +276,7 @@ enum { ANY = 1 }; /* "want": any answer, as long as it comes back */
 #define SET_TAIL 4u
 #define FRESH 8u /* map a new reader (it starts at k_clean) */
 #define NO_FRAME 16u /* write nothing into the data area */
+#define MAP_REFUSED 32u /* with FRESH: the map must fail with -EBADMSG */
 
 struct hcase {
 	const char *name;
@@ -269,17 +285,28 @@ struct hcase {
 	uint32_t key_len, value_len, hdr_count, hdr_bytes;
 	uint32_t body[8]; /* u32s after the frame header */
 	int want; /* from peek and read */
-	uint64_t after; /* reader position after peek; 0: @at */
+	uint64_t after; /* reader position after peek; 0: where it started */
 	unsigned flags;
 	uint64_t clean, limit, tail;
+	/*
+	 * The reader's lap: it reads at position lap * SIZE + @at, counters
+	 * as if that lap were claimed; a SET_CLEAN is then stored once the
+	 * reader is there (the owner cleans after it arrived).
+	 */
+	uint32_t lap;
 };
+
+static uint64_t case_pos(const struct hcase *c)
+{
+	return (uint64_t)c->lap * SIZE + c->at;
+}
 
 static void write_case(struct fx *f, const struct hcase *c)
 {
 	struct sfshm_frame *fh = (struct sfshm_frame *)(f->raw.data + c->at);
 
-	reset_ring(f);
-	if (c->flags & SET_CLEAN)
+	reset_ring_lap(f, c->lap);
+	if ((c->flags & SET_CLEAN) && !c->lap)
 		f->raw.hdr->k_clean = c->clean;
 	if (c->flags & SET_LIMIT)
 		f->raw.hdr->k_limit = c->limit;
@@ -374,14 +401,25 @@ static int child_case(void *arg)
 
 	if (c->flags & FRESH) {
 		err = map_guarded(&x->f->t, &r, &v);
-		if (err) {
-			/* Refusing a corrupt ring is an answer too. */
-			return err == -EBADMSG || err == -EPROTO ? 0 : 2;
+		if ((c->flags & MAP_REFUSED) && err != -EBADMSG) {
+			say("map = %d (%s), want -EBADMSG", err,
+			    sfshm_strerror(err));
+			if (!err)
+				sfshm_ring_unmap(r);
+			return 2;
 		}
-	} else if (c->at && sfshm_ring_seek(r, c->at)) {
-		say("seek(%u) refused", c->at);
+		if (c->flags & MAP_REFUSED)
+			return 0;
+		if (err) {
+			say("map = %d (%s)", err, sfshm_strerror(err));
+			return 2;
+		}
+	} else if (case_pos(c) && sfshm_ring_seek(r, case_pos(c))) {
+		say("seek(%llu) refused", (unsigned long long)case_pos(c));
 		return 3;
 	}
+	if ((c->flags & SET_CLEAN) && c->lap)
+		x->f->raw.hdr->k_clean = c->clean;
 	start = sfshm_ring_position(r);
 	err = sfshm_ring_wait(r, 0);
 	if (c->want != ANY && err != (c->want == -EAGAIN ? -EAGAIN : 0)) {
@@ -440,6 +478,70 @@ static void test_word_ready(void **state)
 		{ "DATA INT32_MIN", 0, W(DATA, INT32_MIN), .want = -EAGAIN },
 		{ "DATA -1 at the end", SIZE - 8, W(DATA, -1),
 		  .want = -EAGAIN },
+		{ "POISON 0 at lap 1", 0, WL(POISON, 1, 0), .want = -EAGAIN,
+		  .lap = 1 },
+		{ "DATA -40 at lap 1", 0, WL(DATA, 1, -40), .want = -EAGAIN,
+		  .lap = 1 },
+		{ "BATCH -40 at lap 1", 0, WL(SFSHM_FRAME_BATCH, 1, -40),
+		  .want = -EAGAIN, .lap = 1 },
+	};
+	/* clang-format on */
+
+	RUN(*state, cases);
+}
+
+/*
+ * word_ready(): a non-zero word of another lap than the reader's position
+ * is stale - not this lap's frame, so nothing yet (-EAGAIN), whatever its
+ * type and length; never skipped, never validated.
+ */
+static void test_word_stale(void **state)
+{
+	/* clang-format off */
+	static const struct hcase cases[] = {
+		/* At lap 0: words of later laps and of the lap before. */
+		{ "record of lap 1 at lap 0", 0, WL(DATA, 1, 32), NUL, NUL,
+		  .want = -EAGAIN },
+		{ "record of lap 2^28 - 1 at lap 0", 0, WL(DATA, LAPS - 1, 32),
+		  NUL, NUL, .want = -EAGAIN },
+		{ "PAD 64 of lap 1 at lap 0: not skipped", 0, WL(PAD, 1, 64),
+		  .want = -EAGAIN },
+		{ "PAD of the whole ring, lap 1, at lap 0", 0,
+		  WL(PAD, 1, SIZE), .want = -EAGAIN },
+		{ "POISON of lap 1 at lap 0", 0, WL(POISON, 1, 0),
+		  .want = -EAGAIN },
+		{ "in progress of lap 1 at lap 0", 0, WL(DATA, 1, -40),
+		  .want = -EAGAIN },
+		{ "DATA 1 (invalid) of lap 3 at lap 0", 0, WL(DATA, 3, 1),
+		  .want = -EAGAIN },
+		{ "type 15 of lap 5 at lap 0", 0, WL(15, 5, 40),
+		  .want = -EAGAIN },
+		{ "tag ~0 (type 15, lap 2^28 - 1)", 0, WT(0xffffffffu, 40),
+		  .want = -EAGAIN },
+		{ "all ones", 0, ~0ull, .want = -EAGAIN },
+		{ "type DATA|1<<31 (lap 2^27)", 0, WT(0x80000001u, 40),
+		  .want = -EAGAIN },
+		{ "record of lap 1 at the end of lap 0", SIZE - 32,
+		  WL(DATA, 1, 32), NUL, NUL, .want = -EAGAIN },
+		/* At lap 1: the right lap reads, others are stale. */
+		{ "record of lap 1 at lap 1", 0, WL(DATA, 1, 32), NUL, NUL,
+		  .want = 0, .lap = 1 },
+		{ "PAD 64 of lap 1 at lap 1: skipped", 0, WL(PAD, 1, 64),
+		  .want = -EAGAIN, .after = SIZE + 64, .lap = 1 },
+		{ "record of lap 0 at lap 1 (left from a lap ago)", 0,
+		  WL(DATA, 0, 32), NUL, NUL, .want = -EAGAIN, .lap = 1 },
+		{ "claim of lap 0 at lap 1 (a producer stalled a lap)", 0,
+		  WL(DATA, 0, -1024), .want = -EAGAIN, .lap = 1 },
+		{ "PAD 64 of lap 0 at lap 1: not skipped", 0, WL(PAD, 0, 64),
+		  .want = -EAGAIN, .lap = 1 },
+		{ "record of lap 2 at lap 1", 0, WL(DATA, 2, 32), NUL, NUL,
+		  .want = -EAGAIN, .lap = 1 },
+		/* The lap field counts modulo 2^28. */
+		{ "record of lap 0 at lap 2^28", 0, WL(DATA, 0, 32), NUL, NUL,
+		  .want = 0, .lap = LAPS },
+		{ "record of lap 2^28 - 1 at lap 2^28", 0,
+		  WL(DATA, LAPS - 1, 32), NUL, NUL, .want = -EAGAIN,
+		  .lap = LAPS },
 	};
 	/* clang-format on */
 
@@ -470,10 +572,15 @@ static void test_word_valid(void **state)
 		  .after = SIZE },
 		{ "type 0, len 40", 0, W(0, 40), .want = -EBADMSG },
 		{ "type 5, len 40", 0, W(5, 40), .want = -EBADMSG },
-		{ "type ~0, len 40", 0, W(0xffffffffu, 40), .want = -EBADMSG },
-		{ "all ones", 0, ~0ull, .want = -EBADMSG },
-		{ "type DATA|1<<31", 0, W(0x80000001u, 40), .want = -EBADMSG },
+		{ "type 15, len 40", 0, W(15, 40), .want = -EBADMSG },
+		{ "all ones but the lap", 0, WT(0xf, -1), .want = -EBADMSG },
 		{ "type BATCH, len +40", 0, W(4, 40), .want = -EBADMSG },
+		{ "type 5 of lap 1 at lap 1", 0, WL(5, 1, 40), .want = -EBADMSG,
+		  .lap = 1 },
+		{ "DATA 1 of lap 1 at lap 1", 0, WL(DATA, 1, 1),
+		  .want = -EBADMSG, .lap = 1 },
+		{ "PAD 7 of lap 1 at lap 1", 0, WL(PAD, 1, 7), .want = -EBADMSG,
+		  .lap = 1 },
 		{ "DATA 1", 0, W(DATA, 1), .want = -EBADMSG },
 		{ "DATA 8", 0, W(DATA, 8), .want = -EBADMSG },
 		{ "DATA 31", 0, W(DATA, 31), .want = -EBADMSG },
@@ -592,6 +699,25 @@ static void test_erased(void **state)
 		{ "in progress below clean", 0, W(DATA, -32), .want = -EOVERFLOW,
 		  .flags = SET_CLEAN | SET_LIMIT, .clean = 64,
 		  .limit = 64 + SIZE },
+		{ "stale record of lap 1 below clean", 0, WL(DATA, 1, 32),
+		  NUL, NUL, .want = -EOVERFLOW,
+		  .flags = SET_CLEAN | SET_LIMIT, .clean = 64,
+		  .limit = 64 + SIZE },
+		{ "stale PAD of lap 1 below clean", 0, WL(PAD, 1, 64),
+		  .want = -EOVERFLOW, .flags = SET_CLEAN | SET_LIMIT,
+		  .clean = 64, .limit = 64 + SIZE },
+		{ "stale claim of lap 0 below clean at lap 1", 0,
+		  WL(DATA, 0, -1024), .want = -EOVERFLOW,
+		  .flags = SET_CLEAN | SET_LIMIT, .clean = SIZE + 64,
+		  .limit = 2 * SIZE + 64, .lap = 1 },
+		{ "stale record of lap 2 below clean at lap 1", 0,
+		  WL(DATA, 2, 32), NUL, NUL, .want = -EOVERFLOW,
+		  .flags = SET_CLEAN | SET_LIMIT, .clean = SIZE + 64,
+		  .limit = 2 * SIZE + 64, .lap = 1 },
+		{ "own-lap record below clean at lap 1", 0, WL(DATA, 1, 32),
+		  NUL, NUL, .want = -EOVERFLOW,
+		  .flags = SET_CLEAN | SET_LIMIT, .clean = SIZE + 64,
+		  .limit = 2 * SIZE + 64, .lap = 1 },
 	};
 	/* clang-format on */
 
@@ -610,7 +736,8 @@ static void test_header_counters(void **state)
 		{ "limit ~0, a valid record", 0, W(DATA, 32), .want = 0,
 		  .flags = SET_LIMIT, .limit = UINT64_MAX },
 		{ "limit 2^36, one PAD over the ring", 0, W(PAD, SIZE),
-		  .want = ANY, .flags = SET_LIMIT, .limit = 1ull << 36 },
+		  .want = -EAGAIN, .after = SIZE, .flags = SET_LIMIT,
+		  .limit = 1ull << 36 },
 		{ "tail ~0: seek far ahead", 0, W(DATA, 32), .want = 0,
 		  .flags = SET_TAIL, .tail = UINT64_MAX },
 		{ "tail 0", 0, W(DATA, 32), .want = 0, .flags = SET_TAIL,
@@ -630,18 +757,24 @@ static void test_header_counters(void **state)
 
 /*
  * k_limit is a shared counter any producer can write.  With it far ahead
- * and the data area all padding, next_frame() skips the same lap of
+ * and the data area all padding, next_frame() would skip the same lap of
  * padding again and again until the position reaches the limit: 2^48
- * iterations for a limit of ~0.  A reader call must come back.
+ * iterations for a limit of ~0.  A reader call must come back - and does
+ * at the next lap, where the padding's lap-0 word is stale.
  */
 static void test_corrupt_limit_padding_loop(void **state)
 {
 	/* clang-format off */
 	static const struct hcase cases[] = {
 		{ "limit ~0, one PAD over the whole ring", 0, W(PAD, SIZE),
-		  .want = ANY, .flags = SET_LIMIT, .limit = UINT64_MAX },
+		  .want = -EAGAIN, .after = SIZE, .flags = SET_LIMIT,
+		  .limit = UINT64_MAX },
 		{ "limit 2^62, one PAD over the whole ring", 0, W(PAD, SIZE),
-		  .want = ANY, .flags = SET_LIMIT, .limit = 1ull << 62 },
+		  .want = -EAGAIN, .after = SIZE, .flags = SET_LIMIT,
+		  .limit = 1ull << 62 },
+		{ "limit ~0, PAD to the end from the middle", SIZE / 2,
+		  W(PAD, SIZE / 2), .want = -EAGAIN, .after = SIZE,
+		  .flags = SET_LIMIT, .limit = UINT64_MAX },
 	};
 	/* clang-format on */
 
@@ -650,18 +783,25 @@ static void test_corrupt_limit_padding_loop(void **state)
 
 /*
  * k_clean is where a new reader starts.  A producer that stores an
- * unaligned value there makes the reader load its frame words unaligned,
- * and at the end of the data area load 4 bytes past the mapping.
+ * unaligned value there would make the reader load its frame words
+ * unaligned, and at the end of the data area load 4 bytes past the
+ * mapping: the map refuses it (-EBADMSG).
  */
 static void test_corrupt_clean_unaligned(void **state)
 {
 	/* clang-format off */
 	static const struct hcase cases[] = {
 		{ "clean 4, fresh reader", 0, W(DATA, 32), .want = ANY,
-		  .flags = SET_CLEAN | FRESH, .clean = 4 },
+		  .flags = SET_CLEAN | FRESH | MAP_REFUSED, .clean = 4 },
 		{ "clean size - 4, fresh reader", 0, 0, .want = ANY,
-		  .flags = SET_CLEAN | SET_LIMIT | FRESH | NO_FRAME,
+		  .flags = SET_CLEAN | SET_LIMIT | FRESH | NO_FRAME |
+			   MAP_REFUSED,
 		  .clean = SIZE - 4, .limit = 2 * SIZE - 4 },
+		{ "clean 1 lap + 1, fresh reader", 0, 0, .want = ANY,
+		  .flags = SET_CLEAN | FRESH | NO_FRAME | MAP_REFUSED,
+		  .clean = SIZE + 1 },
+		{ "clean 8 (aligned), fresh reader", 8, W(DATA, 32), NUL, NUL,
+		  .want = 0, .flags = SET_CLEAN | FRESH, .clean = 8 },
 	};
 	/* clang-format on */
 
@@ -799,18 +939,47 @@ static int child_clean_far(void *arg)
 		    (unsigned long long)(t_now_ns() - t0) / 1000000);
 		return 1;
 	}
+	/* One slot more than a lap: refused, nothing erased. */
+	f->raw.hdr->k_tail = SIZE + 8;
+	err = sfshm_ring_clean(f->own, SIZE + 8);
+	if (err != -EINVAL || f->raw.hdr->k_clean != 0 ||
+	    f->raw.hdr->k_limit != SIZE ||
+	    __atomic_load_n((uint64_t *)f->raw.data, __ATOMIC_ACQUIRE) !=
+		    W(DATA, 32)) {
+		say("clean of a lap and 8 bytes: %d, clean %llu, limit %llu",
+		    err, (unsigned long long)f->raw.hdr->k_clean,
+		    (unsigned long long)f->raw.hdr->k_limit);
+		return 2;
+	}
+	/* Exactly one lap is allowed. */
+	err = sfshm_ring_clean(f->own, SIZE);
+	if (err || f->raw.hdr->k_clean != SIZE ||
+	    f->raw.hdr->k_limit != 2 * SIZE ||
+	    __atomic_load_n((uint64_t *)f->raw.data, __ATOMIC_ACQUIRE)) {
+		say("clean of one lap: %d, clean %llu, limit %llu", err,
+		    (unsigned long long)f->raw.hdr->k_clean,
+		    (unsigned long long)f->raw.hdr->k_limit);
+		return 3;
+	}
 	return 0;
 }
 
 /*
  * sfshm_ring_clean() trusts k_tail, which producers write: the owner must
  * neither spend forever zeroing 2^50 bytes of a 64 KiB ring nor accept a
- * clean position beyond its own limit.
+ * clean position beyond its own limit; it erases at most one lap at once.
  */
 static void test_owner_clean_corrupt_tail(void **state)
 {
+	struct fx *f = *state;
 	char why[80];
-	int st = t_run_child(child_clean_far, *state, CALL_MS);
+	int st;
+
+	/* A record at 0 (lap 0), to see whether anything was erased. */
+	reset_ring(f);
+	__atomic_store_n((uint64_t *)f->raw.data, W(DATA, 32),
+			 __ATOMIC_RELEASE);
+	st = t_run_child(child_clean_far, f, CALL_MS);
 
 	if (st)
 		fail_msg("owner cleaning up to a corrupted k_tail %s",
@@ -1103,15 +1272,36 @@ static uint32_t evil_len(uint64_t *s, uint32_t idx)
 
 static uint32_t evil_type(uint64_t *s)
 {
-	static const uint32_t types[] = { DATA,	  DATA, DATA, PAD,	  PAD,
-					  POISON, 0,	4,    0xffffffffu };
+	static const uint32_t types[] = { DATA,	  DATA, DATA, PAD, PAD,
+					  POISON, 0,	4,    5,   15 };
 
 	return types[rnd(s, sizeof(types) / sizeof(types[0]))];
 }
 
-/* A frame whose lengths add up, so readers go on to the body. */
-static void plausible_frame(uint64_t *s, uint8_t *d, uint32_t idx)
+/*
+ * The tag of a word written at @pos: mostly @pos's own lap, so that the
+ * readers validate it; sometimes a neighbouring lap or garbage (stale).
+ */
+static uint32_t evil_tag(uint64_t *s, uint32_t type, uint64_t pos)
 {
+	uint32_t lap = (uint32_t)(pos / SIZE);
+
+	switch (rnd(s, 16)) {
+	case 0:
+		return SFSHM_FRAME_TAG(type, lap + 1);
+	case 1:
+		return SFSHM_FRAME_TAG(type, lap - 1);
+	case 2:
+		return (uint32_t)t_rand(s);
+	default:
+		return SFSHM_FRAME_TAG(type, lap);
+	}
+}
+
+/* A frame whose lengths add up, so readers go on to the body. */
+static void plausible_frame(uint64_t *s, uint8_t *d, uint64_t pos)
+{
+	uint32_t idx = (uint32_t)(pos & (SIZE - 1));
 	struct sfshm_frame *fh = (struct sfshm_frame *)(d + idx);
 	uint32_t room = (uint32_t)(SIZE - idx), k, v, hb = 0, n;
 	uint8_t *p;
@@ -1139,14 +1329,16 @@ static void plausible_frame(uint64_t *s, uint8_t *d, uint32_t idx)
 	fh->hdr_bytes = hb;
 	if (rnd(s, 3) == 0) /* then spoil one thing */
 		((uint32_t *)&fh->key_len)[rnd(s, 4)] = evil_len(s, idx);
-	__atomic_store_n(&fh->k_word, W(DATA, HDR + k + v + hb),
+	__atomic_store_n(&fh->k_word,
+			 WT(evil_tag(s, DATA, pos), HDR + k + v + hb),
 			 __ATOMIC_RELEASE);
 }
 
-static void garbage_frame(uint64_t *s, uint8_t *d, uint32_t idx)
+static void garbage_frame(uint64_t *s, uint8_t *d, uint64_t pos)
 {
+	uint32_t idx = (uint32_t)(pos & (SIZE - 1));
 	struct sfshm_frame *fh = (struct sfshm_frame *)(d + idx);
-	uint64_t w = W(evil_type(s), evil_len(s, idx));
+	uint64_t w = WT(evil_tag(s, evil_type(s), pos), evil_len(s, idx));
 
 	if (idx + HDR <= SIZE) {
 		fh->key_len = rnd(s, 2) ? evil_len(s, idx) : NUL;
@@ -1187,20 +1379,20 @@ static void scribble_counters(uint64_t *s, struct sfshm_ring_hdr *h)
 	}
 }
 
-static uint32_t scribble_target(uint64_t *s, const struct sfshm_ring_ctl *c)
+/* A position to scribble at: a reader's, near the end of a lap, any. */
+static uint64_t scribble_target(uint64_t *s, const struct t_raw *raw)
 {
+	uint64_t clean = __atomic_load_n(&raw->hdr->k_clean, __ATOMIC_RELAXED);
 	uint32_t k = rnd(s, 10);
 
 	if (k < 5) {
-		const struct sfshm_reader_slot *sl = &c->slot[rnd(s, 4)];
+		const struct sfshm_reader_slot *sl = &raw->ctl->slot[rnd(s, 4)];
 
-		return (uint32_t)(__atomic_load_n(&sl->k_pos,
-						  __ATOMIC_RELAXED) &
-				  (SIZE - 8));
+		return __atomic_load_n(&sl->k_pos, __ATOMIC_RELAXED) & ~7ull;
 	}
 	if (k < 7)
-		return (uint32_t)(SIZE - 8 - 8 * rnd(s, 64));
-	return 8 * rnd(s, SIZE / 8);
+		return (clean | (SIZE - 1)) - 7 - 8 * rnd(s, 64);
+	return clean + 8 * rnd(s, SIZE / 8);
 }
 
 static int scribbler_main(void *arg)
@@ -1210,13 +1402,14 @@ static int scribbler_main(void *arg)
 
 	x->rng = x->sh->seed * 977 + 5;
 	while (!__atomic_load_n(&x->sh->stop, __ATOMIC_ACQUIRE)) {
-		uint32_t idx = scribble_target(&x->rng, raw->ctl);
+		uint64_t pos = scribble_target(&x->rng, raw);
+		uint32_t idx = (uint32_t)(pos & (SIZE - 1));
 		uint32_t c = rnd(&x->rng, 100);
 
 		if (c < 55)
-			garbage_frame(&x->rng, raw->data, idx);
+			garbage_frame(&x->rng, raw->data, pos);
 		else if (c < 90)
-			plausible_frame(&x->rng, raw->data, idx);
+			plausible_frame(&x->rng, raw->data, pos);
 		else if (c < 91)
 			scribble_counters(&x->rng, raw->hdr);
 		else
@@ -1446,6 +1639,7 @@ int main(void)
 {
 	const struct CMUnitTest rules[] = {
 		FX(test_word_ready),
+		FX(test_word_stale),
 		FX(test_word_valid),
 		FX(test_decode),
 		FX(test_hdrs_valid),

@@ -5,11 +5,13 @@
  * The model is the list of frames between the clean position and the tail
  * (records, padding, claims still open) plus the reader's place in it.
  * Each step picks one operation at random - send, send_batch, claim,
- * commit or abort of an open claim, read (copy), peek (+ consume), clean (never past the
- * reader), seek, a late reader - predicts its result from positions alone,
- * runs it on a 64 KiB ring (so that wrapping is constant) and compares:
- * return code, position, every byte read, and the invariants
- *     clean <= reader position <= tail <= limit == clean + size.
+ * commit or abort of an open claim, read (copy), peek (+ consume), clean
+ * (never past the reader), seek, a late reader - predicts its result from
+ * positions alone, runs it on a 64 KiB ring (so that wrapping is constant)
+ * and compares: return code, position, every byte read, the invariants
+ *     clean <= reader position <= tail <= limit == clean + size,
+ * the padding both sides count (aligned bytes), and now and then every
+ * frame word in the window, tagged with the lap of its position.
  * In particular -EAGAIN from a producer must happen exactly when the
  * claim would end beyond clean + size.
  *
@@ -73,6 +75,8 @@ struct prop {
 	uint64_t clean, tail, rpos;
 
 	uint64_t full_seen, sent, read;
+	/* Padding the reader skipped and the producer made (aligned bytes). */
+	uint64_t rd_pad_frames, rd_pad_bytes, pr_pad_frames, pr_pad_bytes;
 	char hist[HIST][96];
 };
 
@@ -305,11 +309,19 @@ static struct mframe *push(struct prop *pr, enum kind k, uint32_t len)
 	return f;
 }
 
+/* Wrap padding of @len bytes before a claim. */
+static void model_wrap_pad(struct prop *pr, uint32_t len)
+{
+	push(pr, K_PAD, len);
+	pr->pr_pad_frames++;
+	pr->pr_pad_bytes += len;
+}
+
 static void model_take(struct prop *pr, const struct expect *e, struct prec *p,
 		       enum kind k)
 {
 	if (e->pad)
-		push(pr, K_PAD, e->pad);
+		model_wrap_pad(pr, e->pad);
 	push(pr, k, e->flen)->p = p;
 }
 
@@ -318,6 +330,8 @@ static void model_skip_pads(struct prop *pr)
 {
 	while (pr->rix < pr->n && fr(pr, pr->rix)->kind == K_PAD) {
 		pr->rpos = fr(pr, pr->rix)->next;
+		pr->rd_pad_frames++;
+		pr->rd_pad_bytes += align8(fr(pr, pr->rix)->len);
 		pr->rix++;
 	}
 }
@@ -340,6 +354,33 @@ static void model_advance(struct prop *pr)
 	pr->rix++;
 }
 
+/* Both sides count padding in aligned bytes: wrap, abort and skip. */
+static void check_pad_stats(struct prop *pr)
+{
+	struct sfshm_ring_stats rs, ps;
+
+	sfshm_ring_stats(pr->rd, &rs);
+	sfshm_ring_stats(pr->prod, &ps);
+	CHECK(pr,
+	      rs.pad_frames == pr->rd_pad_frames &&
+		      rs.pad_bytes == pr->rd_pad_bytes,
+	      "reader skipped %llu padding frames, %llu bytes; model %llu, "
+	      "%llu",
+	      (unsigned long long)rs.pad_frames,
+	      (unsigned long long)rs.pad_bytes,
+	      (unsigned long long)pr->rd_pad_frames,
+	      (unsigned long long)pr->rd_pad_bytes);
+	CHECK(pr,
+	      ps.pad_frames == pr->pr_pad_frames &&
+		      ps.pad_bytes == pr->pr_pad_bytes,
+	      "producer made %llu padding frames, %llu bytes; model %llu, "
+	      "%llu",
+	      (unsigned long long)ps.pad_frames,
+	      (unsigned long long)ps.pad_bytes,
+	      (unsigned long long)pr->pr_pad_frames,
+	      (unsigned long long)pr->pr_pad_bytes);
+}
+
 static void check_invariants(struct prop *pr)
 {
 	uint64_t tail = sfshm_ring_tail(pr->prod);
@@ -359,17 +400,22 @@ static void check_invariants(struct prop *pr)
 	      "not clean %llu <= reader %llu <= tail %llu <= limit %llu",
 	      (unsigned long long)clean, (unsigned long long)rpos,
 	      (unsigned long long)tail, (unsigned long long)limit);
+	check_pad_stats(pr);
 }
 
+/* The word of a model frame: its type and length, tagged with its lap. */
 static uint64_t model_word(const struct mframe *f)
 {
 	switch (f->kind) {
 	case K_PAD:
-		return SFSHM_FRAME_WORD(SFSHM_FRAME_PAD, f->len);
+		return t_word(RING_SIZE, SFSHM_FRAME_PAD, f->pos,
+			      (int32_t)f->len);
 	case K_OPEN:
-		return SFSHM_FRAME_WORD(SFSHM_FRAME_DATA, -(int32_t)f->len);
+		return t_word(RING_SIZE, SFSHM_FRAME_DATA, f->pos,
+			      -(int32_t)f->len);
 	default:
-		return SFSHM_FRAME_WORD(SFSHM_FRAME_DATA, f->len);
+		return t_word(RING_SIZE, SFSHM_FRAME_DATA, f->pos,
+			      (int32_t)f->len);
 	}
 }
 
@@ -473,7 +519,7 @@ static void op_batch(struct prop *pr)
 		      (unsigned long long)pos,
 		      (unsigned long long)(pr->tail + pad));
 		if (pad)
-			push(pr, K_PAD, (uint32_t)pad);
+			model_wrap_pad(pr, (uint32_t)pad);
 		for (i = 0; i < count; i++)
 			push(pr, K_REC, (uint32_t)p[i]->flen)->p = p[i];
 		pr->sent += count;
@@ -535,6 +581,8 @@ static void op_finish(struct prop *pr)
 		free_prec(f->p);
 		f->p = NULL;
 		f->kind = K_PAD;
+		pr->pr_pad_frames++;
+		pr->pr_pad_bytes += align8(f->len);
 	} else {
 		if (f->zc_value)
 			memcpy(f->c.value, f->p->rec.value,

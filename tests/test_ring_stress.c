@@ -869,7 +869,6 @@ static const struct scfg cfg_mixed = {
 	.mode = { P_SEND, P_SEND_NB, P_CLAIM, P_CLAIM_NB },
 };
 
-
 /* 4 producers x 1,000,000 copying sends, 2 readers, the owner cleaning. */
 static void test_stress_send(void **state)
 {

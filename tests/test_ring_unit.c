@@ -9,7 +9,8 @@
  *   records   round trips, null vs empty, headers, limits, claims, seek
  *   wrap      padding at every 8-byte offset of the wrap point
  *   geometry  ring sizes, formatting, refusing bad or corrupt rings
- *   roles     what a reader handle may not do (API and the MMU)
+ *   roles     what a reader handle may not do (API and the MMU), and
+ *             the ctl slot it holds
  *   blocking  back-pressure, timeouts, wake-ups across processes
  */
 #include <errno.h>
@@ -455,8 +456,17 @@ static void test_invalid_records(void **state)
 
 	assert_int_equal(sfshm_rec_frame_len(&nokey), HDR + 4);
 	assert_err(sfshm_ring_send(f->prod, &nokey, 0, NULL), -EINVAL);
+	assert_int_equal(sfshm_rec_frame_len(&noval), HDR + 6);
 	assert_err(sfshm_ring_send(f->prod, &noval, 0, NULL), -EINVAL);
 	assert_err(sfshm_ring_send_batch(f->prod, &noval, 1, 0, NULL), -EINVAL);
+	assert_err(sfshm_ring_send_batch(f->prod, &nokey, 1, 0, NULL), -EINVAL);
+	{
+		/* First of a batch refused: nothing of the batch is sent. */
+		struct sfshm_rec two[2] = { noval, rec_kv("k", 1, "v", 1) };
+
+		assert_err(sfshm_ring_send_batch(f->prod, two, 2, 0, NULL),
+			   -EINVAL);
+	}
 	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
 		assert_err((int)sfshm_rec_frame_len(&huge[i]), -EMSGSIZE);
 		assert_err(sfshm_ring_send(f->prod, &huge[i], 0, NULL),
@@ -469,35 +479,63 @@ static void test_invalid_records(void **state)
 	expect_empty(f->rd, f->buf, f->buflen);
 }
 
-static void test_abort_pad(void **state)
+/*
+ * Abort a claim of an unaligned length at @at (in lap @at / size): the
+ * word becomes PAD of that lap with the frame's own length, and both the
+ * producer and the reader count the aligned bytes as padding.
+ */
+static void abort_case(struct fx *f, uint64_t at)
 {
-	struct fx *f = *state;
-	struct sfshm_rec a = rec_kv("a", 1, "aborted", 7);
+	struct sfshm_rec a = rec_kv("a", 1, "abort", 5);
 	struct sfshm_rec b = rec_kv("b", 1, "kept", 4);
 	uint32_t alen = (uint32_t)sfshm_rec_frame_len(&a);
-	struct sfshm_ring_stats st;
+	struct sfshm_ring_stats st0, st, pst0, pst;
 	struct sfshm_claim c;
 	uint64_t w;
 
+	assert_int_not_equal(alen, align8(alen));
+	assert_err(sfshm_ring_seek(f->rd, at), 0);
+	sfshm_ring_stats(f->rd, &st0);
+	sfshm_ring_stats(f->prod, &pst0);
 	assert_err(sfshm_ring_claim(f->prod, &a, 0, &c), 0);
-	assert_int_equal(c.pos, 0);
-	w = sfshm_ring_frame_word(f->rd, 0);
-	assert_int_equal(w, SFSHM_FRAME_WORD(SFSHM_FRAME_DATA, -(int32_t)alen));
+	assert_int_equal(c.pos, at);
+	w = sfshm_ring_frame_word(f->rd, at);
+	assert_int_equal(w, t_word(RING_64K, SFSHM_FRAME_DATA, at,
+				   -(int32_t)alen));
 	expect_empty(f->rd, f->buf, f->buflen);
 	assert_err(sfshm_ring_abort(f->prod, &c), 0);
-	w = sfshm_ring_frame_word(f->rd, 0);
-	assert_int_equal(w, SFSHM_FRAME_WORD(SFSHM_FRAME_PAD, alen));
+	w = sfshm_ring_frame_word(f->rd, at);
+	assert_int_equal(w,
+			 t_word(RING_64K, SFSHM_FRAME_PAD, at, (int32_t)alen));
 	/* Aborted claim is padding: skipped, even by a reader that waits. */
 	expect_empty(f->rd, f->buf, f->buflen);
-	assert_int_equal(sfshm_ring_position(f->rd), align8(alen));
-	assert_int_equal(send_ok(f->prod, &b), align8(alen));
-	read_expect(f, &b, align8(alen));
+	assert_int_equal(sfshm_ring_position(f->rd), at + align8(alen));
+	assert_int_equal(send_ok(f->prod, &b), at + align8(alen));
+	read_expect(f, &b, at + align8(alen));
 	sfshm_ring_stats(f->rd, &st);
-	assert_int_equal(st.pad_frames, 1);
-	assert_int_equal(st.pad_bytes, alen);
-	assert_int_equal(st.records, 1);
+	assert_int_equal(st.pad_frames - st0.pad_frames, 1);
+	assert_int_equal(st.pad_bytes - st0.pad_bytes, align8(alen));
+	assert_int_equal(st.records - st0.records, 1);
+	sfshm_ring_stats(f->prod, &pst);
+	assert_int_equal(pst.pad_frames - pst0.pad_frames, 1);
+	assert_int_equal(pst.pad_bytes - pst0.pad_bytes, align8(alen));
 	/* A revoked/finished claim cannot be committed afterwards. */
 	assert_err(sfshm_ring_commit(f->prod, &c), -ECANCELED);
+	assert_err(sfshm_ring_abort(f->prod, &c), -ECANCELED);
+	assert_int_equal(sfshm_ring_frame_word(f->rd, at), w);
+}
+
+static void fill_to(struct sfshm_ring *p, struct sfshm_ring *own,
+		    uint64_t target);
+
+static void test_abort_pad(void **state)
+{
+	struct fx *f = *state;
+
+	abort_case(f, 0);
+	/* The same a lap and a half later: the words carry lap 1. */
+	fill_to(f->prod, f->own, RING_64K + RING_64K / 2);
+	abort_case(f, RING_64K + RING_64K / 2);
 }
 
 static void test_claim_zero_copy_value(void **state)
@@ -800,11 +838,16 @@ static void wrap_case(uint32_t o, uint32_t flen, uint32_t lap)
 	if (pos != want)
 		fail_msg("o=%u flen=%u: record at %llu, want %llu", o, flen,
 			 (unsigned long long)pos, (unsigned long long)want);
+	/* Padding tagged with the lap it ends, the record with the next. */
 	if (pad)
 		assert_int_equal(sfshm_ring_frame_word(w.rd, at),
-				 SFSHM_FRAME_WORD(SFSHM_FRAME_PAD, o));
+				 t_word(RING_64K, SFSHM_FRAME_PAD, at,
+					(int32_t)o));
 	assert_int_equal(sfshm_ring_frame_word(w.rd, pos),
-			 SFSHM_FRAME_WORD(SFSHM_FRAME_DATA, flen));
+			 t_word(RING_64K, SFSHM_FRAME_DATA, pos,
+				(int32_t)flen));
+	assert_int_equal(SFSHM_FRAME_LAP(sfshm_ring_frame_word(w.rd, pos)),
+			 pad ? lap + 1 : lap);
 	assert_int_equal(sfshm_ring_tail(w.prod), pos + align8(flen));
 	assert_int_equal(send_ok(w.prod, &next), pos + align8(flen));
 
@@ -1095,6 +1138,109 @@ static void test_role_checks(void **state)
 	assert_err(sfshm_ring_read(f->own, &(struct sfshm_msg){ 0 }, f->buf,
 				   f->buflen),
 		   0);
+	/* A claim may not be finished through a reader handle. */
+	assert_err(sfshm_ring_claim(f->prod, &rec, 0, &c), 0);
+	assert_err(sfshm_ring_commit(f->rd, &c), -EPERM);
+	assert_err(sfshm_ring_abort(f->rd, &c), -EPERM);
+	assert_int_equal(sfshm_ring_frame_word(f->own, c.pos),
+			 t_word(RING_64K, SFSHM_FRAME_DATA, c.pos,
+				-(int32_t)c.frame_len));
+	read_expect(f, &rec, 0);
+	expect_empty(f->rd, f->buf, f->buflen);
+	assert_err(sfshm_ring_commit(f->prod, &c), 0);
+	read_expect(f, &rec, c.pos);
+}
+
+/* Ctl slots held by process @pid. */
+static int slots_of(const struct fx *f, pid_t pid)
+{
+	int n = 0;
+
+	for (uint32_t i = 0; i < SFSHM_CTL_SLOTS; i++)
+		n += __atomic_load_n(&f->raw.ctl->slot[i].k_pid,
+				     __ATOMIC_ACQUIRE) == (uint32_t)pid;
+	return n;
+}
+
+struct slot_child {
+	const struct t_ring *t;
+	uint32_t mapped; /* atomic */
+};
+
+/* Map a reader and stay mapped until killed. */
+static int child_map_reader(void *arg)
+{
+	struct slot_child *s = arg;
+	struct sfshm_ring *r = NULL;
+
+	if (sfshm_ring_map(s->t->ring_fd, s->t->ctl_fd, SFSHM_ROLE_READER, &r))
+		return 2;
+	/* Pairs with the acquire load in slot_child_mapped(). */
+	__atomic_store_n(&s->mapped, 1, __ATOMIC_RELEASE);
+	for (;;)
+		pause();
+}
+
+static bool slot_child_mapped(void *arg)
+{
+	struct slot_child *s = arg;
+
+	return __atomic_load_n(&s->mapped, __ATOMIC_ACQUIRE) != 0;
+}
+
+/*
+ * A reader handle takes a ctl slot and publishes its start position when
+ * it is mapped, and frees it when unmapped; the slot of a process that
+ * died with a reader mapped is skipped and freed by
+ * sfshm_ring_min_reader_pos().
+ */
+static void test_reader_slots(void **state)
+{
+	struct fx *f = *state;
+	struct sfshm_rec rec = rec_kv("k", 1, "v", 1);
+	struct slot_child *s = t_shared_alloc(sizeof(*s));
+	struct sfshm_ring *late;
+	uint64_t p1, p2;
+	pid_t pid;
+
+	/* The fixture's reader, mapped at 0, holds this process's slot. */
+	assert_int_equal(slots_of(f, getpid()), 1);
+	assert_int_equal(sfshm_ring_min_reader_pos(f->own, 777), 0);
+	sfshm_ring_unmap(f->rd);
+	f->rd = NULL;
+	assert_int_equal(slots_of(f, getpid()), 0);
+	assert_int_equal(sfshm_ring_min_reader_pos(f->own, 777), 777);
+
+	send_ok(f->prod, &rec);
+	p1 = send_ok(f->prod, &rec);
+	p2 = send_ok(f->prod, &rec);
+	assert_err(sfshm_ring_clean(f->own, p1), 0);
+	/* A reader in another process, mapped at p1, that dies mapped. */
+	s->t = &f->t;
+	pid = t_fork_clean(child_map_reader, s);
+	if (!t_wait_until(slot_child_mapped, s, CHILD_MS)) {
+		kill(pid, SIGKILL);
+		t_wait_child(pid, CHILD_MS);
+		fail_msg("child reader did not map");
+	}
+	assert_int_equal(slots_of(f, pid), 1);
+	assert_int_equal(sfshm_ring_min_reader_pos(f->own, 777), p1);
+	assert_err(sfshm_ring_clean(f->own, p2), 0);
+	late = t_ring_map(&f->t, SFSHM_ROLE_READER);
+	assert_int_equal(sfshm_ring_position(late), p2);
+	assert_int_equal(slots_of(f, getpid()), 1);
+	/* Both alive: the lower position counts. */
+	assert_int_equal(sfshm_ring_min_reader_pos(f->own, 777), p1);
+	assert_int_equal(slots_of(f, pid), 1);
+	kill(pid, SIGKILL);
+	assert_int_equal(t_wait_child(pid, CHILD_MS), 128 + SIGKILL);
+	/* Dead and reaped: not counted, and its slot is free again. */
+	assert_int_equal(sfshm_ring_min_reader_pos(f->own, 777), p2);
+	assert_int_equal(slots_of(f, pid), 0);
+	sfshm_ring_unmap(late);
+	assert_int_equal(slots_of(f, getpid()), 0);
+	assert_int_equal(sfshm_ring_min_reader_pos(f->own, 777), 777);
+	munmap(s, sizeof(*s));
 }
 
 static const void *volatile segv_target;
@@ -1443,6 +1589,7 @@ int main(void)
 	const struct CMUnitTest roles[] = {
 		FX(test_role_checks),
 		FX(test_reader_mapping_readonly),
+		FX(test_reader_slots),
 	};
 	const struct CMUnitTest blocking[] = {
 		FX(test_full_eagain),

@@ -48,8 +48,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "ring", "partition ring throughput and latency, with a UNIX "
-		  "socket baseline",
+	{ "ring",
+	  "partition ring throughput and latency, with a UNIX "
+	  "socket baseline",
 	  sfbench_ring_main, sfbench_ring_help },
 };
 
@@ -72,9 +73,11 @@ static void tool_help(FILE *f)
 	      "    --json) and checks the data it moves, so that a broken build\n"
 	      "    fails instead of reporting a fast number.\n"
 	      "\n"
-	      "COMMANDS\n", f);
+	      "COMMANDS\n",
+	      f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "    %-12s%s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "    %-12s%s\n", commands[i].name,
+			commands[i].summary);
 	fputs("\n"
 	      "OPTIONS\n"
 	      "    -h, --help    print this text and exit\n"
@@ -117,8 +120,10 @@ static int help_command(int argc, char **argv)
 	}
 	c = find_command(argv[2]);
 	if (!c) {
-		fprintf(stderr, "sfbench: no such command: '%s'\n"
-				"Try 'sfbench --help'.\n", argv[2]);
+		fprintf(stderr,
+			"sfbench: no such command: '%s'\n"
+			"Try 'sfbench --help'.\n",
+			argv[2]);
 		return 2;
 	}
 	c->help(stdout);
@@ -132,7 +137,8 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		fputs("sfbench: missing command\n"
 		      "Usage: sfbench <command> [options]; "
-		      "try 'sfbench --help'.\n", stderr);
+		      "try 'sfbench --help'.\n",
+		      stderr);
 		return 2;
 	}
 	if (is_help(argv[1])) {
@@ -143,8 +149,10 @@ int main(int argc, char **argv)
 		return help_command(argc, argv);
 	c = find_command(argv[1]);
 	if (!c) {
-		fprintf(stderr, "sfbench: unknown command '%s'\n"
-				"Try 'sfbench --help'.\n", argv[1]);
+		fprintf(stderr,
+			"sfbench: unknown command '%s'\n"
+			"Try 'sfbench --help'.\n",
+			argv[1]);
 		return 2;
 	}
 	return c->main(argc - 1, argv + 1);
@@ -299,8 +307,8 @@ int sfb_parse_list(const char *s, bool bytes, uint64_t *out, int max)
 			return -EINVAL;
 		memcpy(item, s, len);
 		item[len] = '\0';
-		err = bytes ? sfb_parse_bytes(item, &out[n])
-			    : sfb_parse_u64(item, &out[n]);
+		err = bytes ? sfb_parse_bytes(item, &out[n]) :
+			      sfb_parse_u64(item, &out[n]);
 		if (err)
 			return err;
 		n++;

@@ -92,39 +92,39 @@ void sfb_machine_json(void);
 int sfbench_ring_main(int argc, char **argv);
 void sfbench_ring_help(FILE *f);
 
-#define CMD		"ring"
-#define MAX_SIZES	16
-#define MAX_SIDE	32	/* producers or readers in one case */
-#define MAX_CPUS	64
-#define MAX_BATCH	1024	/* records per sfshm_ring_send_batch() */
-#define NS		1000000000ull
-#define WATCHDOG_S	10	/* a worker with no message this long fails */
-#define SEQ_SHIFT	48	/* sequence word: producer << 48 | n */
-#define SEQ_MASK	((1ull << SEQ_SHIFT) - 1)
-#define MARKER_KEY	"end"
-#define MIN_SAMPLES	1000	/* round trips measured, time budget or not */
-#define MB		1e6
+#define CMD "ring"
+#define MAX_SIZES 16
+#define MAX_SIDE 32 /* producers or readers in one case */
+#define MAX_CPUS 64
+#define MAX_BATCH 1024 /* records per sfshm_ring_send_batch() */
+#define NS 1000000000ull
+#define WATCHDOG_S 10 /* a worker with no message this long fails */
+#define SEQ_SHIFT 48 /* sequence word: producer << 48 | n */
+#define SEQ_MASK ((1ull << SEQ_SHIFT) - 1)
+#define MARKER_KEY "end"
+#define MIN_SAMPLES 1000 /* round trips measured, time budget or not */
+#define MB 1e6
 
 enum part {
-	PART_TP = 1,	/* ring throughput */
-	PART_LAT = 2,	/* ring latency */
-	PART_BASE = 4,	/* socket throughput and latency */
+	PART_TP = 1, /* ring throughput */
+	PART_LAT = 2, /* ring latency */
+	PART_BASE = 4, /* socket throughput and latency */
 };
 
 struct opts {
 	uint64_t sizes[MAX_SIZES];
 	int nsizes;
-	double duration;	/* seconds per throughput case */
-	uint64_t count;		/* records per throughput case, 0: duration */
+	double duration; /* seconds per throughput case */
+	uint64_t count; /* records per throughput case, 0: duration */
 	uint64_t ring_size;
-	uint64_t clean_step;	/* the owner erases every this many bytes */
-	int producers;		/* in the N->1 case */
-	int readers;		/* in the 1->N case */
-	int batch;		/* records per sfshm_ring_send_batch() */
+	uint64_t clean_step; /* the owner erases every this many bytes */
+	int producers; /* in the N->1 case */
+	int readers; /* in the 1->N case */
+	int batch; /* records per sfshm_ring_send_batch() */
 	bool zero_copy, processes, json, quick, verify;
 	enum sfshm_wait_mode wait;
 	uint64_t lat_size, rtt_count, warmup;
-	double rtt_max_time;	/* seconds, 0: no limit */
+	double rtt_max_time; /* seconds, 0: no limit */
 	int cpus[MAX_CPUS];
 	int ncpus;
 	unsigned int parts;
@@ -133,7 +133,7 @@ struct opts {
 
 /* ---- failing -------------------------------------------------------------- */
 
-static bool g_child;	/* this process is a forked worker */
+static bool g_child; /* this process is a forked worker */
 
 /*
  * A run-time failure: say what and stop everything with exit status 1.  A
@@ -234,19 +234,19 @@ static void *xmalloc(size_t len)
 
 /* The start line and the stop flag (in shared memory). */
 struct gate {
-	atomic_int ready;	/* workers set up and waiting */
-	atomic_int go;		/* the coordinator started the clock */
-	atomic_int stop;	/* --duration is over */
-	uint64_t t0;		/* CLOCK_MONOTONIC at go */
-	uint64_t t_stop;	/* and when the stop flag went up */
+	atomic_int ready; /* workers set up and waiting */
+	atomic_int go; /* the coordinator started the clock */
+	atomic_int stop; /* --duration is over */
+	uint64_t t0; /* CLOCK_MONOTONIC at go */
+	uint64_t t_stop; /* and when the stop flag went up */
 };
 
 struct task {
 	void (*fn)(void *arg);
 	void *arg;
-	int cpu;		/* -1: not pinned */
+	int cpu; /* -1: not pinned */
 	pthread_t tid;
-	pid_t pid;		/* forked worker not yet reaped, else 0 */
+	pid_t pid; /* forked worker not yet reaped, else 0 */
 };
 
 /* Worker side: set up first, then wait here for everyone. */
@@ -310,7 +310,7 @@ static void start_task(struct task *t, bool processes)
 			fail("pthread_create: %s", strerror(err));
 		return;
 	}
-	fflush(NULL);	/* or the child would print our buffered output too */
+	fflush(NULL); /* or the child would print our buffered output too */
 	t->pid = fork();
 	if (t->pid < 0)
 		fail("fork: %s", strerror(errno));
@@ -486,7 +486,7 @@ static void populate(int fd, size_t len)
 	if (p == MAP_FAILED)
 		return;
 #ifdef MADV_POPULATE_WRITE
-	(void)madvise(p, len, MADV_POPULATE_WRITE);	/* best effort */
+	(void)madvise(p, len, MADV_POPULATE_WRITE); /* best effort */
 #endif
 	munmap(p, len);
 }
@@ -506,10 +506,10 @@ static void create_ring(uint64_t size, int *rfd, int *cfd)
 /* One worker's part of a throughput case. */
 struct tp_worker {
 	struct tp_case *tc;
-	int idx;		/* producer or reader number */
-	uint64_t records;	/* data records sent, or received and checked */
-	uint64_t t_end;		/* when a reader had everything */
-	struct cpu_time cpu;	/* CPU time while measured */
+	int idx; /* producer or reader number */
+	uint64_t records; /* data records sent, or received and checked */
+	uint64_t t_end; /* when a reader had everything */
+	struct cpu_time cpu; /* CPU time while measured */
 	struct sfshm_ring_stats st;
 };
 
@@ -518,10 +518,10 @@ struct tp_case {
 	struct gate gate;
 	char label[32];
 	int ring_fd, ctl_fd;
-	int sock[2];		/* the socket baseline's pair */
+	int sock[2]; /* the socket baseline's pair */
 	uint32_t value_len;
 	int producers, readers;
-	uint64_t quota[MAX_SIDE];	/* records per producer */
+	uint64_t quota[MAX_SIDE]; /* records per producer */
 	bool zero_copy;
 	unsigned int batch;
 	enum sfshm_wait_mode wait;
@@ -535,10 +535,10 @@ struct tp_case {
 struct producer {
 	struct sfshm_ring *r;
 	struct tp_worker *w;
-	unsigned int batch;	/* records per send */
-	struct sfshm_rec *recs;	/* @batch records, each with its own value */
-	struct sfshm_rec shape;	/* recs[0] without a value, for claims */
-	uint8_t *vals;		/* @batch values, each the template */
+	unsigned int batch; /* records per send */
+	struct sfshm_rec *recs; /* @batch records, each with its own value */
+	struct sfshm_rec shape; /* recs[0] without a value, for claims */
+	uint8_t *vals; /* @batch values, each the template */
 };
 
 /* The marker a producer sends last: who, and how many records it sent. */
@@ -569,8 +569,8 @@ static void producer_open(struct producer *p, struct tp_worker *w)
 			.key_len = -1,
 			.value = p->vals + i * len,
 			.value_len = (int32_t)len,
-			.timestamp = (int64_t)ts.tv_sec * (int64_t)NS +
-				     ts.tv_nsec,
+			.timestamp =
+				(int64_t)ts.tv_sec * (int64_t)NS + ts.tv_nsec,
 		};
 	}
 	p->shape = p->recs[0];
@@ -665,8 +665,8 @@ static void tp_producer(void *arg)
 	while (n < quota && !stopped(&tc->gate)) {
 		uint64_t left = quota - n;
 
-		n += produce(&p, n, left < p.batch ? (unsigned int)left
-						  : p.batch);
+		n += produce(&p, n,
+			     left < p.batch ? (unsigned int)left : p.batch);
 	}
 	send_marker(&p, n);
 	cpu_since(&w->cpu);
@@ -680,25 +680,25 @@ struct reader {
 	struct sfshm_ring *r;
 	struct tp_worker *w;
 	struct tp_case *tc;
-	bool owner;		/* reader 0: erases the ring */
-	uint8_t *buf;		/* copy mode: where records are copied */
+	bool owner; /* reader 0: erases the ring */
+	uint8_t *buf; /* copy mode: where records are copied */
 	size_t buflen;
-	uint64_t step;		/* clean (owner) or publish every this much */
-	uint64_t mark;		/* position of the last clean or publish */
-	uint64_t stuck_room;	/* less room than this may block a producer */
-	uint64_t expect[MAX_SIDE];	/* next sequence of each producer */
-	bool ended[MAX_SIDE];	/* its end marker arrived */
+	uint64_t step; /* clean (owner) or publish every this much */
+	uint64_t mark; /* position of the last clean or publish */
+	uint64_t stuck_room; /* less room than this may block a producer */
+	uint64_t expect[MAX_SIDE]; /* next sequence of each producer */
+	bool ended[MAX_SIDE]; /* its end marker arrived */
 	int nended;
-	uint64_t sent;		/* records the end markers announced */
+	uint64_t sent; /* records the end markers announced */
 };
 
 /* What a reader takes from a record before confirming it. */
 struct view {
 	int32_t key_len;
 	int32_t value_len;
-	int err;		/* check_value() of a data record */
-	uint64_t seq;		/* data: sequence word */
-	struct marker mk;	/* marker records */
+	int err; /* check_value() of a data record */
+	uint64_t seq; /* data: sequence word */
+	struct marker mk; /* marker records */
 };
 
 static void publish(struct reader *rd)
@@ -819,8 +819,8 @@ static void take_view(struct reader *rd, const struct sfshm_msg *m,
 			memcpy(&v->mk, m->value, sizeof(v->mk));
 		return;
 	}
-	v->err = check_value(m->value, m->value_len, rd->tc->value_len,
-			     &v->seq);
+	v->err =
+		check_value(m->value, m->value_len, rd->tc->value_len, &v->seq);
 }
 
 static void check_marker(struct reader *rd, const struct view *v)
@@ -832,12 +832,12 @@ static void check_marker(struct reader *rd, const struct view *v)
 	    v->value_len != (int32_t)sizeof(v->mk) ||
 	    id >= (uint64_t)rd->tc->producers || rd->ended[id])
 		fail("%s: reader %d: unexpected keyed record (key %d B, value "
-		     "%d B, producer %" PRIu64 ")", who, rd->w->idx,
-		     v->key_len, v->value_len, id);
+		     "%d B, producer %" PRIu64 ")",
+		     who, rd->w->idx, v->key_len, v->value_len, id);
 	if (rd->tc->value_len >= 8 && v->mk.sent != rd->expect[id])
 		fail("%s: reader %d: producer %" PRIu64 " sent %" PRIu64
-		     " records, %" PRIu64 " arrived", who, rd->w->idx, id,
-		     v->mk.sent, rd->expect[id]);
+		     " records, %" PRIu64 " arrived",
+		     who, rd->w->idx, id, v->mk.sent, rd->expect[id]);
 	rd->ended[id] = true;
 	rd->nended++;
 	rd->sent += v->mk.sent;
@@ -850,15 +850,16 @@ static void check_data(struct reader *rd, const struct view *v)
 
 	if (v->err)
 		fail("%s: reader %d: record %" PRIu64 ": %s (value %d B, "
-		     "expected %u B)", who, rd->w->idx, rd->w->records,
+		     "expected %u B)",
+		     who, rd->w->idx, rd->w->records,
 		     v->err == -EMSGSIZE ? "wrong length" : "corrupt value",
 		     v->value_len, rd->tc->value_len);
-	if (rd->tc->value_len >= 8 &&
-	    (id >= (uint64_t)rd->tc->producers || rd->ended[id] ||
-	     n != rd->expect[id]))
+	if (rd->tc->value_len >= 8 && (id >= (uint64_t)rd->tc->producers ||
+				       rd->ended[id] || n != rd->expect[id]))
 		fail("%s: reader %d: record %" PRIu64 " is producer %" PRIu64
 		     "'s #%" PRIu64 ", expected #%" PRIu64 " (lost, duplicated "
-		     "or reordered)", who, rd->w->idx, rd->w->records, id, n,
+		     "or reordered)",
+		     who, rd->w->idx, rd->w->records, id, n,
 		     id < MAX_SIDE ? rd->expect[id] : 0);
 	if (rd->tc->value_len >= 8)
 		rd->expect[id]++;
@@ -934,8 +935,8 @@ static void tp_reader(void *arg)
 	cpu_since(&w->cpu);
 	if (w->records != rd.sent)
 		fail("%s: reader %d: %" PRIu64 " records arrived, the "
-		     "producers sent %" PRIu64, w->tc->label, w->idx,
-		     w->records, rd.sent);
+		     "producers sent %" PRIu64,
+		     w->tc->label, w->idx, w->records, rd.sent);
 	sfshm_ring_stats(rd.r, &w->st);
 	sfshm_ring_unmap(rd.r);
 	free(rd.buf);
@@ -954,8 +955,8 @@ static void sock_send(int fd, const void *buf, size_t len, const char *who)
 			continue;
 		if (n < 0)
 			fail("%s: send of %zu bytes: %s%s", who, len,
-			     strerror(errno), errno == EMSGSIZE ?
-			     " (try --sock stream)" : "");
+			     strerror(errno),
+			     errno == EMSGSIZE ? " (try --sock stream)" : "");
 		p += n;
 		len -= (size_t)n;
 	}
@@ -970,12 +971,12 @@ static bool sock_recv(int fd, void *buf, size_t len, const char *who)
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = recv(fd, (uint8_t *)buf + got, len - got,
-				 MSG_WAITALL);
+		ssize_t n =
+			recv(fd, (uint8_t *)buf + got, len - got, MSG_WAITALL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN)	/* SO_RCVTIMEO */
+		if (n < 0 && errno == EAGAIN) /* SO_RCVTIMEO */
 			fail("%s: nothing arrived for %d s", who, WATCHDOG_S);
 		if (n < 0)
 			fail("%s: recv: %s", who, strerror(errno));
@@ -1056,35 +1057,34 @@ static void sock_consumer(void *arg)
 
 #define NPCT 7
 static const double pcts[NPCT] = { 0, 50, 90, 99, 99.9, 99.99, 100 };
-static const char *const pct_names[NPCT] = {
-	"min", "p50", "p90", "p99", "p99.9", "p99.99", "max"
-};
+static const char *const pct_names[NPCT] = { "min",   "p50",	"p90", "p99",
+					     "p99.9", "p99.99", "max" };
 
 struct tp_result {
-	char label[16];		/* "1->1", "2->1", "1->2", "socket" */
+	char label[16]; /* "1->1", "2->1", "1->2", "socket" */
 	int producers, readers;
 	uint64_t value_len, frame_len;
-	uint64_t records;	/* per reader */
+	uint64_t records; /* per reader */
 	double secs;
-	double drain;		/* from the stop flag to the last reader done */
-	struct cpu_time cpu;	/* all workers */
-	struct sfshm_ring_stats pst;	/* producers' statistics, summed */
-	struct sfshm_ring_stats rst;	/* readers' */
+	double drain; /* from the stop flag to the last reader done */
+	struct cpu_time cpu; /* all workers */
+	struct sfshm_ring_stats pst; /* producers' statistics, summed */
+	struct sfshm_ring_stats rst; /* readers' */
 };
 
 struct lat_result {
-	char label[24];		/* "ring spin", "ring futex", "socket ..." */
+	char label[24]; /* "ring spin", "ring futex", "socket ..." */
 	uint64_t value_len, count, warmup;
-	uint64_t pct[NPCT];	/* ns */
+	uint64_t pct[NPCT]; /* ns */
 	double mean_ns;
 	double secs;
-	struct cpu_time cpu;	/* both sides, measured round trips */
-	struct sfshm_ring_stats st;	/* both sides, warm-up included */
+	struct cpu_time cpu; /* both sides, measured round trips */
+	struct sfshm_ring_stats st; /* both sides, warm-up included */
 };
 
 struct report {
 	const struct opts *o;
-	double clock_ns;	/* cost of one now_ns() */
+	double clock_ns; /* cost of one now_ns() */
 	struct tp_result tp[3 * MAX_SIZES];
 	int ntp;
 	struct tp_result base[MAX_SIZES];
@@ -1139,7 +1139,8 @@ static void tp_collect(const struct tp_case *tc, struct tp_result *res)
 
 		if (w->records != sent)
 			fail("%s: reader %d got %" PRIu64 " of %" PRIu64
-			     " records", tc->label, i, w->records, sent);
+			     " records",
+			     tc->label, i, w->records, sent);
 		end = w->t_end > end ? w->t_end : end;
 		cpu_add(&res->cpu, &w->cpu);
 		stats_add(&res->rst, &w->st);
@@ -1157,8 +1158,7 @@ static struct tp_case *tp_case_new(const struct opts *o, const char *label,
 {
 	struct tp_case *tc = shm_zalloc(sizeof(*tc));
 
-	snprintf(tc->label, sizeof(tc->label), "%s %" PRIu64 " B", label,
-		 vlen);
+	snprintf(tc->label, sizeof(tc->label), "%s %" PRIu64 " B", label, vlen);
 	tc->value_len = (uint32_t)vlen;
 	tc->producers = np;
 	tc->readers = nr;
@@ -1182,8 +1182,8 @@ static struct tp_case *tp_case_new(const struct opts *o, const char *label,
  * Workers in pinning order: producer 0, reader 0 (so that --cpu A,B puts
  * the first producer on A and the owner on B), then the others.
  */
-static int tp_tasks(struct tp_case *tc, struct task *t,
-		    void (*prod)(void *), void (*rd)(void *))
+static int tp_tasks(struct tp_case *tc, struct task *t, void (*prod)(void *),
+		    void (*rd)(void *))
 {
 	int n = 0;
 
@@ -1202,16 +1202,16 @@ static int tp_run(const struct opts *o, struct tp_case *tc, bool sock,
 	struct task t[2 * MAX_SIDE];
 	int n, rc;
 
-	n = sock ? tp_tasks(tc, t, sock_producer, sock_consumer)
-		 : tp_tasks(tc, t, tp_producer, tp_reader);
+	n = sock ? tp_tasks(tc, t, sock_producer, sock_consumer) :
+		   tp_tasks(tc, t, tp_producer, tp_reader);
 	rc = run_tasks(o, &tc->gate, t, n, o->count ? 0 : o->duration);
 	if (!rc)
 		tp_collect(tc, res);
 	return rc;
 }
 
-static int tp_ring_case(const struct opts *o, const char *label, int np,
-			int nr, uint64_t vlen, struct tp_result *res)
+static int tp_ring_case(const struct opts *o, const char *label, int np, int nr,
+			uint64_t vlen, struct tp_result *res)
 {
 	struct tp_case *tc = tp_case_new(o, label, np, nr, vlen);
 	int rc;
@@ -1254,26 +1254,26 @@ static int tp_sock_case(const struct opts *o, uint64_t vlen,
 struct pp_case {
 	struct gate gate;
 	char label[24];
-	int fd[2][2];		/* [ping ring, pong ring][ring fd, ctl fd] */
-	int sock[2];		/* or the socket pair; -1 for rings */
+	int fd[2][2]; /* [ping ring, pong ring][ring fd, ctl fd] */
+	int sock[2]; /* or the socket pair; -1 for rings */
 	enum sfshm_wait_mode mode;
 	uint32_t value_len;
 	uint64_t clean_step;
 	uint64_t warmup, count;
-	uint64_t budget_ns;	/* --rtt-max-time, 0: none */
-	uint64_t *samples;	/* @count round trips, ns (shared memory) */
-	uint64_t done;		/* round trips measured */
-	uint64_t t_begin, t_end;	/* the measured round trips */
-	struct cpu_time cpu[2];	/* ping, pong */
-	struct sfshm_ring_stats st[2][2];	/* [side][tx, rx] */
+	uint64_t budget_ns; /* --rtt-max-time, 0: none */
+	uint64_t *samples; /* @count round trips, ns (shared memory) */
+	uint64_t done; /* round trips measured */
+	uint64_t t_begin, t_end; /* the measured round trips */
+	struct cpu_time cpu[2]; /* ping, pong */
+	struct sfshm_ring_stats st[2][2]; /* [side][tx, rx] */
 };
 
 /* One side: ping (0) sends on ring 0 and reads ring 1; pong the reverse. */
 struct pp_end {
 	struct pp_case *pc;
 	int side;
-	struct sfshm_ring *tx, *rx;	/* NULL over sockets */
-	int fd;				/* -1 over rings */
+	struct sfshm_ring *tx, *rx; /* NULL over sockets */
+	int fd; /* -1 over rings */
 	struct sfshm_rec rec;
 	uint8_t *val, *buf;
 	size_t buflen;
@@ -1282,15 +1282,17 @@ struct pp_end {
 
 static void pp_open(struct pp_end *e, struct pp_case *pc, int side)
 {
-	int (*fd)[2] = pc->fd;
+	int(*fd)[2] = pc->fd;
 
 	memset(e, 0, sizeof(*e));
 	e->pc = pc;
 	e->side = side;
 	e->fd = pc->sock[0] < 0 ? -1 : pc->sock[side];
 	e->val = make_value(pc->value_len);
-	e->rec = (struct sfshm_rec){ .key_len = -1, .value = e->val,
-		.value_len = (int32_t)pc->value_len, .timestamp = 1 };
+	e->rec = (struct sfshm_rec){ .key_len = -1,
+				     .value = e->val,
+				     .value_len = (int32_t)pc->value_len,
+				     .timestamp = 1 };
 	if (e->fd >= 0) {
 		e->buflen = pc->value_len;
 		e->buf = xmalloc(e->buflen);
@@ -1347,8 +1349,9 @@ static bool pp_read(struct pp_end *e, const uint8_t **v, int32_t *len)
 		err = sfshm_ring_wait(e->rx, WATCHDOG_S * 1000);
 		if (err == -ETIMEDOUT)
 			fail("%s: %s: nothing arrived for %d s (a lost record "
-			     "or a lost wake-up)", e->pc->label,
-			     e->side ? "pong" : "ping", WATCHDOG_S);
+			     "or a lost wake-up)",
+			     e->pc->label, e->side ? "pong" : "ping",
+			     WATCHDOG_S);
 	}
 	if (err)
 		fail("%s: read: %s", e->pc->label, sfshm_strerror(err));
@@ -1382,8 +1385,9 @@ static bool pp_recv(struct pp_end *e, uint64_t *seq)
 static void pp_stop(struct pp_end *e)
 {
 	struct sfshm_rec rec = { .key = MARKER_KEY,
-		.key_len = (int32_t)strlen(MARKER_KEY), .value_len = -1,
-		.timestamp = 1 };
+				 .key_len = (int32_t)strlen(MARKER_KEY),
+				 .value_len = -1,
+				 .timestamp = 1 };
 	int err;
 
 	if (e->fd >= 0) {
@@ -1543,8 +1547,8 @@ static int lat_ring(const struct opts *o, enum sfshm_wait_mode mode,
 	struct pp_case *pc;
 	int fds[4], rc;
 
-	pc = pp_case_new(o, mode == SFSHM_WAIT_SPIN ? "ring spin"
-						     : "ring futex");
+	pc = pp_case_new(o,
+			 mode == SFSHM_WAIT_SPIN ? "ring spin" : "ring futex");
 	pc->mode = mode;
 	for (int i = 0; i < 2; i++) {
 		create_ring(o->ring_size, &pc->fd[i][0], &pc->fd[i][1]);
@@ -1593,15 +1597,17 @@ static double clock_cost_ns(void)
 
 static const char *wait_name(enum sfshm_wait_mode m)
 {
-	return m == SFSHM_WAIT_SPIN ? "spin" :
-	       m == SFSHM_WAIT_FUTEX ? "futex" : "hybrid";
+	return m == SFSHM_WAIT_SPIN  ? "spin" :
+	       m == SFSHM_WAIT_FUTEX ? "futex" :
+				       "hybrid";
 }
 
 static void print_intro(const struct opts *o)
 {
 	sfb_machine_print(stdout);
 	printf("workers: %s, %s; readers check lengths, counts, sequence "
-	       "numbers and %s\n", o->processes ? "processes" : "threads",
+	       "numbers and %s\n",
+	       o->processes ? "processes" : "threads",
 	       o->ncpus ? "pinned by --cpu" : "not pinned",
 	       o->verify ? "every value byte" : "last bytes");
 	if (o->ncpus) {
@@ -1634,8 +1640,10 @@ static const char *tp_api(const struct opts *o, char *buf, size_t len)
 		return "claim/commit + peek/consume (--zero-copy)";
 	if (o->batch == 1)
 		return "sfshm_ring_send + sfshm_ring_read (copies)";
-	snprintf(buf, len, "sfshm_ring_send_batch of %d + sfshm_ring_read "
-		 "(copies)", o->batch);
+	snprintf(buf, len,
+		 "sfshm_ring_send_batch of %d + sfshm_ring_read "
+		 "(copies)",
+		 o->batch);
 	return buf;
 }
 
@@ -1651,10 +1659,9 @@ static void tp_header(const struct opts *o)
 		printf("%" PRIu64 " records per case\n", o->count);
 	else
 		printf("%.2f s per case\n", o->duration);
-	printf("%-5s %8s %11s %7s %9s %12s %11s %11s %6s %8s %8s %8s\n",
-	       "case", "value B", "records", "time s", "Mmsg/s",
-	       "payload MB/s", "frame MB/s", "cpu ns/msg", "sys %", "full",
-	       "sleeps", "wakes");
+	printf("%-5s %8s %11s %7s %9s %12s %11s %11s %6s %8s %8s %8s\n", "case",
+	       "value B", "records", "time s", "Mmsg/s", "payload MB/s",
+	       "frame MB/s", "cpu ns/msg", "sys %", "full", "sleeps", "wakes");
 }
 
 static void tp_row(const struct tp_result *t)
@@ -1679,9 +1686,10 @@ static void tp_slow_drains(const struct report *rep)
 		const struct tp_result *t = &rep->tp[i];
 
 		if (t->drain > rep->o->duration / 4)
-			printf("  %s %" PRIu64 " B: readers took %.2f s to catch "
-			       "up after the producers stopped\n", t->label,
-			       t->value_len, t->drain);
+			printf("  %s %" PRIu64
+			       " B: readers took %.2f s to catch "
+			       "up after the producers stopped\n",
+			       t->label, t->value_len, t->drain);
 	}
 }
 
@@ -1690,7 +1698,8 @@ static void tp_footer(const struct opts *o)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	printf("  Mmsg/s and MB/s are per reader: in 1->%d every reader reads "
-	       "every record.\n", o->readers);
+	       "every record.\n",
+	       o->readers);
 	printf("  MB = 10^6 B; payload = value bytes; frame = ring bytes "
 	       "(32 B header + value, 8-aligned).\n"
 	       "  cpu ns/msg: user+sys CPU time of all workers per record "
@@ -1699,7 +1708,8 @@ static void tp_footer(const struct opts *o)
 	if (o->producers + 1 > cpus || o->readers + 1 > cpus)
 		printf("  Note: %ld CPUs; with more workers than CPUs the "
 		       "N->1 and 1->N cases are\n  oversubscribed and "
-		       "measure scheduling as much as the ring.\n", cpus);
+		       "measure scheduling as much as the ring.\n",
+		       cpus);
 }
 
 /* Ring 1->1 throughput with the same value size, if it was measured. */
@@ -1743,14 +1753,14 @@ static void lat_header(const struct report *rep)
 {
 	const struct opts *o = rep->o;
 
-	printf("\nLatency: round trip ping -> pong -> ping, %" PRIu64 " B values,"
+	printf("\nLatency: round trip ping -> pong -> ping, %" PRIu64
+	       " B values,"
 	       " %" PRIu64 " round trips after %" PRIu64 " warm-up; us\n",
 	       o->lat_size, o->rtt_count, o->warmup);
 	printf("%-17s", "transport");
 	for (int i = 0; i < NPCT; i++)
 		printf(" %8s", pct_names[i]);
-	printf(" %8s %10s %6s %8s\n", "mean", "cpu us/rt", "sys %",
-	       "rtts");
+	printf(" %8s %10s %6s %8s\n", "mean", "cpu us/rt", "sys %", "rtts");
 }
 
 static void lat_row(const struct lat_result *l)
@@ -1768,7 +1778,8 @@ static void lat_footer(const struct report *rep)
 {
 	printf("  Each sample includes one clock read (%.1f ns, "
 	       "CLOCK_MONOTONIC).  cpu us/rt: both sides'\n  user+sys CPU per "
-	       "round trip; rtts: round trips measured.\n", rep->clock_ns);
+	       "round trip; rtts: round trips measured.\n",
+	       rep->clock_ns);
 	for (int i = 0; i < rep->nlat; i++) {
 		const struct lat_result *l = &rep->lat[i];
 		double n = (double)(l->count + l->warmup);
@@ -1781,7 +1792,8 @@ static void lat_footer(const struct report *rep)
 		if (strncmp(l->label, "ring", 4))
 			continue;
 		printf("  %s: %.2f futex sleeps and %.2f futex wakes per "
-		       "round trip\n", l->label, (double)l->st.sleeps / n,
+		       "round trip\n",
+		       l->label, (double)l->st.sleeps / n,
 		       (double)l->st.wakes / n);
 	}
 }
@@ -2062,111 +2074,110 @@ static int run_parts(struct report *rep)
 
 void sfbench_ring_help(FILE *f)
 {
-	fputs(
-"NAME\n"
-"    sfbench ring - throughput and latency of the sfshm partition ring\n"
-"\n"
-"SYNOPSIS\n"
-"    sfbench ring [--quick] [--only PARTS] [--json] [options]\n"
-"\n"
-"DESCRIPTION\n"
-"    Measures in one run, on rings in memfds of this machine:\n"
-"\n"
-"    throughput  records per second through one ring: 1->1 (one producer,\n"
-"                one reader), N->1 (--producers) and 1->N (--readers; each\n"
-"                reader reads every record), for every --sizes value size.\n"
-"                Producers use sfshm_ring_send() (blocking, explicit\n"
-"                timestamp), readers sfshm_ring_read() (a copy out).  There\n"
-"                is no daemon: reader 0 maps the ring as the owner and\n"
-"                erases it behind the slowest reader every --clean-step\n"
-"                bytes, so the cost of cleaning is included.\n"
-"    latency     round trips between two workers over two rings (ping\n"
-"                ring, pong ring), each ring's reader being its owner, in\n"
-"                spin mode (SFSHM_WAIT_SPIN: readers busy-poll) and futex\n"
-"                mode (SFSHM_WAIT_FUTEX: a reader sleeps at once, so every\n"
-"                message costs a futex wake).  Exact percentiles over all\n"
-"                samples (CLOCK_MONOTONIC, ns), warm-up excluded.\n"
-"    baseline    the same over socketpair(AF_UNIX): ping-pong with the\n"
-"                same size and count, and 1->1 streaming with one send()\n"
-"                and one recv() per message; then ring/socket ratios.\n"
-"\n"
-"    Workers are threads (or processes, --processes), each with its own\n"
-"    ring handle.  Every record carries a sequence number in the first 8\n"
-"    bytes of its value and a known last byte; readers check them, the\n"
-"    length and the counts, and the run fails with exit status 1 if a\n"
-"    record is lost, duplicated, reordered or corrupt, or if no record\n"
-"    arrives for 10 s.\n"
-"\n"
-"OPTIONS\n"
-"    -s, --sizes LIST      value sizes in bytes, comma-separated, K/M\n"
-"                          suffixes allowed (default 32,100,1024,65536)\n"
-"    -d, --duration SEC    seconds per throughput case, e.g. 2, 0.5,\n"
-"                          300ms (default 1; 0.2 with --quick)\n"
-"    -n, --count N         records per throughput case instead of a\n"
-"                          duration (split between producers)\n"
-"        --ring-size BYTES ring data size, a power of two from 64K to 1G\n"
-"                          (default 16M); a record's frame may take at\n"
-"                          most an eighth of it\n"
-"        --clean-step BYTES the owner erases what it has read every\n"
-"                          this many bytes (default a quarter of the\n"
-"                          ring, at most that)\n"
-"    -p, --producers N     producers of the N->1 case (default 2)\n"
-"    -r, --readers N       readers of the 1->N case (default 2)\n"
-"        --batch N         producers send N records per call with\n"
-"                          sfshm_ring_send_batch() (default 1:\n"
-"                          sfshm_ring_send(); at most 1024)\n"
-"        --zero-copy       producers use sfshm_ring_claim/commit and\n"
-"                          write the value in place; readers use\n"
-"                          sfshm_ring_peek/consume and look at the\n"
-"                          sequence word and last byte only\n"
-"        --wait MODE       how throughput readers wait: hybrid (spin\n"
-"                          20 us, then sleep; the default), spin, futex\n"
-"        --processes       fork() a process per worker instead of\n"
-"                          starting a thread\n"
-"        --lat-size BYTES  value size of the round trips (default 32)\n"
-"        --rtt-count N     measured round trips per latency run (default\n"
-"                          1000000; 100000 with --quick)\n"
-"        --warmup N        unmeasured round trips first (default a tenth\n"
-"                          of --rtt-count)\n"
-"        --rtt-max-time SEC  end a latency run after SEC seconds, warm-up\n"
-"                          included, even if fewer round trips were done\n"
-"                          (at least 1000 are measured; default 60, 2\n"
-"                          with --quick): on a busy machine a spinning\n"
-"                          peer may wait for a time slice every time\n"
-"        --sock TYPE       baseline socket type: seqpacket (default) or\n"
-"                          stream\n"
-"        --cpu LIST        pin workers to CPUs, e.g. 0,1: the first to\n"
-"                          the producer / ping, the second to reader 0 /\n"
-"                          pong, further workers round-robin\n"
-"        --only PARTS      run only some of: throughput, latency,\n"
-"                          baseline (comma-separated)\n"
-"        --quick           a short run for smoke tests: 0.2 s per case,\n"
-"                          100000 round trips (at most 2 s per run)\n"
-"        --verify          readers compare every byte of every value\n"
-"                          (default: the sequence word and last byte)\n"
-"        --json            print one JSON document (machine, config,\n"
-"                          every result) instead of the tables\n"
-"    -h, --help            print this text and exit\n"
-"\n"
-"OUTPUT\n"
-"    One table per part.  MB = 10^6 bytes, us = microseconds.  payload\n"
-"    MB/s counts value bytes; frame MB/s counts ring bytes (32-byte\n"
-"    header + value, rounded up to 8).  In 1->N, rates are per reader.\n"
-"    cpu ns/msg is the user+system CPU time of all workers per record\n"
-"    read (getrusage), sys % its kernel share; full counts the times a\n"
-"    producer found the ring full, sleeps the readers' futex sleeps,\n"
-"    wakes the futex wakes producers issued.  Ratios: ring/socket for\n"
-"    latency (below 1 the ring is faster), ring 1->1 over socket for\n"
-"    throughput.\n"
-"\n"
-"EXIT STATUS\n"
-"    0 success; 1 run-time failure (a library call failed, a worker\n"
-"    stalled, or a check failed: the message says which); 2 usage error.\n"
-"\n"
-"EXAMPLES\n"
-"    sfbench ring --quick\n"
-"    sfbench ring --only latency --cpu 0,1 --rtt-count 5000000\n"
-"    sfbench ring --sizes 64,4K -p 4 -d 2 --json > ring.json\n",
+	fputs("NAME\n"
+	      "    sfbench ring - throughput and latency of the sfshm partition ring\n"
+	      "\n"
+	      "SYNOPSIS\n"
+	      "    sfbench ring [--quick] [--only PARTS] [--json] [options]\n"
+	      "\n"
+	      "DESCRIPTION\n"
+	      "    Measures in one run, on rings in memfds of this machine:\n"
+	      "\n"
+	      "    throughput  records per second through one ring: 1->1 (one producer,\n"
+	      "                one reader), N->1 (--producers) and 1->N (--readers; each\n"
+	      "                reader reads every record), for every --sizes value size.\n"
+	      "                Producers use sfshm_ring_send() (blocking, explicit\n"
+	      "                timestamp), readers sfshm_ring_read() (a copy out).  There\n"
+	      "                is no daemon: reader 0 maps the ring as the owner and\n"
+	      "                erases it behind the slowest reader every --clean-step\n"
+	      "                bytes, so the cost of cleaning is included.\n"
+	      "    latency     round trips between two workers over two rings (ping\n"
+	      "                ring, pong ring), each ring's reader being its owner, in\n"
+	      "                spin mode (SFSHM_WAIT_SPIN: readers busy-poll) and futex\n"
+	      "                mode (SFSHM_WAIT_FUTEX: a reader sleeps at once, so every\n"
+	      "                message costs a futex wake).  Exact percentiles over all\n"
+	      "                samples (CLOCK_MONOTONIC, ns), warm-up excluded.\n"
+	      "    baseline    the same over socketpair(AF_UNIX): ping-pong with the\n"
+	      "                same size and count, and 1->1 streaming with one send()\n"
+	      "                and one recv() per message; then ring/socket ratios.\n"
+	      "\n"
+	      "    Workers are threads (or processes, --processes), each with its own\n"
+	      "    ring handle.  Every record carries a sequence number in the first 8\n"
+	      "    bytes of its value and a known last byte; readers check them, the\n"
+	      "    length and the counts, and the run fails with exit status 1 if a\n"
+	      "    record is lost, duplicated, reordered or corrupt, or if no record\n"
+	      "    arrives for 10 s.\n"
+	      "\n"
+	      "OPTIONS\n"
+	      "    -s, --sizes LIST      value sizes in bytes, comma-separated, K/M\n"
+	      "                          suffixes allowed (default 32,100,1024,65536)\n"
+	      "    -d, --duration SEC    seconds per throughput case, e.g. 2, 0.5,\n"
+	      "                          300ms (default 1; 0.2 with --quick)\n"
+	      "    -n, --count N         records per throughput case instead of a\n"
+	      "                          duration (split between producers)\n"
+	      "        --ring-size BYTES ring data size, a power of two from 64K to 1G\n"
+	      "                          (default 16M); a record's frame may take at\n"
+	      "                          most an eighth of it\n"
+	      "        --clean-step BYTES the owner erases what it has read every\n"
+	      "                          this many bytes (default a quarter of the\n"
+	      "                          ring, at most that)\n"
+	      "    -p, --producers N     producers of the N->1 case (default 2)\n"
+	      "    -r, --readers N       readers of the 1->N case (default 2)\n"
+	      "        --batch N         producers send N records per call with\n"
+	      "                          sfshm_ring_send_batch() (default 1:\n"
+	      "                          sfshm_ring_send(); at most 1024)\n"
+	      "        --zero-copy       producers use sfshm_ring_claim/commit and\n"
+	      "                          write the value in place; readers use\n"
+	      "                          sfshm_ring_peek/consume and look at the\n"
+	      "                          sequence word and last byte only\n"
+	      "        --wait MODE       how throughput readers wait: hybrid (spin\n"
+	      "                          20 us, then sleep; the default), spin, futex\n"
+	      "        --processes       fork() a process per worker instead of\n"
+	      "                          starting a thread\n"
+	      "        --lat-size BYTES  value size of the round trips (default 32)\n"
+	      "        --rtt-count N     measured round trips per latency run (default\n"
+	      "                          1000000; 100000 with --quick)\n"
+	      "        --warmup N        unmeasured round trips first (default a tenth\n"
+	      "                          of --rtt-count)\n"
+	      "        --rtt-max-time SEC  end a latency run after SEC seconds, warm-up\n"
+	      "                          included, even if fewer round trips were done\n"
+	      "                          (at least 1000 are measured; default 60, 2\n"
+	      "                          with --quick): on a busy machine a spinning\n"
+	      "                          peer may wait for a time slice every time\n"
+	      "        --sock TYPE       baseline socket type: seqpacket (default) or\n"
+	      "                          stream\n"
+	      "        --cpu LIST        pin workers to CPUs, e.g. 0,1: the first to\n"
+	      "                          the producer / ping, the second to reader 0 /\n"
+	      "                          pong, further workers round-robin\n"
+	      "        --only PARTS      run only some of: throughput, latency,\n"
+	      "                          baseline (comma-separated)\n"
+	      "        --quick           a short run for smoke tests: 0.2 s per case,\n"
+	      "                          100000 round trips (at most 2 s per run)\n"
+	      "        --verify          readers compare every byte of every value\n"
+	      "                          (default: the sequence word and last byte)\n"
+	      "        --json            print one JSON document (machine, config,\n"
+	      "                          every result) instead of the tables\n"
+	      "    -h, --help            print this text and exit\n"
+	      "\n"
+	      "OUTPUT\n"
+	      "    One table per part.  MB = 10^6 bytes, us = microseconds.  payload\n"
+	      "    MB/s counts value bytes; frame MB/s counts ring bytes (32-byte\n"
+	      "    header + value, rounded up to 8).  In 1->N, rates are per reader.\n"
+	      "    cpu ns/msg is the user+system CPU time of all workers per record\n"
+	      "    read (getrusage), sys % its kernel share; full counts the times a\n"
+	      "    producer found the ring full, sleeps the readers' futex sleeps,\n"
+	      "    wakes the futex wakes producers issued.  Ratios: ring/socket for\n"
+	      "    latency (below 1 the ring is faster), ring 1->1 over socket for\n"
+	      "    throughput.\n"
+	      "\n"
+	      "EXIT STATUS\n"
+	      "    0 success; 1 run-time failure (a library call failed, a worker\n"
+	      "    stalled, or a check failed: the message says which); 2 usage error.\n"
+	      "\n"
+	      "EXAMPLES\n"
+	      "    sfbench ring --quick\n"
+	      "    sfbench ring --only latency --cpu 0,1 --rtt-count 5000000\n"
+	      "    sfbench ring --sizes 64,4K -p 4 -d 2 --json > ring.json\n",
 	      f);
 }
 
@@ -2220,8 +2231,10 @@ static int opt_count(const char *name, const char *arg, uint64_t min,
 		     uint64_t max, uint64_t *out)
 {
 	if (sfb_parse_u64(arg, out) || *out < min || *out > max)
-		return sfb_usage(CMD, "%s: '%s' is not a count from %" PRIu64
-				 " to %" PRIu64, name, arg, min, max);
+		return sfb_usage(CMD,
+				 "%s: '%s' is not a count from %" PRIu64
+				 " to %" PRIu64,
+				 name, arg, min, max);
 	return 0;
 }
 
@@ -2238,8 +2251,10 @@ static int opt_int(const char *name, const char *arg, int min, int max,
 static int opt_bytes(const char *name, const char *arg, uint64_t *out)
 {
 	if (sfb_parse_bytes(arg, out) || *out == 0)
-		return sfb_usage(CMD, "%s: '%s' is not a size in bytes (e.g. "
-				 "100, 4K, 16M)", name, arg);
+		return sfb_usage(CMD,
+				 "%s: '%s' is not a size in bytes (e.g. "
+				 "100, 4K, 16M)",
+				 name, arg);
 	return 0;
 }
 
@@ -2254,8 +2269,10 @@ static int opt_sizes(struct opts *o, const char *arg)
 		if (!v[i] || v[i] > INT32_MAX)
 			n = -EINVAL;
 	if (n < 0)
-		return sfb_usage(CMD, "--sizes: '%s' is not a list of sizes "
-				 "from 1 byte (e.g. 32,1K,64K)", arg);
+		return sfb_usage(CMD,
+				 "--sizes: '%s' is not a list of sizes "
+				 "from 1 byte (e.g. 32,1K,64K)",
+				 arg);
 	memcpy(o->sizes, v, sizeof(v));
 	o->nsizes = n;
 	return 0;
@@ -2268,14 +2285,18 @@ static int opt_cpus(struct opts *o, const char *arg)
 	int n = sfb_parse_list(arg, false, v, MAX_CPUS);
 
 	if (n < 0)
-		return sfb_usage(CMD, "--cpu: '%s' is not a list of CPU "
-				 "numbers (e.g. 0,1)", arg);
+		return sfb_usage(CMD,
+				 "--cpu: '%s' is not a list of CPU "
+				 "numbers (e.g. 0,1)",
+				 arg);
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
 		CPU_ZERO(&allowed);
 	for (int i = 0; i < n; i++) {
 		if (v[i] >= CPU_SETSIZE || !CPU_ISSET((int)v[i], &allowed))
-			return sfb_usage(CMD, "--cpu: CPU %" PRIu64 " is not "
-					 "available to this process", v[i]);
+			return sfb_usage(CMD,
+					 "--cpu: CPU %" PRIu64 " is not "
+					 "available to this process",
+					 v[i]);
 		o->cpus[i] = (int)v[i];
 	}
 	o->ncpus = n;
@@ -2294,11 +2315,14 @@ static int opt_only(struct opts *o, const char *arg)
 		unsigned int i;
 
 		for (i = 0; i < 3; i++)
-			if (strlen(names[i]) == len && !strncmp(p, names[i], len))
+			if (strlen(names[i]) == len &&
+			    !strncmp(p, names[i], len))
 				break;
 		if (i == 3)
-			return sfb_usage(CMD, "--only: '%s' is not a list of "
-					 "throughput, latency, baseline", arg);
+			return sfb_usage(CMD,
+					 "--only: '%s' is not a list of "
+					 "throughput, latency, baseline",
+					 arg);
 		o->parts |= 1u << i;
 		p += len + (p[len] == ',');
 	}
@@ -2314,8 +2338,10 @@ static int opt_wait(struct opts *o, const char *arg)
 	else if (!strcmp(arg, "futex"))
 		o->wait = SFSHM_WAIT_FUTEX;
 	else
-		return sfb_usage(CMD, "--wait: '%s' is not hybrid, spin or "
-				 "futex", arg);
+		return sfb_usage(CMD,
+				 "--wait: '%s' is not hybrid, spin or "
+				 "futex",
+				 arg);
 	return 0;
 }
 
@@ -2334,8 +2360,10 @@ static int opt_sock(struct opts *o, const char *arg)
 static int opt_seconds(const char *name, const char *arg, double *out)
 {
 	if (sfb_parse_seconds(arg, out))
-		return sfb_usage(CMD, "%s: '%s' is not a duration (seconds, "
-				 "up to 3600; e.g. 1, 0.5, 300ms)", name, arg);
+		return sfb_usage(CMD,
+				 "%s: '%s' is not a duration (seconds, "
+				 "up to 3600; e.g. 1, 0.5, 300ms)",
+				 name, arg);
 	return 0;
 }
 
@@ -2415,7 +2443,7 @@ static void default_opts(struct opts *o)
 	o->batch = 1;
 	o->wait = SFSHM_WAIT_HYBRID;
 	o->lat_size = 32;
-	o->warmup = UINT64_MAX;		/* a tenth of rtt_count */
+	o->warmup = UINT64_MAX; /* a tenth of rtt_count */
 	o->parts = PART_TP | PART_LAT | PART_BASE;
 	o->sock_type = SOCK_SEQPACKET;
 }
@@ -2427,10 +2455,11 @@ static int check_fits(const struct opts *o, const char *name, uint64_t vlen)
 
 	if (frame_bytes(vlen) <= max)
 		return 0;
-	return sfb_usage(CMD, "%s: a %" PRIu64 "-byte value needs a frame of "
+	return sfb_usage(CMD,
+			 "%s: a %" PRIu64 "-byte value needs a frame of "
 			 "%" PRIu64 " bytes; a %" PRIu64 "-byte ring takes at "
-			 "most %" PRIu64 " (raise --ring-size)", name, vlen,
-			 frame_bytes(vlen), o->ring_size, max);
+			 "most %" PRIu64 " (raise --ring-size)",
+			 name, vlen, frame_bytes(vlen), o->ring_size, max);
 }
 
 /* Defaults that depend on other options, and checks across options. */
@@ -2441,14 +2470,16 @@ static int finish_opts(struct opts *o, bool duration_set)
 
 	if (duration_set && o->count)
 		return sfb_usage(CMD, "--duration and --count exclude each "
-				 "other");
+				      "other");
 	if (o->batch > 1 && o->zero_copy)
 		return sfb_usage(CMD, "--batch and --zero-copy exclude each "
-				 "other (claims are one record each)");
+				      "other (claims are one record each)");
 	if (rs < SFSHM_RING_MIN_SIZE || rs > SFSHM_RING_MAX_SIZE ||
 	    (rs & (rs - 1)))
-		return sfb_usage(CMD, "--ring-size: %" PRIu64 " is not a power "
-				 "of two from 64K to 1G", rs);
+		return sfb_usage(CMD,
+				 "--ring-size: %" PRIu64 " is not a power "
+				 "of two from 64K to 1G",
+				 rs);
 	for (int i = 0; i < o->nsizes && !rc; i++)
 		rc = check_fits(o, "--sizes", o->sizes[i]);
 	if (!rc)
@@ -2456,7 +2487,8 @@ static int finish_opts(struct opts *o, bool duration_set)
 	if (!o->clean_step)
 		o->clean_step = rs / 4;
 	if (!rc && (o->clean_step > rs / 4 || o->clean_step % 8))
-		rc = sfb_usage(CMD, "--clean-step: %" PRIu64 " is not a "
+		rc = sfb_usage(CMD,
+			       "--clean-step: %" PRIu64 " is not a "
 			       "multiple of 8 up to a quarter of the ring",
 			       o->clean_step);
 	if (!duration_set)
@@ -2479,8 +2511,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	default_opts(o);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:d:n:p:r:h", long_opts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:d:n:p:r:h", long_opts, NULL)) !=
+	       -1) {
 		if (c == 'h') {
 			sfbench_ring_help(stdout);
 			return -1;

@@ -80,8 +80,8 @@ double sfb_mean(const uint64_t *v, size_t n)
 static struct {
 	FILE *f;
 	int depth;
-	bool more[JSON_DEPTH];	/* an item was written at this depth */
-	char close[JSON_DEPTH];	/* '}' or ']' */
+	bool more[JSON_DEPTH]; /* an item was written at this depth */
+	char close[JSON_DEPTH]; /* '}' or ']' */
 } js;
 
 static void json_string(const char *s)
@@ -202,7 +202,7 @@ struct machine {
 	char kernel[200];
 	char clocksource[32];
 	char date[32];
-	double load[3];		/* load average when the run started */
+	double load[3]; /* load average when the run started */
 };
 
 /* Copy the value of the first "@field : value" line of @path. */
@@ -245,8 +245,7 @@ static void probe_kernel(char *out, size_t len)
 	struct utsname u;
 
 	if (uname(&u) == 0)
-		snprintf(out, len, "%s %s %s", u.sysname, u.release,
-			 u.machine);
+		snprintf(out, len, "%s %s %s", u.sysname, u.release, u.machine);
 }
 
 static void probe_date(char *out, size_t len)
@@ -271,7 +270,8 @@ static const struct machine *machine(void)
 	strcpy(m.clocksource, "unknown");
 	read_field("/proc/cpuinfo", "model name", m.cpu, sizeof(m.cpu));
 	read_line("/sys/devices/system/clocksource/clocksource0/"
-		  "current_clocksource", m.clocksource, sizeof(m.clocksource));
+		  "current_clocksource",
+		  m.clocksource, sizeof(m.clocksource));
 	probe_kernel(m.kernel, sizeof(m.kernel));
 	probe_date(m.date, sizeof(m.date));
 	if (getloadavg(m.load, 3) < 0)
@@ -296,9 +296,10 @@ void sfb_machine_print(FILE *f)
 		m->load[0], m->load[1], m->load[2]);
 	/* Other work on the CPUs shows up as long tails and low rates. */
 	if (m->load[0] > 0.5 * (double)m->nproc)
-		fprintf(f, "warning: the machine is busy (load %.2f on %ld "
-			   "CPUs): expect noisy results\n", m->load[0],
-			m->nproc);
+		fprintf(f,
+			"warning: the machine is busy (load %.2f on %ld "
+			"CPUs): expect noisy results\n",
+			m->load[0], m->nproc);
 }
 
 /* The "machine" member of the JSON document. */
