@@ -724,7 +724,6 @@ static void owner_clean(struct reader *rd, bool idle)
 
 	if (!idle && pos - rd->mark < rd->step)
 		return;
-	rd->mark = pos;
 	if (rd->tc->readers > 1)
 		upto = sfshm_ring_min_reader_pos(rd->r, pos);
 	if (upto > pos)
@@ -732,8 +731,15 @@ static void owner_clean(struct reader *rd, bool idle)
 	if (upto <= sfshm_ring_clean_pos(rd->r))
 		return;
 	err = sfshm_ring_clean(rd->r, upto);
-	/* -EBUSY: a producer's claim in flight held it back; next time. */
-	if (err && err != -EBUSY)
+	/*
+	 * -EBUSY: a producer's claim in flight held it back.  Keep the mark
+	 * where it was, so that the next record, or the next idle turn,
+	 * tries again: the ring may be full and waiting for this erase.
+	 */
+	if (err == -EBUSY)
+		return;
+	rd->mark = pos;
+	if (err)
 		fail("%s: sfshm_ring_clean(%" PRIu64 "): %s", rd->tc->label,
 		     upto, sfshm_strerror(err));
 }
@@ -743,7 +749,7 @@ static void reader_idle(struct reader *rd)
 {
 	if (!rd->owner)
 		publish(rd);
-	else if (rd->tc->readers > 1)
+	else
 		owner_clean(rd, true);
 }
 
