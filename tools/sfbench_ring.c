@@ -775,10 +775,12 @@ static void reader_wait(struct reader *rd, uint64_t deadline)
 		     rd->tc->label, rd->w->idx, WATCHDOG_S,
 		     sfshm_ring_position(rd->r), sfshm_ring_tail(rd->r));
 	/*
-	 * The owner that waits for the slower readers to release space
-	 * must poll: their progress wakes nobody, and no producer can commit.
+	 * The owner must poll while producers may be blocked on a full ring:
+	 * the slower readers' progress wakes nobody, nor does a producer
+	 * finishing the claim whose hazard held the last erase back (-EBUSY),
+	 * and no producer can commit until the owner erases.
 	 */
-	if (rd->owner && rd->tc->readers > 1 && producers_stuck(rd)) {
+	if (rd->owner && producers_stuck(rd)) {
 		sched_yield();
 		return;
 	}
