@@ -6,16 +6,28 @@
  * gcc.  By hand, e.g. the safety run of configuration A:
  *
  *   spin -DCFG_A -DCHECK_P1 -DCHECK_P2 -DCHECK_P3 -DCHECK_P4 -a ring.pml
- *   gcc -O0 -DSAFETY -DCOLLAPSE -o pan pan.c && ./pan -m100000
+ *   gcc -O2 -DSAFETY -DCOLLAPSE -o pan pan.c && ./pan -m100000
  *   spin -DCFG_A ... -t ring.pml         (replay a counterexample: the
  *                                         printf lines tell the story)
+ *
+ * The default protocol (no -D switch but a configuration and the checks)
+ * is ring.c's as it is: lap-tagged frame words, mark_frame() taking over
+ * only older laps' words, producer hazards that hold cleaning back, and,
+ * in the WAKE configurations, the k_waiters / k_armed / k_notify wake-up
+ * protocol; in CFG_S, producer slots that change hands.
+ *
+ * FOUND IN ring.c AS IT IS (CFG_S; see PSLOTS below): clean_floor() and
+ * sfshm_ring_forget_pid() free a producer slot on the strength of a k_pid
+ * loaded earlier; if the slot changed hands meanwhile they wipe the new
+ * owner's k_hazard and k_pid, and its revoked claims are erased under it
+ * (P1).  FIX_PSLOT (PROPOSED, NOT IN ring.c) passes.
  *
  * What is modelled
  * ----------------
  * Memory is sequentially consistent: one Promela step per atomic memory
- * operation of ring.c (load, store, CAS) and per plain data word written
- * or read.  The C11 orderings (acquire/release/relaxed, the fences around
- * k_clean) are NOT checked; ring.c's comments argue them.
+ * operation of ring.c (load, store, CAS, exchange) and per plain data word
+ * written or read.  The C11 orderings (acquire/release/relaxed, the fences
+ * around k_clean) are NOT checked; ring.c's comments argue them.
  *
  *   ring.c                          model
  *   data area, pos & mask           word[N], IDX(p) = p % N; one slot is
@@ -25,37 +37,68 @@
  *   frame word (tag, signed len),   W(type, len, pos): TYPE(w), LEN(w),
  *   word_at(), lap tag              LAP(w), len in slots; "in progress"
  *                                   {DATA, -len} is type T_IP
- *   word_stale()                    STALE(p, w)
+ *   word_stale(), word_older()      STALE(p, w), OLDER(p, w)
  *   frame header + body             slot 0: frame word; slot 1 (frames of
  *                                   2 slots): BODY(v), v the record id
- *   claim_space, mark_frame,        proctype Producer: copying sends of
- *   sfshm_ring_claim, fill_frame,   its records, claiming again after a
- *   commit_word, sfshm_ring_send    revocation (-ECANCELED); mark_frame()
+ *   producer[i].k_hazard,           hz[i] (NONE = SFSHM_NO_HAZARD); the
+ *   set_hazard(), clear_hazard()    pid check is the ghost dead[]
+ *   claim_space()                   Producer, label claim: t = k_tail;
+ *                                   pad, end, k_limit; full: clear_hazard,
+ *                                   wait_space (until k_limit >= end),
+ *                                   reload; else set_hazard(t), then the
+ *                                   tail CAS (on failure t = the tail seen)
+ *   mark_frame()                    inline mark_frame(): CAS from 0; on
+ *                                   failure take over an OLDER word, else
+ *                                   revoked; then erased(pos): CAS back to
+ *                                   0, revoked
+ *   sfshm_ring_claim, fill_frame,   Producer: copying sends of its records,
+ *   sfshm_ring_send                 claiming again after -ECANCELED
+ *   commit_word()                   the commit CAS, then clear_hazard (its
+ *                                   own step, success or failure), then
+ *                                   notify_readers() (WAKE)
+ *   notify_readers(), wake_readers  inline notify_readers(): load
+ *                                   k_waiters, load k_armed, exchange, the
+ *                                   winner bumps k_notify
  *   load_word, next_frame,          inline read_step(), used by Reader
  *   sfshm_ring_read, erased         and by the persister in Owner
- *   unblock_hole, poison_slot,      inline unblock(), poison_slot()
- *   unblock_in_progress
+ *   sfshm_ring_wait / sleep_frame   (WAKE) inline sleep_frame(); futex
+ *   (FUTEX mode), frame_ready       wait = the guard k_notify != seq, no
+ *                                   100 ms slice; frame_ready()
+ *   unblock_hole, poison_slot,      inline unblock(), poison_slot(); both
+ *   unblock_in_progress             end with notify_readers() (WAKE)
+ *   sfshm_ring_clean, clean_floor,  inline do_clean(): old = k_clean, one
+ *   erase                           hazard load per producer (in
+ *                                   [old, floor) counts; a dead
+ *                                   producer's slot is released), erase up
+ *                                   to the floor; -EBUSY: erase less
  *   the daemon                      proctype Owner: persister (reads like
  *                                   a reader), cleaner (sfshm_ring_clean
- *                                   up to what is persisted) and
- *                                   unblocker (sfshm_ring_unblock when
- *                                   the persister is stuck)
- *   futex waits (k_notify,          a blocking guard: the waiter sleeps
- *   k_space)                        until what it looked at changes.  The
- *                                   k_waiters / k_space_waiters Dekker
- *                                   handshakes are not modelled.
- *   sfshm_ring_abort, peek/consume, not modelled
- *   sfshm_ring_send_batch
+ *                                   up to what is persisted, called again
+ *                                   only when it can erase something) and
+ *                                   unblocker (sfshm_ring_unblock when the
+ *                                   persister is stuck)
+ *   wait_space (k_space futex),     a blocking guard; the k_space_waiters
+ *   the persister's waits           Dekker pair is not modelled, nor is
+ *                                   the persister's own sleep (WOKEN())
+ *   take_pslot, release_pslot,      PSLOTS (CFG_S): one slot spid/sstart/
+ *   clean_floor's pid check,        hz[0] that producers take in turn;
+ *   sfshm_ring_forget_pid           without PSLOTS slot i is producer i's
+ *                                   for good and the hazard load and the
+ *                                   pid check are one step
+ *   sfshm_ring_abort, peek/consume, not modelled (abort is a commit to
+ *   send_batch, spin_frame          PAD; a batch is one claim and one
+ *                                   commit)
  *
  * Producer DIER may die (stop forever) after its tail CAS, after its pad
- * CAS, after its header CAS or after writing its body.  Any process may
- * stall anywhere: spin explores every interleaving.  The unblock timeout is
- * nondeterministic: whenever the persister is stuck at p < tail on a frame
- * of producer SLOW, the owner may unblock p even if SLOW is alive and just
- * slow.  Revoking a live claim happens at most MAXREVOKE times (a bound on
- * the state space; it also rules out the livelock in which a timeout
- * shorter than any claim revokes every claim forever).  A hole left by a
- * dead producer may always be unblocked.
+ * CAS, after its header CAS or after writing its body; its hazard then no
+ * longer counts (ring.c: the pid check in clean_floor()).  Any process may
+ * stall anywhere: spin explores every interleaving.  The unblock timeout
+ * is nondeterministic: whenever the persister is stuck at p < tail on a
+ * frame of producer SLOW, the owner may unblock p even if SLOW is alive
+ * and just slow.  Revoking a live claim happens at most MAXREVOKE times (a
+ * bound on the state space; it also rules out the livelock in which a
+ * timeout shorter than any claim revokes every claim forever).  A hole
+ * left by a dead producer may always be unblocked.
  *
  * Properties
  * ----------
@@ -79,57 +122,111 @@
  *      or revoked producer, anybody) until the cleaner erases it after it
  *      was persisted: ghost frozen[] marks slots of committed frames and
  *      every store into the data area asserts !frozen.
- *      [sfshm_ring_unblock, unblock_hole, unblock_in_progress]
+ *      [sfshm_ring_unblock, mark_frame, clean_floor, the hazards]
  *  P4  Progress.  (a) CHECK_P4 with pan's invalid-end-state check: no
  *      reachable state where a producer waits for space, or a reader or the
- *      persister waits for a frame, forever; the persister ends at the
- *      final tail.  (b) LTL_P4: <> owner_done under weak fairness: every
- *      fair run, including those where a producer died holding a claim,
- *      ends with everything claimed persisted or padded.
- *      [wait_space, sfshm_ring_unblock]
+ *      persister waits for a frame, forever (the owner does not retry a
+ *      clean that would erase nothing, so "-EBUSY for ever" is such a
+ *      state; not in CFG_S, where a clean may also free a slot); the
+ *      persister ends at the final tail.  (b) LTL_P4:
+ *      <> owner_done under weak fairness: every fair run, including those
+ *      where a producer died holding a claim, ends with everything claimed
+ *      persisted or padded.
+ *      [wait_space, sfshm_ring_unblock, sfshm_ring_clean]
+ *  P5  (WAKE) No lost wake-up: a reader asleep in sleep_frame() is never
+ *      left asleep for good while there is something at its position (a
+ *      committed record, padding, or -EOVERFLOW).  The futex wait has no
+ *      time limit in the model; when no process can move any more (spin's
+ *      `timeout`), the sleeper looks once more, as the end of ring.c's
+ *      100 ms slice would make it, and must find nothing (P5) and be at
+ *      the final tail (P4).  [sleep_frame, notify_readers, commit_word,
+ *      unblock_hole, unblock_in_progress]
  *
- * Protocol variants (switches; the defaults are the protocol that passes):
+ * Protocol variants (switches; the defaults are ring.c's):
  *
- *  FIX_LIMIT   A reader loads k_limit before the frame word, and
- *              pos >= limit is "nothing yet" (load_word() in ring.c; it
- *              was not in ring.c when this model first found the flaw).
+ *  HAZARD      (default; -DNO_HAZARD removes it) Each producer stores
+ *              hz[me] = t before each tail CAS, clears it after its commit
+ *              CAS (success or failure) and before waiting for space; the
+ *              cleaner erases only below the lowest hazard of a live
+ *              producer in [old clean, upto).  -DNO_HAZARD (ring.c before
+ *              the hazards) fails: a revoked producer that is slow, not
+ *              dead, goes on after its slots were erased and claimed again
+ *              one lap later, and its body stores (fill_frame, or the
+ *              application through a zero-copy claim) land in the next
+ *              lap's record, which readers deliver torn (P1, P3).
+ *              With HAZARD, -DCHECK_DEAD shows that mark_frame()'s two
+ *              lap branches (take over an older word; give the slot back
+ *              when erased) are never taken: they only matter when a
+ *              hazard did not protect a live producer.
+ *  LAPTAG      (default) Frame words carry the lap of their position; a
+ *              word of another lap is "stale": readers skip it as not
+ *              ready, the unblocker poisons over it.  -DNOLAPTAG: the
+ *              untagged words of the original design; mark_frame() is a
+ *              bare CAS from 0.  -DNOLAPTAG -DNO_HAZARD: the header and
+ *              commit CASes of a late producer succeed on the next lap's
+ *              slot (ABA) and readers lose the frames (P1).
+ *  TAKE        What mark_frame() CASes over: word_older() (default, ring.c).
+ *              -DSTALE_TAKEOVER: any other lap's word (ring.c before
+ *              word_older()); with -DNO_HAZARD it takes the next lap's
+ *              committed word for a stale one, CASes over it and gives the
+ *              slot back as 0: a committed record is lost (P3, CFG_H).
+ *              word_older() alone closes that (CFG_H -DNO_HAZARD: P3
+ *              holds).  -DNO_TAKEOVER: any non-zero word means revoked.
+ *  FIX_LIMIT   (default) A reader loads k_limit before the frame word, and
+ *              pos >= limit is "nothing yet" (load_word()).
  *              -DNOLAPTAG -DNOFIX_LIMIT: a reader (or the persister) at
  *              the tail of a full ring (tail == limit) reads the previous
  *              lap's frame, not erased yet, and delivers an old record
- *              again.  With LAPTAG that word is stale and the check is
- *              not needed (spin: CFG_B passes without it).
- *  LAPTAG      Frame words carry the lap of their position; a word of
- *              another lap is "stale": readers skip it as not ready,
- *              mark_frame() CASes over it and, if erased(pos) afterwards,
- *              gives the slot back (ring.c as it is).  -DNOLAPTAG: the
- *              untagged words of the original design.  Not needed once
- *              FIX_HAZARD is in: both variants pass.
- *  FIX_HAZARD  PROPOSED, NOT IN ring.c.  Each producer publishes a hazard
- *              hz[me] = the tail it loaded, before its tail CAS, and clears
- *              it after its commit CAS; the cleaner takes persisted first,
- *              then loads the hazards, and never erases at or above the
- *              hazard of a live producer (it learns that a producer died
- *              by a pid check).  -DNOFIX_HAZARD (ring.c as it is) fails:
- *              a revoked producer that is slow, not dead, goes on after its
- *              slots were erased and claimed again one lap later:
- *              (1) its body stores (fill_frame, or the application through
- *                  a zero-copy claim) land in the next lap's record, which
- *                  readers deliver torn (P1, P3);
- *              (2) with LAPTAG, its mark_frame() takes the next lap's
- *                  committed word for a stale one, CASes over it and then
- *                  gives the slot back as 0: a committed record is lost
- *                  (P3; CFG_H shows it with frames that have no body);
- *              (3) without LAPTAG, its header and commit CASes succeed on
- *                  the next lap's slot (ABA) and readers lose the frames.
- *  FIX_PADCHECK erased(pos) before skipping a PAD (ring.c has it).  Spin
- *              finds it is not needed: a reader sent astray by a later
- *              lap's PAD is still lapped and reports -EOVERFLOW at its
- *              next frame.  Kept because ring.c does it.
+ *              again (P1).  With LAPTAG that word is stale and the check is
+ *              not needed (CFG_B passes without it).
+ *  FIX_PADCHECK (default) erased(pos) before skipping a PAD (next_frame()).
+ *              Not needed: a reader sent astray by a later lap's PAD is
+ *              still lapped and reports -EOVERFLOW at its next frame.
+ *  FREEZE      Producer SLOW may also stop for good while alive (SIGSTOP,
+ *              a debugger, a zero-copy claim never committed).  Its
+ *              hazard then holds cleaning for ever: once the ring is full,
+ *              every producer waits for space (P4a fails; a limit of the
+ *              design, not of the model: the owner has to kill it, after
+ *              which the pid check releases the hazard).
+ *  NO_TIMEOUT  (WAKE) no `timeout` look: a lost wake-up is then a sleep for
+ *              ever, which pan reports as an invalid end state.
+ *  PSLOTS      (CFG_S) Producer slots change hands: one slot; a producer
+ *              takes it (take_pslot: CAS k_pid from 0, k_start, k_hazard =
+ *              NONE; waits while it is taken), and at the end releases it
+ *              (release_pslot: k_hazard = NONE, k_pid = 0) and exits or
+ *              lives on; its control socket closes at exit or before the
+ *              unmap.  The owner's clean_floor() loads k_pid, k_hazard,
+ *              k_start one step each, asks whether (pid, start) is alive
+ *              (ghost quit[], plus the start comparison) and, if not,
+ *              release_pslot()s; forget_pid(P0), once P0's socket closed,
+ *              loads k_pid and, if it is P0's, release_pslot()s.  ring.c as
+ *              it is fails: clean_floor() loads P0's pid and an in-range
+ *              hazard (P0 committed, and has not cleared it yet), P0
+ *              clears, releases, exits, P1 takes the slot and claims; the
+ *              owner finds P0 gone and frees the slot: P1's hazard and pid
+ *              are wiped, its stalled claim is revoked and erased, and its
+ *              late body store lands in the next lap (P1).  forget_pid()
+ *              does the same after a k_pid load, and frees a live process
+ *              whose socket closed before its unmap.
+ *  FIX_PSLOT   PROPOSED, NOT IN ring.c (= FIX_FLOOR + FIX_FORGET).
+ *              FIX_FLOOR: clean_floor() loads k_pid, k_start, k_hazard and
+ *              k_pid again, and skips the slot if it changed hands (its new
+ *              owner claims above upto); it frees a dead producer's slot
+ *              by storing k_start = 0 ("unknown": alive) and CAS(k_pid,
+ *              pid, 0), never writing k_hazard (take_pslot() resets it).
+ *              FIX_FORGET: forget_pid() frees a slot the same way, and only
+ *              if the pid check says the process is gone (a closed socket
+ *              is a hint, not a proof).
  *
  * Mutations (-DBUG_x; the script expects spin to find the error):
  *  BUG_NO_SEQLOCK    the reader does not re-check k_clean after its copy P1
  *  BUG_CLEAN_ORDER   the cleaner zeroes before it stores k_clean       P1
- *  BUG_HAZARD_LATE   the hazard is published after the tail CAS        P3
+ *  BUG_HAZARD_LATE   set_hazard() after the tail CAS: a producer that
+ *                    stalls in between is not protected; with a wrap pad
+ *                    or a second revocation its mark_frame() lands in the
+ *                    next lap's record (CFG_HL)                        P3
+ *  BUG_FLOOR_EDGE    clean_floor() takes a hazard at old clean for
+ *                    stale (hz <= old instead of hz < old)              P1
  *  BUG_COMMIT_STORE  commit by a plain store, not a CAS                P2
  *  BUG_NO_POISON     unblock_hole looks for the hole's end without
  *                    poisoning the empty slots                         P2
@@ -138,6 +235,10 @@
  *  BUG_UNBLOCK_STORE unblock_in_progress loads, then stores (no CAS)   P3
  *  BUG_NO_LIMIT      the cleaner does not move k_limit                 P4
  *  BUG_NO_UNBLOCK    the owner never unblocks                          P4
+ *  BUG_NO_ARM        (WAKE) sleep_frame() never sets k_armed           P5
+ *  BUG_ARM_LATE      (WAKE) k_armed set after the last frame check     P5
+ *  BUG_SEQ_LATE      (WAKE) k_notify read after the last frame check   P5
+ *  BUG_NOTIFY_EARLY  (WAKE) notify_readers() before the commit CAS     P5
  *
  * Configurations (the bounds; every run is exhaustive within them):
  *  CFG_A  revocation and death: N = 4 slots, producer 0 sends 1 record of
@@ -148,14 +249,34 @@
  *         slots; the persister and one reader; the cleaner's stores one
  *         by one (FINE_CLEAN).
  *  CFG_L  liveness: as CFG_A, producer 1 sends 1 record.
- *  CFG_H  mark_frame() without FIX_HAZARD: as CFG_A, but producer 0's
- *         record is 1 slot (no body) and it does not die, producer 1's
- *         records are 2 slots.
+ *  CFG_H  frames without a body: as CFG_A, but producer 0's record is 1
+ *         slot and it does not die, producer 1's records are 2 slots.
+ *  CFG_HL as CFG_H, producer 1 sends 3 records, 2 live revocations.
  *  CFG_C  (deep) revocation with a reader: producer 0 one record of 2
  *         slots, revocable once, not dying; producer 1 one record of 1
  *         slot; persister and one reader.
+ *  CFG_W  (WAKE) wake-ups with a dying producer: N = 4, two producers send
+ *         1 record of 1 slot each, producer 0 may die (its hole is
+ *         unblocked and notified); one sleeping reader.
+ *  CFG_V  (WAKE) two sleepers on one k_armed: one producer sends 2 records
+ *         of 1 slot; two sleeping readers.
+ *  CFG_F  (WAKE) full ring and wrap padding: one producer sends 3 records
+ *         of 1 or 2 slots; one sleeping reader.
+ *  CFG_R  (WAKE, deep) revocation of a live claim: one producer sends 2
+ *         records of 1 or 2 slots, may die, revocable once; one sleeper.
+ *  CFG_S  (PSLOTS) slot handover: N = 4, one producer slot; producer 0
+ *         sends 1 record of 1 slot and may die; producer 1 (whose claims
+ *         may time out, once) sends 1 record of 1 or 2 slots; no reader
+ *         besides the persister.
+ *  In the WAKE configurations a reader's read_step() is one step
+ *  (ATOMIC_READ, as the persister's): the frame-word load is what the
+ *  wake-up protocol is about; the copy and the seqlock are CFG_B's.
+ *  -DSET_x=v overrides parameter x (N, NPROD, NREC, NREC0, NREADER,
+ *  MAXREVOKE, DIER, LEN0, LEN1) for deeper runs by hand.
  * Positions stay below MAXPOS = 24 (asserted).
  */
+
+/* ---- configurations ------------------------------------------------------ */
 
 #if defined(CFG_A) || defined(CFG_L)
 #define N		4
@@ -201,6 +322,113 @@
 #define MAXREVOKE	1
 #define DIER		NPROD
 #endif
+#ifdef CFG_HL
+#define N		4
+#define NPROD		2
+#define NREC0		1
+#define LEN0		1
+#define NREC		3
+#define LEN1		2
+#define NREADER		0
+#define MAXREVOKE	2
+#define DIER		NPROD
+#endif
+#ifdef CFG_S
+#define N		4
+#define NPROD		2
+#define NREC0		1
+#define LEN0		1
+#define NREC		1
+#define NREADER		0
+#define MAXREVOKE	1
+#define DIER		0
+#define SLOW		1
+#define PSLOTS
+#endif
+#ifdef CFG_W
+#define N		4
+#define NPROD		2
+#define NREC		1
+#define LEN0		1
+#define LEN1		1
+#define NREADER		1
+#define MAXREVOKE	0
+#define DIER		0
+#define WAKE
+#endif
+#ifdef CFG_V
+#define N		4
+#define NPROD		1
+#define NREC		2
+#define LEN0		1
+#define NREADER		2
+#define MAXREVOKE	0
+#define DIER		NPROD
+#define WAKE
+#endif
+#ifdef CFG_F
+#define N		4
+#define NPROD		1
+#define NREC		3
+#define NREADER		1
+#define MAXREVOKE	0
+#define DIER		NPROD
+#define WAKE
+#endif
+#ifdef CFG_R
+#define N		4
+#define NPROD		1
+#define NREC		2
+#define NREADER		1
+#define MAXREVOKE	1
+#define DIER		0
+#define WAKE
+#endif
+#ifdef WAKE
+#define ATOMIC_READ
+#endif
+
+/* -DSET_x=v overrides parameter x of the configuration (deeper runs) */
+#ifdef SET_N
+#undef N
+#define N		SET_N
+#endif
+#ifdef SET_NPROD
+#undef NPROD
+#define NPROD		SET_NPROD
+#endif
+#ifdef SET_NREC
+#undef NREC
+#define NREC		SET_NREC
+#endif
+#ifdef SET_NREC0
+#undef NREC0
+#define NREC0		SET_NREC0
+#endif
+#ifdef SET_NREADER
+#undef NREADER
+#define NREADER		SET_NREADER
+#endif
+#ifdef SET_MAXREVOKE
+#undef MAXREVOKE
+#define MAXREVOKE	SET_MAXREVOKE
+#endif
+#ifdef SET_DIER
+#undef DIER
+#define DIER		SET_DIER
+#endif
+#ifdef SET_LEN0
+#undef LEN0
+#define LEN0		SET_LEN0
+#endif
+#ifdef SET_LEN1
+#undef LEN1
+#define LEN1		SET_LEN1
+#endif
+#ifdef ANYLEN
+#undef LEN0
+#undef LEN1
+#endif
 
 #ifndef N
 #define N		4	/* slots in the data area */
@@ -231,7 +459,7 @@
 #define NRECOF(i)	((i) == 0 -> NREC0 : NREC)
 #define RB		4	/* producer i's record ids: i*RB+1 .. i*RB+RB */
 #define MAXPOS		24	/* ghost arrays indexed by position */
-#define NONE		255	/* no hazard published */
+#define NONE		255	/* SFSHM_NO_HAZARD */
 
 #ifndef NOLAPTAG
 #define LAPTAG
@@ -239,8 +467,12 @@
 #ifndef NOFIX_LIMIT
 #define FIX_LIMIT
 #endif
-#ifndef NOFIX_HAZARD
-#define FIX_HAZARD
+#if !defined(NO_HAZARD) && !defined(NOFIX_HAZARD)
+#define HAZARD
+#endif
+#ifdef FIX_PSLOT
+#define FIX_FLOOR
+#define FIX_FORGET
 #endif
 #ifndef NOFIX_PADCHECK
 #define FIX_PADCHECK
@@ -269,6 +501,17 @@
 #define LAP(w)		((w) >> 8)
 /* word_stale(): a non-zero word written for another lap than p's */
 #define STALE(p, w)	((w) != 0 && LAP(w) != LAPOF(p))
+/* word_older(): a non-zero word written for a lap before p's */
+#define OLDER(p, w)	((w) != 0 && LAP(w) < LAPOF(p))
+/* what mark_frame() takes over: word_older(); -DSTALE_TAKEOVER: the
+ * earlier word_stale(), a newer lap's word too */
+#ifdef STALE_TAKEOVER
+#define TAKE(p, w)	STALE(p, w)
+#elif defined(NO_TAKEOVER)
+#define TAKE(p, w)	false
+#else
+#define TAKE(p, w)	OLDER(p, w)
+#endif
 #define W_POISON(p)	W(T_POISON, 0, p)
 #define BODY(v)		(128 | (v))
 #define IDX(p)		((p) % N)
@@ -284,6 +527,7 @@
 #define R_GOT		1	/* a record delivered */
 #define R_SKIP		2	/* a PAD frame skipped */
 #define R_BEHIND	3	/* -EOVERFLOW: lapped */
+#define R_QUIET		4	/* (WAKE) asleep, and nothing will ever come */
 
 /* ---- property switches ------------------------------------------------- */
 
@@ -292,6 +536,7 @@ hidden byte prop1 = 1;
 hidden byte prop2 = 1;
 hidden byte prop3 = 1;
 hidden byte prop4 = 1;
+hidden byte prop5 = 1;
 
 #ifdef CHECK_P1
 #define A1(c)	assert(prop1 && (c))
@@ -313,6 +558,22 @@ hidden byte prop4 = 1;
 #else
 #define A4(c)	skip
 #endif
+#ifdef CHECK_P5
+#define A5(c)	assert(prop5 && (c))
+#else
+#define A5(c)	skip
+#endif
+
+/*
+ * -DCHECK_DEAD: assert that a branch of ring.c that exists for producers
+ * the hazards failed to protect is never taken.
+ */
+#ifdef CHECK_DEAD
+#define CHECK_UNREACHED(what)	printf(what); assert(deadcode && false)
+#else
+#define CHECK_UNREACHED(what)	skip
+#endif
+hidden byte deadcode = 1;
 
 /* ---- shared memory ------------------------------------------------------- */
 
@@ -320,8 +581,24 @@ short word[N];			/* the data area */
 byte tail = 0;			/* k_tail */
 byte limit = N;			/* k_limit */
 byte clean = 0;			/* k_clean */
-#ifdef FIX_HAZARD
-byte hz[NPROD];			/* proposed: per-producer claim hazards */
+#ifdef PSLOTS
+#define NSLOT		1	/* SFSHM_PRODUCER_SLOTS */
+#define MYSLOT		0
+#else
+#define NSLOT		NPROD	/* producer i holds slot i from the start */
+#define MYSLOT		me
+#endif
+#ifdef HAZARD
+byte hz[NSLOT];			/* producer[i].k_hazard; NONE: no claim */
+#endif
+#ifdef PSLOTS
+byte spid[NSLOT];		/* producer[i].k_pid: 1 + producer, 0: free */
+byte sstart[NSLOT];		/* producer[i].k_start: 1 + producer */
+#endif
+#ifdef WAKE
+byte notify = 0;		/* k_notify (the futex word) */
+byte waiters = 0;		/* k_waiters */
+bit armed = 0;			/* k_armed */
 #endif
 
 /* ---- ghost state (not in ring.c) ---------------------------------------- */
@@ -331,6 +608,9 @@ byte rec_at[MAXPOS];		/* record committed at this position */
 bool frozen[N];			/* slot belongs to a committed frame */
 byte ncommit[NPROD];		/* records each producer committed */
 bool dead[NPROD + 1];		/* dead[1 + i]: producer i died */
+bool gone[NPROD + 1];		/* gone[1 + i]: i died or stopped for good */
+bool quit[NPROD + 1];		/* quit[1 + i]: i's process no longer exists */
+bool sockgone[NPROD + 1];	/* (PSLOTS) i's control socket closed */
 byte ndone = 0;			/* producers finished or dead */
 byte nrevoke = 0;		/* live claims revoked so far */
 bool owner_done = false;	/* the persister reached the final tail */
@@ -339,12 +619,17 @@ bool owner_done = false;	/* the persister reached the final tail */
 #define WR(i, v)	A3(!frozen[i]); word[i] = (v)
 
 /*
- * A reader waiting for a frame (ring.c: spin, then sleep on k_notify)
- * wakes when the word at its position, k_limit or k_clean changed since
- * its loads.  ws and ls are taken in the step that decided "nothing yet",
- * so no wake-up is lost.
+ * Without WAKE, a reader waiting for a frame (spinning, or sleeping with
+ * the wake-up protocol assumed correct) wakes when the word at its
+ * position, k_limit or k_clean changed since its loads.  ws and ls are
+ * taken in the step that decided "nothing yet", so no wake-up is lost.
+ * The persister always waits this way.
  */
 #define WOKEN(p)	(word[IDX(p)] != ws || limit != ls || clean > (p))
+
+/* Forget the locals of a read_step() (fewer distinct states). */
+#define RS_FORGET	w = 0; L = 0; k = 0; b = 0; c = 0; r = 0; go = 0; \
+			bad = 0
 
 /*
  * read_step() - next_frame() and sfshm_ring_read() at position p, by
@@ -354,10 +639,10 @@ bool owner_done = false;	/* the persister reached the final tail */
 inline read_step(who, p, out)
 {
 	/*
-	 * next_frame(): w = load_seqcst(frame word).  FIX_LIMIT: load
-	 * k_limit (acquire) first; pos >= limit means nothing yet.  One step
-	 * for both: limit only grows, so loading it earlier than the word
-	 * would only say "not yet" more often.
+	 * load_word(): FIX_LIMIT: load k_limit (seq_cst) first, pos >= limit
+	 * means nothing yet; then w = load_seqcst(frame word).  One step for
+	 * both: limit only grows, so loading it earlier than the word would
+	 * only say "not yet" more often.
 	 */
 	atomic {
 		w = word[IDX(p)];
@@ -447,24 +732,77 @@ inline read_step(who, p, out)
 		if
 		:: c > p -> out = R_BEHIND
 		:: else ->
-			A1(TYPE(w) <= T_POISON);
-			out = R_NOTYET
+			atomic {
+				if
+				:: TYPE(w) > T_POISON ->
+					printf("MSC: R%d: finds a stray body word where a frame word should be, at %d (-EBADMSG)\n",
+					    who, p)
+				:: else
+				fi;
+				A1(TYPE(w) <= T_POISON);
+				out = R_NOTYET
+			}
 		fi
 	:: else
 	fi
 }
 
+#ifdef WAKE
+/*
+ * notify_readers(), after a seq_cst store that readers may wait for (the
+ * commit CAS, unblock's PAD): load k_waiters, load k_armed, exchange
+ * k_armed with 0; the one that gets 1 bumps k_notify (wake_readers(); the
+ * FUTEX_WAKE is implicit: a sleeper's guard is k_notify != seq).
+ */
+inline notify_readers()
+{
+	if
+	:: waiters != 0 ->
+		if
+		:: armed != 0 ->
+			atomic { x = armed; armed = 0 };
+			if
+			:: x ->
+				atomic {
+					notify++;
+					printf("MSC: P/owner: disarms, k_notify = %d, wakes all\n",
+					    notify)
+				}
+			:: else
+			fi
+		:: else
+		fi
+	:: else
+	fi;
+	x = 0
+}
+#endif
+
 /* ---- producers ----------------------------------------------------------- */
 
-/* Producer DIER may stop here for ever; what it wrote stays. */
+/*
+ * Producer DIER may stop here for ever; what it wrote stays.  -DFREEZE:
+ * producer SLOW may also stop for ever while alive (SIGSTOP, a debugger,
+ * an application that never commits its zero-copy claim).
+ */
+#ifdef FREEZE
+#define MAYDIE	if \
+		:: me == DIER -> goto died \
+		:: me == SLOW -> goto stopped \
+		:: true -> skip \
+		fi
+#else
 #define MAYDIE	if :: me == DIER -> goto died :: true -> skip fi
+#endif
 
 /*
  * mark_frame(): CAS the first word of a claimed frame from 0 to nw.
- * ok = false: the claim was revoked, claim again.  With LAPTAG as in
- * ring.c: a word of another lap ("left by a producer that stalled a lap
- * ago") is CASed over, and if erased(pos) afterwards, the slot is given
- * back (CAS to 0).
+ * ok = false: -ECANCELED, the claim was revoked, claim again.  With LAPTAG
+ * as in ring.c: on failure, a word of an older lap (word_older(), "left by
+ * a producer that stalled a lap ago") is CASed over; a word of our own lap
+ * (POISON, PAD) or of a newer lap means revoked.  After a successful CAS,
+ * erased(pos) means we stalled across a lap: CAS our word back to 0 and
+ * claim again.
  */
 inline mark_frame(pos, nw)
 {
@@ -473,7 +811,7 @@ inline mark_frame(pos, nw)
 #elif defined(LAPTAG)
 	seen = 0;
 	do
-	:: atomic {
+	:: atomic {		/* CAS(word, &seen, nw), acq_rel */
 		if
 		:: word[IDX(pos)] == seen -> WR(IDX(pos), nw); ok = true
 		:: else -> seen = word[IDX(pos)]; ok = false
@@ -481,12 +819,14 @@ inline mark_frame(pos, nw)
 	   }
 	   if
 	   :: ok -> break
-	   :: !ok && !STALE(pos, seen) -> break	/* POISON or PAD: revoked */
-	   :: !ok && STALE(pos, seen)		/* another lap's: CAS again */
+	   :: !ok && TAKE(pos, seen) ->		/* an older lap's: CAS again */
+		CHECK_UNREACHED("MSC: mark_frame() takes over an older-lap word\n")
+	   :: !ok && !TAKE(pos, seen) -> break	/* revoked */
 	   fi
 	od;
 	if
 	:: ok && clean > pos ->		/* erased(pos): a lap behind */
+		CHECK_UNREACHED("MSC: mark_frame() finds its slot erased\n");
 		atomic {
 			if
 			:: word[IDX(pos)] == nw -> WR(IDX(pos), 0)
@@ -498,7 +838,7 @@ inline mark_frame(pos, nw)
 	fi;
 	seen = 0
 #else
-	atomic {
+	atomic {	/* the original design: CAS from 0, nothing else */
 		ok = (word[IDX(pos)] == 0);
 		if
 		:: ok -> WR(IDX(pos), nw)
@@ -513,7 +853,23 @@ proctype Producer(byte me)
 	byte seq, v, L, t, pad, tot, p, lim, k;
 	short seen;
 	bool ok;
+#ifdef WAKE
+	bit x;
+#endif
 
+#ifdef PSLOTS
+	/*
+	 * take_pslot() (first claim): CAS(k_pid, 0, me), store k_start,
+	 * store k_hazard = NONE.  All slots taken (-ENOSPC): the application
+	 * tries again later.
+	 */
+	atomic {
+		spid[0] == 0 -> spid[0] = me + 1;
+		printf("MSC: P%d: takes producer slot 0\n", me)
+	};
+	sstart[0] = me + 1;
+	hz[0] = NONE;
+#endif
 	do
 	:: seq < NRECOF(me) ->
 		v = me * RB + seq + 1;
@@ -531,35 +887,36 @@ proctype Producer(byte me)
 		:: me != 0 -> L = 2
 #endif
 		fi;
-claim:		/*
-		 * claim_space(): t = load(k_tail); if the frame would end
-		 * above limit_cache, reload k_limit.  The model always loads
-		 * k_limit, in the step after the tail load: k_limit only
-		 * grows and the tail CAS re-checks t, so loading it later
-		 * shows nothing new.
-		 */
-#if defined(FIX_HAZARD) && !defined(BUG_HAZARD_LATE)
+claim:		/* claim_space(): t = load_relaxed(k_tail) */
 		t = tail;
-		/* proposed: publish the hazard before claiming at >= t */
-		atomic { hz[me] = t; lim = limit }
-#else
-		atomic { t = tail; lim = limit }
-#endif
-		d_step {
+retry:		/*
+		 * pad and end from t; end > limit_cache: load k_limit.  The
+		 * model always loads it (a cached limit is an older value of
+		 * a counter that only grows).
+		 */
+		atomic {
 			if
 			:: IDX(t) + L > N -> pad = N - IDX(t)
 			:: else -> pad = 0
 			fi;
-			tot = pad + L
+			tot = pad + L;
+			lim = limit
 		}
 		if
 		:: t + tot > lim ->
-			/* wait_space(): sleep until k_limit moves, reload */
-			(limit != lim);
+			/* full: clear_hazard(), then wait_space() until
+			 * k_limit >= end, reload the tail */
+#ifdef HAZARD
+			hz[MYSLOT] = NONE;
+#endif
+			(limit >= t + tot);
 			goto claim
 		:: else
 		fi;
-		/* CAS(k_tail, t, t + tot) */
+#if defined(HAZARD) && !defined(BUG_HAZARD_LATE)
+		hz[MYSLOT] = t;		/* set_hazard(t) */
+#endif
+		/* CAS(k_tail, &t, end): on failure t = the tail seen */
 		atomic {
 			if
 			:: tail == t ->
@@ -570,15 +927,15 @@ claim:		/*
 				printf("MSC: P%d: claims [%d,%d) for record %d (pad %d)\n",
 				    me, t, t + tot, v, pad);
 				ok = true
-			:: else -> ok = false
+			:: else -> t = tail; ok = false
 			fi
 		}
 		if
-		:: !ok -> goto claim
+		:: !ok -> goto retry
 		:: else
 		fi;
-#if defined(FIX_HAZARD) && defined(BUG_HAZARD_LATE)
-		hz[me] = t;
+#if defined(HAZARD) && defined(BUG_HAZARD_LATE)
+		hz[MYSLOT] = t;
 #endif
 		MAYDIE;
 		if
@@ -614,7 +971,10 @@ claim:		/*
 		:: else -> break
 		od;
 		MAYDIE;
-		/* finish_claim(): CAS(word[p], {DATA, -L}, {DATA, +L}) */
+#if defined(WAKE) && defined(BUG_NOTIFY_EARLY)
+		notify_readers();
+#endif
+		/* commit_word(): CAS(word[p], {DATA, -L}, {DATA, +L}), seq_cst */
 		atomic {
 #ifndef BUG_COMMIT_STORE
 			ok = (word[IDX(p)] == W(T_IP, L, p));
@@ -633,24 +993,22 @@ claim:		/*
 				do
 				:: k < L -> frozen[IDX(p + k)] = true; k++
 				:: else -> break
-				od;
-#ifdef FIX_HAZARD
-				/*
-				 * Clear the hazard: in C a store after the
-				 * commit; clearing it earlier only lets the
-				 * cleaner erase more, the harder case.
-				 */
-				hz[me] = NONE
-#endif
+				od
 			:: else ->
 				printf("MSC: P%d: commit CAS at %d failed: revoked, sends again\n",
 				    me, p)
 			fi
 		}
+#ifdef HAZARD
+		hz[MYSLOT] = NONE;	/* clear_hazard(): committed or revoked */
+#endif
 		if
 		:: !ok -> goto claim
 		:: else
 		fi;
+#if defined(WAKE) && !defined(BUG_NOTIFY_EARLY)
+		notify_readers();
+#endif
 		/* forget dead locals: fewer distinct states */
 		d_step {
 			seq++; t = 0; pad = 0; tot = 0; p = 0; lim = 0; k = 0;
@@ -658,19 +1016,146 @@ claim:		/*
 		}
 	:: else -> break
 	od;
+#ifdef PSLOTS
+	/*
+	 * sfshm_ring_unmap(): release_pslot(), then the process exits or
+	 * lives on.  Its control socket to the daemon (sockgone) closes at
+	 * exit, or earlier: before the unmap.
+	 */
+	if
+	:: atomic {
+		sockgone[me + 1] = true;
+		printf("MSC: P%d: its control socket closes (ring still mapped)\n", me)
+	   }
+	:: skip
+	fi;
+	hz[0] = NONE;
+	atomic { spid[0] = 0; printf("MSC: P%d: releases its producer slot\n", me) };
+	if		/* the process exits, or lives on without the handle */
+	:: atomic {
+		quit[me + 1] = true;
+		sockgone[me + 1] = true;
+		printf("MSC: P%d: exits\n", me)
+	   }
+	:: skip
+	fi;
+#endif
 	ndone++;
 	goto out;
 died:
 	atomic {
 		printf("MSC: P%d: dies\n", me);
 		dead[me + 1] = true;
+		quit[me + 1] = true;
+		sockgone[me + 1] = true;
+		gone[me + 1] = true;
 		ndone++
 	};
+#ifdef FREEZE
+	goto out;
+stopped:
+	atomic {	/* alive, but never moves again */
+		printf("MSC: P%d: stops for good (alive)\n", me);
+		gone[me + 1] = true;
+		ndone++
+	};
+#endif
 out:
 	skip
 }
 
 /* ---- readers ------------------------------------------------------------- */
+
+#ifdef WAKE
+/*
+ * ATOMIC_READ (the WAKE configurations): a reader's read_step() in one
+ * step, as the persister's: what matters to the wake-up protocol is the
+ * frame word load; the copy and the seqlock check are CFG_B's business.
+ */
+#ifdef ATOMIC_READ
+#define RSTEP(who, p, out)	atomic { read_step(who, p, out); RS_FORGET }
+#else
+#define RSTEP(who, p, out)	read_step(who, p, out); d_step { RS_FORGET }
+#endif
+
+/*
+ * frame_ready(): next_frame() at p, past any padding; then out is not
+ * R_SKIP.  A record found is delivered at once (the read that follows
+ * sfshm_ring_wait()).
+ */
+inline frame_ready()
+{
+	do
+	:: RSTEP(me + 1, p, out);
+	   if
+	   :: out != R_SKIP -> break
+	   :: else
+	   fi
+	od
+}
+
+/*
+ * sleep_frame(), entered after read_step() said R_NOTYET.  FUTEX_WAIT on
+ * k_notify while it holds seq is the guard notify != seq, without the
+ * 100 ms slice: a lost wake-up is a sleep for ever.  `timeout` (spin: no
+ * other process can move, ever) is where the slice would end it: the
+ * reader looks once more, and finding anything there (a record, padding
+ * or -EOVERFLOW) means it missed its wake-up (P5).
+ */
+inline sleep_frame()
+{
+	waiters++;				/* add_seqcst(k_waiters, 1) */
+	do
+	::
+#ifdef BUG_SEQ_LATE
+		skip;
+#else
+		seq = notify;			/* load_acquire(k_notify) */
+#endif
+#if !defined(BUG_ARM_LATE) && !defined(BUG_NO_ARM)
+		armed = 1;			/* store_seqcst(k_armed, 1) */
+#endif
+		frame_ready();
+#ifdef BUG_ARM_LATE
+		armed = 1;
+#endif
+#ifdef BUG_SEQ_LATE
+		seq = notify;
+#endif
+		if
+		:: out != R_NOTYET -> break
+		:: else
+		fi;
+		printf("MSC: R%d: sleeps at %d on k_notify == %d\n", me + 1, p, seq);
+		if
+		:: notify != seq -> skip	/* woken, or k_notify moved */
+#ifdef NO_TIMEOUT
+		:: ndone == NPROD && p == tail -> out = R_QUIET; break
+#else
+		:: timeout ->
+			frame_ready();
+			if
+			:: out != R_NOTYET ->
+				printf("MSC: R%d: LOST WAKE-UP: asleep for ever at %d, where there is something to read\n",
+				    me + 1, p)
+			:: else
+			fi;
+			A5(out == R_NOTYET);
+			/* and the reader sleeps only at the final tail */
+			A4(ndone == NPROD && p == tail);
+			out = R_QUIET;
+			break
+#endif
+		fi
+	od;
+	atomic {				/* dec_sat_seqcst(k_waiters) */
+		if
+		:: waiters > 0 -> waiters--
+		:: else
+		fi
+	}
+}
+#endif
 
 /* Reads from position 0 until the final tail, or until -EOVERFLOW. */
 proctype Reader(byte me)
@@ -678,15 +1163,18 @@ proctype Reader(byte me)
 	byte p, nxt[NPROD], out, L, k, b, c, r, ls, i;
 	short w, ws;
 	bool go, bad, stuck, behind;
+#ifdef WAKE
+	byte seq;
+#endif
 
+#ifndef WAKE
 	do
 	:: !stuck || WOKEN(p) ->
 		read_step(me + 1, p, out);
 		d_step {
 			stuck = (out == R_NOTYET);
 			behind = (out == R_BEHIND);
-			w = 0; L = 0; k = 0; b = 0; c = 0; r = 0; go = 0;
-			bad = 0;
+			RS_FORGET;
 			if
 			:: !stuck -> ws = 0; ls = 0
 			:: else
@@ -698,6 +1186,21 @@ proctype Reader(byte me)
 		fi
 	:: stuck && ndone == NPROD && p == tail -> break
 	od;
+#else
+	/* sfshm_ring_read(); on -EAGAIN sfshm_ring_wait() in FUTEX mode */
+	do
+	:: RSTEP(me + 1, p, out);
+		if
+		:: out == R_NOTYET -> sleep_frame(); seq = 0
+		:: else
+		fi;
+		if
+		:: out == R_BEHIND -> behind = true; break
+		:: out == R_QUIET -> break
+		:: else
+		fi
+	od;
+#endif
 	/* P2: a reader that was not lapped saw every committed record */
 	if
 	:: !behind ->
@@ -725,25 +1228,128 @@ proctype Reader(byte me)
 #endif
 
 /*
- * sfshm_ring_clean(persisted).  FIX_HAZARD: persisted first, then each
- * hazard, one load each; the cleaner stops below the lowest hazard of a
- * live producer.
+ * A hazard clean_floor() counts: in [old, floor).  Below old it is stale
+ * (a tail CAS there cannot succeed any more).  BUG_FLOOR_EDGE: one at old
+ * is taken for stale too.
+ */
+#ifdef BUG_FLOOR_EDGE
+#define INFLOOR(h)	((h) > old && (h) < upto)
+#else
+#define INFLOOR(h)	((h) >= old && (h) < upto)
+#endif
+
+/*
+ * The owner calls sfshm_ring_clean() again only if it can erase something
+ * now: a call that would return -EBUSY without erasing anything changes
+ * nothing, and leaving it out turns "the owner retries for ever while
+ * producers wait for space" into a state with no move, which pan reports
+ * (P4a).  Busy: a live producer's hazard is at k_clean.
+ */
+#if defined(HAZARD) && !defined(BUG_FLOOR_EDGE) && !defined(PSLOTS)
+#define HZ_AT_CLEAN(j)	(hz[j] == clean && !dead[(j) + 1])
+#if NSLOT == 1
+#define CLEAN_BUSY	HZ_AT_CLEAN(0)
+#elif NSLOT == 2
+#define CLEAN_BUSY	(HZ_AT_CLEAN(0) || HZ_AT_CLEAN(1))
+#else
+#define CLEAN_BUSY	(HZ_AT_CLEAN(0) || HZ_AT_CLEAN(1) || HZ_AT_CLEAN(2))
+#endif
+#else
+#define CLEAN_BUSY	false
+#endif
+
+/*
+ * sfshm_ring_clean(persisted): old = k_clean (only the owner writes it);
+ * clean_floor(): one load per producer slot, the pid check (a dead
+ * producer's slot is released); erase(old, floor) if floor > old, else
+ * nothing (-EBUSY when floor < upto).
  */
 inline do_clean()
 {
+	old = clean;
 	upto = pp;
-#ifdef FIX_HAZARD
+#ifdef HAZARD
 	j = 0;
 	do
-	:: j < NPROD ->
+	:: j < NSLOT ->
+#ifndef PSLOTS
+		/*
+		 * Slot j belongs to producer j for good: load the hazard and
+		 * ask whether j is alive in one step.
+		 */
 		atomic {
 			h = hz[j];
-			if	/* the pid check: a dead producer's hazard is void */
-			:: h < upto && !dead[j + 1] -> upto = h
+			if
+			:: INFLOOR(h) && !dead[j + 1] -> upto = h
+			:: INFLOOR(h) && dead[j + 1] -> hz[j] = NONE
 			:: else
 			fi;
 			j++
 		}
+#else
+		/* As clean_floor(): one step per load, the opid check, the
+		 * release. */
+		opid = spid[j];			/* load_acquire(k_pid) */
+		if
+		:: opid == 0 -> skip
+		:: else ->
+#ifdef FIX_FLOOR
+			st = sstart[j];		/* load k_start */
+#endif
+			h = hz[j];		/* load_acquire(k_hazard) */
+#ifdef FIX_FLOOR
+			/* proposed: re-load k_pid; the three loads must
+			 * belong to one owner of the slot, else skip it */
+			if
+			:: spid[j] != opid -> h = NONE
+			:: else
+			fi;
+#endif
+			if
+			:: INFLOOR(h) ->
+				printf("MSC: owner: clean_floor(%d, %d): slot %d: k_pid was P%d, k_hazard is %d\n",
+				    old, upto, j, opid - 1, h);
+				/* sf_proc_alive(pid, load_relaxed(k_start)) */
+				atomic {
+#ifndef FIX_FLOOR
+					st = sstart[j];
+#endif
+					ok = !quit[opid] && (st == 0 || st == opid)
+				}
+				if
+				:: !ok ->
+#ifndef FIX_FLOOR
+					/* release_pslot(): two plain stores */
+					hz[j] = NONE;
+					atomic {
+						spid[j] = 0;
+						printf("MSC: owner: takes producer %d for gone: frees the slot\n",
+						    opid - 1)
+					}
+#else
+					/*
+					 * proposed: store k_start = 0 ("unknown":
+					 * alive), then CAS(k_pid, pid, 0); never
+					 * write k_hazard (take_pslot() resets it)
+					 */
+					sstart[j] = 0;
+					atomic {
+						if
+						:: spid[j] == opid ->
+							spid[j] = 0;
+							printf("MSC: owner: producer %d is gone: frees the slot\n",
+							    opid - 1)
+						:: else
+						fi
+					}
+#endif
+				:: else -> upto = h
+				fi
+			:: else
+			fi
+		fi;
+		d_step { j++; opid = 0; st = 0; ok = 0 }
+#endif
 	:: else -> break
 	od;
 #endif
@@ -751,10 +1357,9 @@ inline do_clean()
 	upto = tail;
 #endif
 	if
-	:: upto > clean ->
+	:: upto > old ->
 #if defined(FINE_CLEAN) || defined(BUG_CLEAN_ORDER)
 		/* as ring.c: k_clean, then each slot, then k_limit */
-		old = clean;
 #ifndef BUG_CLEAN_ORDER
 		atomic {
 			clean = upto;
@@ -782,15 +1387,14 @@ inline do_clean()
 		}
 #else
 		/*
-		 * The three stores of ring.c in one step.  Nobody can tell
-		 * the difference: a reader that loaded any erased slot loads
-		 * k_clean after it and gets -EOVERFLOW whatever it copied;
-		 * one that loaded k_clean before the store copied only old
-		 * slots; producers and the unblocker touch no erased slot
-		 * before the k_limit store.  FINE_CLEAN: one step each.
+		 * erase(): the three stores of ring.c in one step.  Nobody
+		 * can tell the difference: a reader that loaded any erased
+		 * slot loads k_clean after it and gets -EOVERFLOW whatever it
+		 * copied; one that loaded k_clean before the store copied
+		 * only old slots; producers and the unblocker touch no erased
+		 * slot before the k_limit store.  FINE_CLEAN: one step each.
 		 */
 		d_step {
-			old = clean;
 			clean = upto;
 			q = old;
 			do
@@ -901,11 +1505,14 @@ inline unblock(p)
 #endif
 				:: else -> break
 				od;
-				/* store(word[p], {PAD, q - p}) */
+				/* store_seqcst(word[p], {PAD, q - p}) */
 				atomic {
 					WR(IDX(p), W(T_PAD, q - p, p));
 					printf("MSC: owner: unblocks hole [%d,%d) as PAD\n", p, q)
 				}
+#ifdef WAKE
+				notify_readers();
+#endif
 			:: else		/* written meanwhile: -EAGAIN */
 			fi
 		fi
@@ -913,19 +1520,26 @@ inline unblock(p)
 		/* unblock_in_progress(): CAS(word[p], w, {PAD, len}) */
 		atomic {
 #ifndef BUG_UNBLOCK_STORE
+			ok = (word[IDX(p)] == w);
 			if
-			:: word[IDX(p)] == w ->
+			:: ok ->
 				WR(IDX(p), W(T_PAD, LEN(w), p));
 				printf("MSC: owner: revokes in-progress frame at %d as PAD %d\n",
 				    p, LEN(w))
 			:: else
 			fi
 #else
-			skip
+			ok = true
 #endif
 		}
 #ifdef BUG_UNBLOCK_STORE
 		atomic { WR(IDX(p), W(T_PAD, LEN(w), p)) }
+#endif
+#ifdef WAKE
+		if
+		:: ok -> notify_readers()
+		:: else
+		fi
 #endif
 	:: else -> skip			/* committed or padded: -EAGAIN */
 	fi
@@ -947,6 +1561,13 @@ proctype Owner()
 	/* cleaner and unblocker */
 	byte upto, old, q, h, j, t, e;
 	bool ok, brk;
+#ifdef PSLOTS
+	byte opid, st;
+	bool forgot;			/* forget_pid(P0) called */
+#endif
+#ifdef WAKE
+	bit x;
+#endif
 
 	do
 	:: !stuck || WOKEN(pp) ->
@@ -958,8 +1579,7 @@ proctype Owner()
 		atomic { read_step(0, pp, out) };
 		d_step {
 			stuck = (out == R_NOTYET);
-			w = 0; L = 0; k = 0; b = 0; c = 0; r = 0; go = 0;
-			bad = 0;
+			RS_FORGET;
 			if
 			:: !stuck -> ws = 0; ls = 0
 			:: else
@@ -971,15 +1591,19 @@ proctype Owner()
 			break
 		:: else
 		fi
-	:: pp > clean ->
+	:: pp > clean && !CLEAN_BUSY ->
 		do_clean();
 		d_step { upto = 0; old = 0; q = 0; h = 0; j = 0 }
 #ifndef BUG_NO_UNBLOCK
-	:: stuck && pp < tail && SLOWPROD(claimer[pp]) &&
-	   (nrevoke < MAXREVOKE || dead[claimer[pp]]) ->
-		/* the unblock timeout expired, or the producer died */
+	:: stuck && pp < tail &&
+	   (SLOWPROD(claimer[pp]) && nrevoke < MAXREVOKE ||
+	    gone[claimer[pp]]) ->
+		/*
+		 * The unblock timeout expired, or the producer died.  (The
+		 * bound counts revocations of producers that may still move.)
+		 */
 		if
-		:: !dead[claimer[pp]] -> nrevoke++
+		:: !gone[claimer[pp]] -> nrevoke++
 		:: else
 		fi;
 		unblock(pp);
@@ -987,6 +1611,58 @@ proctype Owner()
 			stuck = false; w = 0; t = 0; e = 0; q = 0; ok = 0;
 			brk = 0; ws = 0; ls = 0
 		}
+#endif
+#ifdef PSLOTS
+	:: sockgone[1] && !forgot ->
+		/*
+		 * sfshm_ring_forget_pid(pid of producer 0): its control
+		 * socket closed (once, for producer 0 only: the bound).
+		 */
+		forgot = true;
+		atomic {			/* load_acquire(k_pid) == pid? */
+			opid = spid[0];
+			if
+			:: opid == 1 ->
+				printf("MSC: owner: forget_pid(P0): k_pid is P0\n")
+			:: else
+			fi
+		}
+		if
+		:: opid == 1 ->
+#ifndef FIX_FORGET
+			hz[0] = NONE;		/* release_pslot() */
+			atomic {
+				spid[0] = 0;
+				printf("MSC: owner: forget_pid(P0) frees slot 0\n")
+			}
+#else
+			/*
+			 * proposed: a closed socket is a hint, not a proof:
+			 * release as clean_floor() does, only if the pid
+			 * check says the process is gone
+			 */
+			st = sstart[0];
+			if
+			:: spid[0] == opid ->
+				atomic { ok = !quit[opid] && (st == 0 || st == opid) };
+				if
+				:: !ok ->
+					sstart[0] = 0;
+					atomic {
+						if
+						:: spid[0] == opid -> spid[0] = 0
+						:: else
+						fi
+					}
+				:: else
+				fi
+			:: else
+			fi;
+			st = 0; ok = 0
+#endif
+		:: else
+		fi;
+		opid = 0
 #endif
 	:: stuck && ndone == NPROD && pp == tail -> break
 	od;
@@ -1009,10 +1685,10 @@ init
 	byte n;
 
 	atomic {
-#ifdef FIX_HAZARD
+#ifdef HAZARD
 		n = 0;
 		do
-		:: n < NPROD -> hz[n] = NONE; n++
+		:: n < NSLOT -> hz[n] = NONE; n++
 		:: else -> break
 		od;
 #endif

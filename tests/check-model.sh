@@ -3,13 +3,17 @@
 #
 # Runs, each an exhaustive search within the bounds documented at the top of
 # ring.pml:
-#   - the properties P1-P4 on the protocol as modelled (ring.c's, plus the
-#     producer hazards, FIX_HAZARD, that ring.c does not have yet): must
-#     hold;
-#   - the protocol without FIX_HAZARD (ring.c today) and the original
-#     design without lap tags: spin must find the counterexamples ("flaw"
+#   - the properties P1-P5 on the protocol as ring.c has it (lap tags,
+#     word_older() in mark_frame(), producer hazards, and in the WAKE
+#     configurations the k_waiters/k_armed/k_notify wake-up): must hold;
+#   - earlier designs (no hazards, no lap tags, mark_frame() taking over
+#     any other lap's word): spin must find the counterexamples ("flaw"
 #     checks; a counterexample story: KEEP=1, then spin -t in the run's
-#     directory);
+#     directory), and one check that word_older() alone closes one of them;
+#   - a flaw of ring.c as it is (producer slots that change hands, CFG_S):
+#     spin must find it, and the proposed fix (FIX_PSLOT) must pass;
+#   - a limit of the design (a producer stopped for good inside a claim
+#     holds cleaning for ever): spin must find it;
 #   - mutations (-DBUG_x, one broken step each): spin must find an error,
 #     reported by the property the mutation targets, which shows that the
 #     property is not vacuous.
@@ -18,9 +22,9 @@
 #
 # Environment: JOBS (parallel verifiers, default 2), MODEL_TIMEOUT (seconds
 # per verifier, default 600), MODEL_MEMLIM (MiB per verifier, default 900),
-# MODEL_DEEP=1 (also six slower runs: about 2 more minutes, up to 1 GiB
-# per verifier; use MODEL_MEMLIM=1500),
-# KEEP=1 (keep the work directory).
+# MODEL_DEEP=1 (also the slower runs: about 2 more minutes on 2 cores, up
+# to 1 GiB per verifier; use MODEL_MEMLIM=1500), KEEP=1 (keep the work
+# directory).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,6 +70,9 @@ trap 'exit 130' INT TERM
 SAFE="-DCHECK_P1 -DCHECK_P2 -DCHECK_P3 -DCHECK_P4"
 CC_SAFETY="-DSAFETY -DCOLLAPSE"
 CC_LTL="-DCOLLAPSE -DNFAIR=3"
+# Long searches are worth gcc's optimiser (the later -O wins); the short
+# ones (counterexamples found in a second) compile faster without it.
+BIG="-O2"
 
 # verify ID EXPECT MATCH DEFINES PANFLAGS CCFLAGS
 #   EXPECT pass: pan must finish the search with no error.
@@ -139,17 +146,27 @@ trail()
 
 # ---- the checks ----------------------------------------------------------- #
 # id | expect | match | defines | pan flags | cc flags | label
+W5="$SAFE -DCHECK_P5"
 checks=(
-"A|pass||-DCFG_A $SAFE||$CC_SAFETY|CFG_A"
-"B|pass||-DCFG_B $SAFE||$CC_SAFETY|CFG_B"
-"L|pass||-DCFG_L -DLTL_P4|-a -f|$CC_LTL|CFG_L"
+"A|pass||-DCFG_A $SAFE||$CC_SAFETY $BIG|CFG_A"
+"B|pass||-DCFG_B $SAFE||$CC_SAFETY $BIG|CFG_B"
+"L|pass||-DCFG_L -DLTL_P4|-a -f|$CC_LTL $BIG|CFG_L"
+"W|pass||-DCFG_W $W5||$CC_SAFETY $BIG|CFG_W"
+"V|pass||-DCFG_V $W5||$CC_SAFETY $BIG|CFG_V"
+"F|pass||-DCFG_F $W5||$CC_SAFETY $BIG|CFG_F"
 "F_LIMIT|fail|(prop1|-DCFG_B -DNOLAPTAG -DNOFIX_LIMIT -DCHECK_P1|-E|$CC_SAFETY|flaw   untagged words, no k_limit check in the reader (the original design): at the tail of a full ring it re-delivers the previous lap, caught by P1"
-"F_HAZARD|fail|(prop1|-DCFG_A -DNOFIX_HAZARD -DCHECK_P1|-E|$CC_SAFETY|flaw   without FIX_HAZARD (ring.c today): a revoked live producer's body stores land in the next lap's record, caught by P1"
-"F_STALE|fail|(prop3|-DCFG_H -DNOFIX_HAZARD -DCHECK_P3|-E|$CC_SAFETY|flaw   without FIX_HAZARD (ring.c today): mark_frame() overwrites the next lap's committed word as stale, caught by P3"
-"F_ABA|fail|(prop1|-DCFG_A -DNOLAPTAG -DNOFIX_HAZARD -DCHECK_P1|-E|$CC_SAFETY|flaw   untagged words, no FIX_HAZARD (the original design): header CAS ABA one lap later, caught by P1"
+"F_HAZARD|fail|(prop1|-DCFG_A -DNO_HAZARD -DCHECK_P1|-E|$CC_SAFETY|flaw   no producer hazards (ring.c before them): a revoked live producer's body stores land in the next lap's record, caught by P1"
+"F_STALE|fail|(prop3|-DCFG_H -DNO_HAZARD -DSTALE_TAKEOVER -DCHECK_P3|-E|$CC_SAFETY|flaw   no hazards, mark_frame() takes over any other lap's word (ring.c before word_older()): it overwrites the next lap's committed word, caught by P3"
+"F_ABA|fail|(prop1|-DCFG_A -DNOLAPTAG -DNO_HAZARD -DCHECK_P1|-E|$CC_SAFETY|flaw   untagged words, no hazards (the original design): header CAS ABA one lap later, caught by P1"
+"X_OLDER|pass||-DCFG_H -DNO_HAZARD -DCHECK_P3|-E|$CC_SAFETY|fixed  word_older() alone closes the flaw above: CFG_H without hazards, P3 holds"
+"F_SLOT|fail|(prop1|-DCFG_S -DFIX_FORGET -DCHECK_P1|-E|$CC_SAFETY|FLAW   IN ring.c TODAY: clean_floor() frees a producer slot by a k_pid loaded before the slot changed hands: the new owner's hazard is wiped, its revoked claim erased under it, caught by P1"
+"F_FORGET|fail|(prop1|-DCFG_S -DFIX_FLOOR -DCHECK_P1|-E|$CC_SAFETY|FLAW   IN ring.c TODAY: sfshm_ring_forget_pid() does the same (load k_pid, then release_pslot()), caught by P1"
+"S_FIX|pass||-DCFG_S -DFIX_PSLOT $SAFE||$CC_SAFETY $BIG|fix    PROPOSED FIX_PSLOT (not in ring.c): re-check k_pid after k_start/k_hazard, free only by CAS on k_pid after a pid check: CFG_S, P1-P4a hold"
+"Z_FREEZE|fail|invalid end state|-DCFG_A -DFREEZE -DCHECK_P4||$CC_SAFETY|limit  a producer stopped for good (alive) inside a claim: its hazard holds cleaning, producers wait for space for ever, caught by P4a"
 "M_SEQLOCK|fail|(prop1|-DCFG_B -DBUG_NO_SEQLOCK -DCHECK_P1|-E|$CC_SAFETY|mutant BUG_NO_SEQLOCK: no k_clean re-check after the copy, caught by P1"
 "M_CLEAN_ORDER|fail|(prop1|-DCFG_B -DBUG_CLEAN_ORDER -DCHECK_P1|-E|$CC_SAFETY|mutant BUG_CLEAN_ORDER: zero before storing k_clean, caught by P1"
-"M_HAZARD_LATE|fail|(prop3|-DCFG_H -DBUG_HAZARD_LATE -DCHECK_P3|-E|$CC_SAFETY|mutant BUG_HAZARD_LATE: hazard published after the tail CAS, caught by P3"
+"M_HAZARD_LATE|fail|(prop3|-DCFG_HL -DBUG_HAZARD_LATE -DCHECK_P3|-E|$CC_SAFETY|mutant BUG_HAZARD_LATE: hazard published after the tail CAS, caught by P3"
+"M_FLOOR_EDGE|fail|(prop1|-DCFG_A -DBUG_FLOOR_EDGE -DCHECK_P1|-E|$CC_SAFETY|mutant BUG_FLOOR_EDGE: a hazard at the old clean position taken for stale, caught by P1"
 "M_COMMIT_STORE|fail|(prop2|-DCFG_A -DBUG_COMMIT_STORE -DCHECK_P2|-E|$CC_SAFETY|mutant BUG_COMMIT_STORE: commit by plain store, caught by P2"
 "M_NO_POISON|fail|(prop2|-DCFG_A -DBUG_NO_POISON -DCHECK_P2|-E|$CC_SAFETY|mutant BUG_NO_POISON: hole padded without poisoning, caught by P2"
 "M_CLEAN_AHEAD|fail|(prop2|-DCFG_A -DBUG_CLEAN_AHEAD -DCHECK_P2|-E|$CC_SAFETY|mutant BUG_CLEAN_AHEAD: clean past the persister, caught by P2"
@@ -158,15 +175,24 @@ checks=(
 "M_NO_LIMIT|fail|invalid end state|-DCFG_B -DBUG_NO_LIMIT -DCHECK_P4||$CC_SAFETY|mutant BUG_NO_LIMIT: k_limit never moves, caught by P4a (deadlock)"
 "M_NO_UNBLOCK|fail|invalid end state|-DCFG_A -DBUG_NO_UNBLOCK -DCHECK_P4||$CC_SAFETY|mutant BUG_NO_UNBLOCK: dead producer never unblocked, caught by P4a"
 "M_NO_UNBLOCK_LTL|fail|acceptance cycle|-DCFG_L -DBUG_NO_UNBLOCK -DLTL_P4|-a -f|$CC_LTL|mutant BUG_NO_UNBLOCK, caught by P4b (liveness)"
+"M_NO_ARM|fail|(prop5|-DCFG_W -DBUG_NO_ARM -DCHECK_P5||$CC_SAFETY|mutant BUG_NO_ARM: the sleeper never sets k_armed, caught by P5"
+"M_ARM_LATE|fail|(prop5|-DCFG_W -DBUG_ARM_LATE -DCHECK_P5||$CC_SAFETY|mutant BUG_ARM_LATE: k_armed set after the last frame check, caught by P5"
+"M_ARM_LATE_END|fail|invalid end state|-DCFG_W -DBUG_ARM_LATE -DNO_TIMEOUT||$CC_SAFETY|mutant BUG_ARM_LATE, futex wait without the timeout look: caught as an invalid end state"
+"M_SEQ_LATE|fail|(prop5|-DCFG_W -DBUG_SEQ_LATE -DCHECK_P5||$CC_SAFETY|mutant BUG_SEQ_LATE: k_notify read after the last frame check, caught by P5"
+"M_NOTIFY_EARLY|fail|(prop5|-DCFG_W -DBUG_NOTIFY_EARLY -DCHECK_P5||$CC_SAFETY|mutant BUG_NOTIFY_EARLY: notify_readers() before the commit CAS, caught by P5"
 )
 if [ "${MODEL_DEEP:-0}" = 1 ]; then
 	checks+=(
-"C|pass||-DCFG_C $SAFE||$CC_SAFETY|deep   CFG_C (revocation and a reader)"
-"ANYSLOW|pass||-DCFG_A -DANYSLOW $SAFE||$CC_SAFETY|deep   CFG_A, any producer's claim may time out"
-"NOLAPTAG_A|pass||-DCFG_A -DNOLAPTAG $SAFE||$CC_SAFETY|deep   CFG_A with untagged frame words"
-"NOLAPTAG_B|pass||-DCFG_B -DNOLAPTAG $SAFE||$CC_SAFETY|deep   CFG_B with untagged frame words"
-"NOPADCHECK|pass||-DCFG_B -DNOFIX_PADCHECK $SAFE||$CC_SAFETY|deep   CFG_B without the PAD erased() check"
-"NOLIMIT_B|pass||-DCFG_B -DNOFIX_LIMIT $SAFE||$CC_SAFETY|deep   CFG_B without the k_limit check (lap tags suffice)"
+"S_FIX2|pass||-DCFG_S -DFIX_PSLOT -DSET_NREC=2 $SAFE||$CC_SAFETY $BIG|deep   CFG_S, producer 1 sends 2 records, with FIX_PSLOT: P1-P4a hold"
+"C|pass||-DCFG_C $SAFE||$CC_SAFETY $BIG|deep   CFG_C (revocation and a reader): P1-P4a hold"
+"R|pass||-DCFG_R $W5||$CC_SAFETY $BIG|deep   CFG_R (wake-ups, a live claim revoked): P1-P5 hold"
+"HL|pass||-DCFG_HL -DCHECK_DEAD $SAFE||$CC_SAFETY $BIG|deep   CFG_HL (two revocations, the late-hazard mutation's bounds) with CHECK_DEAD: P1-P4a hold"
+"ANYSLOW|pass||-DCFG_A -DANYSLOW $SAFE||$CC_SAFETY $BIG|deep   CFG_A, any producer's claim may time out: P1-P4a hold"
+"DEAD|pass||-DCFG_A -DCHECK_DEAD $SAFE||$CC_SAFETY $BIG|deep   CFG_A with CHECK_DEAD: mark_frame() never takes over a word nor finds its slot erased: P1-P4a hold"
+"NOLAPTAG_A|pass||-DCFG_A -DNOLAPTAG $SAFE||$CC_SAFETY $BIG|deep   CFG_A with untagged frame words: P1-P4a hold"
+"NOLAPTAG_B|pass||-DCFG_B -DNOLAPTAG $SAFE||$CC_SAFETY $BIG|deep   CFG_B with untagged frame words: P1-P4a hold"
+"NOPADCHECK|pass||-DCFG_B -DNOFIX_PADCHECK $SAFE||$CC_SAFETY $BIG|deep   CFG_B without the PAD erased() check: P1-P4a hold"
+"NOLIMIT_B|pass||-DCFG_B -DNOFIX_LIMIT $SAFE||$CC_SAFETY $BIG|deep   CFG_B without the k_limit check (lap tags suffice): P1-P4a hold"
 	)
 fi
 
@@ -212,20 +238,21 @@ prop()
 	line "$all" "$name  $text  [$info]$why"
 }
 
-prop P1 "delivered records are whole and were committed there" "(prop1" A B
-prop P2 "nothing lost, duplicated, reordered or erased unpersisted" "(prop2" A B
-prop P3 "a committed frame is never overwritten (unblock, late producers)" "(prop3" A B
-prop P4a "no deadlock: no invalid end state, persister reaches the tail" "invalid end state" A B
+prop P1 "delivered records are whole and were committed there" "(prop1" A B W V F
+prop P2 "nothing lost, duplicated, reordered or erased unpersisted" "(prop2" A B W V F
+prop P3 "a committed frame is never overwritten (unblock, late producers)" "(prop3" A B W V F
+prop P4a "no deadlock: no invalid end state, persister reaches the tail" "invalid end state" A B W V F
 prop P4b "liveness: <> owner_done under weak fairness" "acceptance" L
+prop P5 "no lost wake-up: a sleeping reader is woken for what arrives" "(prop5" W V F
 
 for c in "${checks[@]}"; do
 	IFS='|' read -r id expect match defs pflags cflags label <<<"$c"
-	case $id in A|B|L) continue ;; esac
+	case $id in A|B|L|W|V|F) continue ;; esac
 	st=$(field "$id" 1)
 	if [ "$expect" = pass ]; then
 		info="$(field "$id" 2) states $(field "$id" 3)s"
 		[ "$st" = PASS ] || info="$info; $(field "$id" 4)"
-		line "$st" "$label: P1-P4a hold  [$info]"
+		line "$st" "$label  [$info]"
 	elif [ "$st" = PASS ]; then
 		line "$st" "$label  [found after $(field "$id" 2) states, $(field "$id" 3)s]"
 	else
