@@ -154,6 +154,17 @@ static void release_pslot(struct sfshm_producer_slot *ps)
 	sf_store_release32(&ps->k_pid, 0);
 }
 
+/*
+ * Free the slot of a process that died, only if it still holds it (a CAS
+ * on the pid): the hazard is left alone, since a new holder may already be
+ * writing its own; take_pslot() resets it.
+ */
+static void free_dead_pslot(struct sfshm_producer_slot *ps, uint32_t pid)
+{
+	/* acq_rel: hands the slot over between processes. */
+	sf_cas_acqrel32(&ps->k_pid, &pid, 0);
+}
+
 static int take_pslot(struct sfshm_ring *r)
 {
 	uint32_t me = (uint32_t)getpid();
@@ -165,7 +176,7 @@ static int take_pslot(struct sfshm_ring *r)
 		/* acq_rel: hands the slot over between processes. */
 		if (!sf_cas_acqrel32(&ps->k_pid, &free_pid, me))
 			continue;
-		sf_store_relaxed64(&ps->k_start, sf_proc_start(me));
+		sf_store_release64(&ps->k_start, sf_proc_start(me));
 		sf_store_release64(&ps->k_hazard, SFSHM_NO_HAZARD);
 		r->pslot = (int)i;
 		return 0;
@@ -1405,14 +1416,22 @@ static uint64_t clean_floor(struct sfshm_ring *r, uint64_t old, uint64_t upto)
 		uint32_t pid = sf_load_acquire32(&ps->k_pid);
 		uint64_t hz;
 
+		uint64_t start;
+
 		if (!pid)
 			continue;
 		/* Acquire: pairs with clear_hazard() (their writes done). */
 		hz = sf_load_acquire64(&ps->k_hazard);
+		start = sf_load_acquire64(&ps->k_start);
+		/* The slot changed hands meanwhile: look again next time. */
+		if (sf_load_acquire32(&ps->k_pid) != pid) {
+			upto = hz < upto && hz >= old ? hz : upto;
+			continue;
+		}
 		if (hz < old || hz >= upto)
 			continue;
-		if (!sf_proc_alive(pid, sf_load_relaxed64(&ps->k_start))) {
-			release_pslot(ps);
+		if (!sf_proc_alive(pid, start)) {
+			free_dead_pslot(ps, pid);
 			continue;
 		}
 		upto = hz;
@@ -1615,18 +1634,19 @@ int sfshm_ring_forget_pid(struct sfshm_ring *r, uint32_t pid)
 	for (uint32_t i = 0; i < SFSHM_PRODUCER_SLOTS; i++) {
 		struct sfshm_producer_slot *ps = &r->hdr->producer[i];
 
-		if (pid && sf_load_acquire32(&ps->k_pid) == pid) {
-			release_pslot(ps);
+		uint32_t seen = pid;
+
+		/* acq_rel CAS: free it only if @pid still holds it. */
+		if (pid && sf_cas_acqrel32(&ps->k_pid, &seen, 0))
 			n++;
-		}
 	}
 	for (uint32_t i = 0; i < SFSHM_CTL_SLOTS; i++) {
 		struct sfshm_reader_slot *s = &r->ctl->slot[i];
 
-		if (pid && sf_load_acquire32(&s->k_pid) == pid) {
-			sf_store_release32(&s->k_pid, 0);
+		uint32_t seen = pid;
+
+		if (pid && sf_cas_acqrel32(&s->k_pid, &seen, 0))
 			n++;
-		}
 	}
 	return n;
 }
