@@ -16,11 +16,19 @@
  * in the WAKE configurations, the k_waiters / k_armed / k_notify wake-up
  * protocol; in CFG_S, producer slots that change hands.
  *
- * FOUND IN ring.c AS IT IS (CFG_S; see PSLOTS below): clean_floor() and
- * sfshm_ring_forget_pid() free a producer slot on the strength of a k_pid
- * loaded earlier; if the slot changed hands meanwhile they wipe the new
- * owner's k_hazard and k_pid, and its revoked claims are erased under it
- * (P1).  FIX_PSLOT (PROPOSED, NOT IN ring.c) passes.
+ * FOUND IN ring.c (CFG_S; see PSLOTS below), each a producer whose
+ * slot the owner frees while it is alive, so that its hazard no longer
+ * counts and its revoked claim is erased under it (P1):
+ *  - before commit 2f8d4bb (-DOLD_PSLOT): clean_floor() and forget_pid()
+ *    freed a slot on the strength of a k_pid loaded earlier;
+ *  - as it is (default): a slot freed by forget_pid() (or
+ *    free_dead_pslot()) keeps its dead holder's k_hazard and k_start; a
+ *    new holder, between its k_pid CAS and its k_start store, is judged
+ *    by them in clean_floor() (the k_pid re-check passes) and freed;
+ *  - as it is: forget_pid() frees the slot of a process whose control
+ *    socket closed while it still has the ring mapped, whose own
+ *    release_pslot() then wipes the next holder's slot.
+ * FIX_PSLOT (PROPOSED, NOT IN ring.c) passes.
  *
  * What is modelled
  * ----------------
@@ -82,8 +90,8 @@
  *                                   the persister's own sleep (WOKEN())
  *   take_pslot, release_pslot,      PSLOTS (CFG_S): one slot spid/sstart/
  *   clean_floor's pid check,        hz[0] that producers take in turn;
- *   sfshm_ring_forget_pid           without PSLOTS slot i is producer i's
- *                                   for good and the hazard load and the
+ *   free_dead_pslot,                without PSLOTS slot i is producer i's
+ *   sfshm_ring_forget_pid           for good and the hazard load and the
  *                                   pid check are one step
  *   sfshm_ring_abort, peek/consume, not modelled (abort is a commit to
  *   send_batch, spin_frame          PAD; a batch is one claim and one
@@ -144,16 +152,17 @@
  *
  * Protocol variants (switches; the defaults are ring.c's):
  *
- *  HAZARD      (default; -DNO_HAZARD removes it) Each producer stores
- *              hz[me] = t before each tail CAS, clears it after its commit
- *              CAS (success or failure) and before waiting for space; the
- *              cleaner erases only below the lowest hazard of a live
- *              producer in [old clean, upto).  -DNO_HAZARD (ring.c before
- *              the hazards) fails: a revoked producer that is slow, not
- *              dead, goes on after its slots were erased and claimed again
- *              one lap later, and its body stores (fill_frame, or the
- *              application through a zero-copy claim) land in the next
- *              lap's record, which readers deliver torn (P1, P3).
+ *  HAZARD      (default; -DNO_HAZARD, or the old -DNOFIX_HAZARD, removes
+ *              it) Each producer stores hz[me] = t before each tail CAS,
+ *              clears it after its commit CAS (success or failure) and
+ *              before waiting for space; the cleaner erases only below the
+ *              lowest hazard of a live producer in [old clean, upto).
+ *              -DNO_HAZARD (ring.c before the hazards) fails: a revoked
+ *              producer that is slow, not dead, goes on after its slots
+ *              were erased and claimed again one lap later, and its body
+ *              stores (fill_frame, or the application through a zero-copy
+ *              claim) land in the next lap's record, which readers deliver
+ *              torn (P1, P3).
  *              With HAZARD, -DCHECK_DEAD shows that mark_frame()'s two
  *              lap branches (take over an older word; give the slot back
  *              when erased) are never taken: they only matter when a
@@ -191,40 +200,43 @@
  *  NO_TIMEOUT  (WAKE) no `timeout` look: a lost wake-up is then a sleep for
  *              ever, which pan reports as an invalid end state.
  *  PSLOTS      (CFG_S) Producer slots change hands: one slot; a producer
- *              takes it (take_pslot: CAS k_pid from 0, k_start, k_hazard =
- *              NONE; waits while it is taken), and at the end releases it
- *              (release_pslot: k_hazard = NONE, k_pid = 0) and exits or
- *              lives on; its control socket closes at exit or before the
- *              unmap.  The owner's clean_floor() loads k_pid, k_hazard,
- *              k_start one step each, asks whether (pid, start) is alive
- *              (ghost quit[], plus the start comparison) and, if not,
- *              release_pslot()s; forget_pid(P0), once P0's socket closed,
- *              loads k_pid and, if it is P0's, release_pslot()s.  ring.c as
- *              it is fails: clean_floor() loads P0's pid and an in-range
- *              hazard (P0 committed, and has not cleared it yet), P0
- *              clears, releases, exits, P1 takes the slot and claims; the
- *              owner finds P0 gone and frees the slot: P1's hazard and pid
- *              are wiped, its stalled claim is revoked and erased, and its
- *              late body store lands in the next lap (P1).  forget_pid()
- *              does the same after a k_pid load, and frees a live process
- *              whose socket closed before its unmap.
- *  FIX_PSLOT   PROPOSED, NOT IN ring.c (= FIX_FLOOR + FIX_FORGET).
- *              FIX_FLOOR: clean_floor() loads k_pid, k_start, k_hazard and
- *              k_pid again, and skips the slot if it changed hands (its new
- *              owner claims above upto); it frees a dead producer's slot
- *              by storing k_start = 0 ("unknown": alive) and CAS(k_pid,
- *              pid, 0), never writing k_hazard (take_pslot() resets it).
- *              FIX_FORGET: forget_pid() frees a slot the same way, and only
- *              if the pid check says the process is gone (a closed socket
- *              is a hint, not a proof).
+ *              takes it (take_pslot: CAS k_pid from 0, store k_start,
+ *              store k_hazard = NONE; waits while it is taken), and at the
+ *              end releases it (release_pslot: k_hazard = NONE, k_pid = 0)
+ *              and exits or lives on; its control socket closes at exit,
+ *              or earlier, while the ring is still mapped (not with
+ *              -DSOCK_AT_EXIT).  The owner's clean_floor(), as ring.c
+ *              has it now: load k_pid, k_hazard, k_start, k_pid again (if
+ *              it changed: count the hazard, next slot); if the hazard is
+ *              in range, sf_proc_alive(pid, start) (ghost quit[] and the
+ *              start comparison; start 0 is "unknown": alive), and if not
+ *              alive free_dead_pslot(): CAS(k_pid, pid, 0).  Once
+ *              producer 0's socket closed, sfshm_ring_forget_pid(its pid):
+ *              CAS(k_pid, pid, 0).  Both fail as told at the top.
+ *              -DOLD_PSLOT: ring.c before 2f8d4bb (k_pid, k_hazard, then
+ *              k_start at the pid check; release_pslot() by plain stores;
+ *              forget_pid() loads k_pid, then release_pslot()).
+ *  FIX_PSLOT   PROPOSED, NOT IN ring.c (= FIX_START + FIX_FORGET).
+ *              FIX_START: whoever frees a dead holder's slot stores
+ *              k_start = 0 before its CAS on k_pid, so that a new holder
+ *              is "start unknown: alive" until it stores its own.
+ *              FIX_FORGET: forget_pid() frees a slot only as
+ *              clean_floor() does: k_pid and k_start, k_pid again, and
+ *              only if sf_proc_alive() says the process is gone (a closed
+ *              socket is a hint, not a proof; to keep freeing zombies,
+ *              sf_proc_alive() should take state Z for gone).
  *
  * Mutations (-DBUG_x; the script expects spin to find the error):
  *  BUG_NO_SEQLOCK    the reader does not re-check k_clean after its copy P1
  *  BUG_CLEAN_ORDER   the cleaner zeroes before it stores k_clean       P1
  *  BUG_HAZARD_LATE   set_hazard() after the tail CAS: a producer that
- *                    stalls in between is not protected; with a wrap pad
- *                    or a second revocation its mark_frame() lands in the
- *                    next lap's record (CFG_HL)                        P3
+ *                    stalls in between is not protected: its claim is
+ *                    revoked, erased and reused, and its mark_frame()
+ *                    takes the next lap's body bytes for an older lap's
+ *                    word and CASes over them.  (mark_frame()'s erased()
+ *                    check stops the simple cases; CFG_HL's second
+ *                    revocation brings the producer past lap 0, whose
+ *                    body words the model encodes as lap-0 words)      P3
  *  BUG_FLOOR_EDGE    clean_floor() takes a hazard at old clean for
  *                    stale (hz <= old instead of hz < old)              P1
  *  BUG_COMMIT_STORE  commit by a plain store, not a CAS                P2
@@ -267,7 +279,7 @@
  *  CFG_S  (PSLOTS) slot handover: N = 4, one producer slot; producer 0
  *         sends 1 record of 1 slot and may die; producer 1 (whose claims
  *         may time out, once) sends 1 record of 1 or 2 slots; no reader
- *         besides the persister.
+ *         besides the persister; forget_pid() once, for producer 0.
  *  In the WAKE configurations a reader's read_step() is one step
  *  (ATOMIC_READ, as the persister's): the frame-word load is what the
  *  wake-up protocol is about; the copy and the seqlock are CFG_B's.
@@ -471,7 +483,7 @@
 #define HAZARD
 #endif
 #ifdef FIX_PSLOT
-#define FIX_FLOOR
+#define FIX_START
 #define FIX_FORGET
 #endif
 #ifndef NOFIX_PADCHECK
@@ -1022,6 +1034,7 @@ retry:		/*
 	 * lives on.  Its control socket to the daemon (sockgone) closes at
 	 * exit, or earlier: before the unmap.
 	 */
+#ifndef SOCK_AT_EXIT
 	if
 	:: atomic {
 		sockgone[me + 1] = true;
@@ -1029,6 +1042,7 @@ retry:		/*
 	   }
 	:: skip
 	fi;
+#endif
 	hz[0] = NONE;
 	atomic { spid[0] = 0; printf("MSC: P%d: releases its producer slot\n", me) };
 	if		/* the process exits, or lives on without the handle */
@@ -1287,57 +1301,58 @@ inline do_clean()
 			j++
 		}
 #else
-		/* As clean_floor(): one step per load, the opid check, the
+		/* As clean_floor(): one step per load, the pid check, the
 		 * release. */
 		opid = spid[j];			/* load_acquire(k_pid) */
 		if
 		:: opid == 0 -> skip
 		:: else ->
-#ifdef FIX_FLOOR
-			st = sstart[j];		/* load k_start */
-#endif
 			h = hz[j];		/* load_acquire(k_hazard) */
-#ifdef FIX_FLOOR
-			/* proposed: re-load k_pid; the three loads must
-			 * belong to one owner of the slot, else skip it */
-			if
-			:: spid[j] != opid -> h = NONE
+#ifndef OLD_PSLOT
+			st = sstart[j];		/* load_acquire(k_start) */
+			if			/* k_pid again: changed hands? */
+			:: spid[j] != opid ->
+				if	/* count the hazard, look again next time */
+				:: INFLOOR(h) -> upto = h
+				:: else
+				fi;
+				h = NONE
 			:: else
 			fi;
 #endif
 			if
 			:: INFLOOR(h) ->
-				printf("MSC: owner: clean_floor(%d, %d): slot %d: k_pid was P%d, k_hazard is %d\n",
-				    old, upto, j, opid - 1, h);
-				/* sf_proc_alive(pid, load_relaxed(k_start)) */
+				/* sf_proc_alive(pid, start) */
 				atomic {
-#ifndef FIX_FLOOR
+#ifdef OLD_PSLOT
 					st = sstart[j];
 #endif
-					ok = !quit[opid] && (st == 0 || st == opid)
+					ok = !quit[opid] && (st == 0 || st == opid);
+					printf("MSC: owner: clean_floor(%d, %d): slot %d read k_pid P%d, k_hazard %d, k_start of P%d (0: none): alive %d\n",
+					    old, upto, j, opid - 1, h, st - 1, ok)
 				}
 				if
 				:: !ok ->
-#ifndef FIX_FLOOR
+#ifdef OLD_PSLOT
 					/* release_pslot(): two plain stores */
 					hz[j] = NONE;
 					atomic {
 						spid[j] = 0;
-						printf("MSC: owner: takes producer %d for gone: frees the slot\n",
+						printf("MSC: owner: takes P%d for gone: frees the slot\n",
 						    opid - 1)
 					}
 #else
-					/*
-					 * proposed: store k_start = 0 ("unknown":
-					 * alive), then CAS(k_pid, pid, 0); never
-					 * write k_hazard (take_pslot() resets it)
-					 */
+#ifdef FIX_START
+					/* proposed: k_start = 0 ("unknown":
+					 * alive) while the slot is free */
 					sstart[j] = 0;
+#endif
+					/* free_dead_pslot(): CAS(k_pid, pid, 0) */
 					atomic {
 						if
 						:: spid[j] == opid ->
 							spid[j] = 0;
-							printf("MSC: owner: producer %d is gone: frees the slot\n",
+							printf("MSC: owner: takes P%d for gone: frees the slot\n",
 							    opid - 1)
 						:: else
 						fi
@@ -1619,6 +1634,7 @@ proctype Owner()
 		 * socket closed (once, for producer 0 only: the bound).
 		 */
 		forgot = true;
+#ifdef OLD_PSLOT
 		atomic {			/* load_acquire(k_pid) == pid? */
 			opid = spid[0];
 			if
@@ -1626,42 +1642,54 @@ proctype Owner()
 				printf("MSC: owner: forget_pid(P0): k_pid is P0\n")
 			:: else
 			fi
-		}
+		};
 		if
 		:: opid == 1 ->
-#ifndef FIX_FORGET
 			hz[0] = NONE;		/* release_pslot() */
 			atomic {
 				spid[0] = 0;
 				printf("MSC: owner: forget_pid(P0) frees slot 0\n")
 			}
-#else
-			/*
-			 * proposed: a closed socket is a hint, not a proof:
-			 * release as clean_floor() does, only if the pid
-			 * check says the process is gone
-			 */
-			st = sstart[0];
-			if
-			:: spid[0] == opid ->
-				atomic { ok = !quit[opid] && (st == 0 || st == opid) };
-				if
-				:: !ok ->
-					sstart[0] = 0;
-					atomic {
-						if
-						:: spid[0] == opid -> spid[0] = 0
-						:: else
-						fi
-					}
-				:: else
-				fi
-			:: else
-			fi;
-			st = 0; ok = 0
-#endif
 		:: else
 		fi;
+#elif !defined(FIX_FORGET)
+#ifdef FIX_START
+		sstart[0] = 0;
+#endif
+		atomic {			/* CAS(k_pid, pid, 0) */
+			if
+			:: spid[0] == 1 ->
+				spid[0] = 0;
+				printf("MSC: owner: forget_pid(P0) frees slot 0\n")
+			:: else
+			fi
+		};
+#else
+		/*
+		 * proposed: a closed socket is a hint, not a proof: free the
+		 * slot as clean_floor() does, only if the pid check (which
+		 * should take a zombie for gone) says the process is gone
+		 */
+		opid = spid[0];
+		st = sstart[0];
+		if
+		:: opid == 1 && spid[0] == opid ->
+			atomic { ok = !quit[opid] && (st == 0 || st == opid) };
+			if
+			:: !ok ->
+				sstart[0] = 0;
+				atomic {
+					if
+					:: spid[0] == opid -> spid[0] = 0
+					:: else
+					fi
+				}
+			:: else
+			fi
+		:: else
+		fi;
+		st = 0; ok = 0;
+#endif
 		opid = 0
 #endif
 	:: stuck && ndone == NPROD && pp == tail -> break

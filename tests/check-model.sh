@@ -10,8 +10,8 @@
 #     any other lap's word): spin must find the counterexamples ("flaw"
 #     checks; a counterexample story: KEEP=1, then spin -t in the run's
 #     directory), and one check that word_older() alone closes one of them;
-#   - a flaw of ring.c as it is (producer slots that change hands, CFG_S):
-#     spin must find it, and the proposed fix (FIX_PSLOT) must pass;
+#   - flaws of ring.c as it is (producer slots that change hands, CFG_S):
+#     spin must find them, and the proposed fix (FIX_PSLOT) must pass;
 #   - a limit of the design (a producer stopped for good inside a claim
 #     holds cleaning for ever): spin must find it;
 #   - mutations (-DBUG_x, one broken step each): spin must find an error,
@@ -159,9 +159,10 @@ checks=(
 "F_STALE|fail|(prop3|-DCFG_H -DNO_HAZARD -DSTALE_TAKEOVER -DCHECK_P3|-E|$CC_SAFETY|flaw   no hazards, mark_frame() takes over any other lap's word (ring.c before word_older()): it overwrites the next lap's committed word, caught by P3"
 "F_ABA|fail|(prop1|-DCFG_A -DNOLAPTAG -DNO_HAZARD -DCHECK_P1|-E|$CC_SAFETY|flaw   untagged words, no hazards (the original design): header CAS ABA one lap later, caught by P1"
 "X_OLDER|pass||-DCFG_H -DNO_HAZARD -DCHECK_P3|-E|$CC_SAFETY|fixed  word_older() alone closes the flaw above: CFG_H without hazards, P3 holds"
-"F_SLOT|fail|(prop1|-DCFG_S -DFIX_FORGET -DCHECK_P1|-E|$CC_SAFETY|FLAW   IN ring.c TODAY: clean_floor() frees a producer slot by a k_pid loaded before the slot changed hands: the new owner's hazard is wiped, its revoked claim erased under it, caught by P1"
-"F_FORGET|fail|(prop1|-DCFG_S -DFIX_FLOOR -DCHECK_P1|-E|$CC_SAFETY|FLAW   IN ring.c TODAY: sfshm_ring_forget_pid() does the same (load k_pid, then release_pslot()), caught by P1"
-"S_FIX|pass||-DCFG_S -DFIX_PSLOT $SAFE||$CC_SAFETY $BIG|fix    PROPOSED FIX_PSLOT (not in ring.c): re-check k_pid after k_start/k_hazard, free only by CAS on k_pid after a pid check: CFG_S, P1-P4a hold"
+"F_SLOT_OLD|fail|(prop1|-DCFG_S -DOLD_PSLOT -DSOCK_AT_EXIT -DCHECK_P1|-E|$CC_SAFETY|flaw   ring.c before 2f8d4bb: clean_floor() freed a producer slot by a k_pid loaded before the slot changed hands, caught by P1"
+"F_SLOT|fail|(prop1|-DCFG_S -DSOCK_AT_EXIT -DCHECK_P1|-E|$CC_SAFETY|FLAW   IN ring.c TODAY: a freed slot keeps its dead holder's k_hazard and k_start; clean_floor() judges a new holder by them (before its k_start store) and frees it, caught by P1"
+"F_FORGET|fail|(prop1|-DCFG_S -DFIX_START -DCHECK_P1|-E|$CC_SAFETY|FLAW   IN ring.c TODAY: forget_pid() frees the slot of a live process whose socket closed before its unmap; its release_pslot() then wipes the next holder, caught by P1"
+"S_FIX|pass||-DCFG_S -DFIX_PSLOT $SAFE||$CC_SAFETY $BIG|fix    PROPOSED FIX_PSLOT (not in ring.c): k_start = 0 before freeing a slot, forget_pid() only after a pid check: CFG_S, P1-P4a hold"
 "Z_FREEZE|fail|invalid end state|-DCFG_A -DFREEZE -DCHECK_P4||$CC_SAFETY|limit  a producer stopped for good (alive) inside a claim: its hazard holds cleaning, producers wait for space for ever, caught by P4a"
 "M_SEQLOCK|fail|(prop1|-DCFG_B -DBUG_NO_SEQLOCK -DCHECK_P1|-E|$CC_SAFETY|mutant BUG_NO_SEQLOCK: no k_clean re-check after the copy, caught by P1"
 "M_CLEAN_ORDER|fail|(prop1|-DCFG_B -DBUG_CLEAN_ORDER -DCHECK_P1|-E|$CC_SAFETY|mutant BUG_CLEAN_ORDER: zero before storing k_clean, caught by P1"
