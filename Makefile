@@ -3,6 +3,7 @@
 #   make                 library, tools and tests (gcc by default)
 #   make CC=clang        the same with clang
 #   make deps            install missing Debian packages (root)
+#   make demo            the main job: start sfshmd, 1M records there and back
 #   make check           deps + build + the whole test suite
 #   make check SAN=address,undefined   tests and benchmark smoke under
 #                        ASan+UBSan (fuzz and model run in plain check)
@@ -46,7 +47,7 @@ BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -Iinclude -MMD -MP \
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 LDLIBS_ALL := $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRCS := libsfshm/ring.c libsfshm/error.c libsfshm/proc.c
+LIB_SRCS := $(wildcard libsfshm/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_A := $(BUILD)/libsfshm.a
 LIB_SO := $(BUILD)/libsfshm.so.0
@@ -57,21 +58,25 @@ SFD_SRCS := $(filter-out daemon/sfshmd.c,$(wildcard daemon/*.c))
 SFD_OBJS := $(SFD_SRCS:%.c=$(BUILD)/%.o)
 SFD_A := $(BUILD)/libsfd.a
 
-TOOLS := sfbench
+# Every tools/X.c without an underscore is a program; tools/X_*.c are its parts.
+TOOLS := $(foreach f,$(wildcard tools/*.c),$(if $(findstring _,$(notdir $(f))),,$(basename $(notdir $(f)))))
 TOOL_BINS := $(TOOLS:%=$(BUILD)/tools/%)
 
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 TEST_HELPERS := $(filter-out tests/test_%,$(wildcard tests/t_*.c))
 
-.PHONY: all lib tools tests deps check check-unit bench-smoke abi-check check-tsan fuzz fuzz-check model \
+.PHONY: all lib daemon tools tests deps demo check check-unit bench-smoke abi-check check-tsan fuzz fuzz-check model \
 	bench format format-check clean install
 .DEFAULT_GOAL := all
 
-all: lib tools tests
+SFSHMD := $(BUILD)/sfshmd
+
+all: lib daemon tools tests
 
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
 tools: $(TOOL_BINS)
+daemon: $(SFSHMD)
 tests: $(TEST_BINS)
 
 $(BUILD)/libsfshm/%.o: libsfshm/%.c
@@ -103,12 +108,18 @@ $(SFD_A): $(SFD_OBJS)
 	$(E) AR $@
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(SFSHMD): daemon/sfshmd.c $(SFD_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(E) CC $@
+	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsfshm -Idaemon -o $@ $< $(SFD_A) $(LIB_A) \
+		$(LDLIBS_ALL) -luring -lpthread -lm
+
 # Tools and tests link the static library: one binary, one sanitizer runtime.
 .SECONDEXPANSION:
 $(BUILD)/tools/%: tools/%.c $$(wildcard tools/$$*_*.c) $(wildcard tools/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(E) CC $@
-	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $(filter %.c,$^) $(LIB_A) \
+	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsfshm -o $@ $(filter %.c,$^) $(LIB_A) \
 		$(LDLIBS_ALL) -lpthread -lm
 
 $(BUILD)/tests/test_%: tests/test_%.c $(TEST_HELPERS) $(LIB_A) $(SFD_A)
@@ -188,6 +199,12 @@ model:
 
 abi-check: $(LIB_SO)
 	$(Q)sh tests/abi-check.sh $(LIB_SO)
+
+# The main job (README): a real daemon, a topic, 1M records there and back.
+DEMO_RECORDS ?= 1000000
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh tools/demo.sh $(BUILD) $(DEMO_RECORDS)
 
 bench: deps tools
 	$(Q)$(BUILD)/tools/sfbench ring $(BENCH_ARGS)

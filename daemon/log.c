@@ -111,7 +111,7 @@
 #include <unistd.h>
 
 #include "log_int.h"
-#include "sfd_be.h"
+#include "sf_be.h"
 #include "uio.h"
 
 #define MIN_SEGMENT_BYTES 512
@@ -156,7 +156,7 @@ static int config_check(const struct sfd_log_config *c)
 	    c->segment_bytes > INT32_MAX || c->segment_ms < 0 ||
 	    c->retention_bytes < -1 || c->retention_ms < -1)
 		return -EINVAL;
-	if (c->max_batch_bytes < SFD_RB_HEADER_SIZE ||
+	if (c->max_batch_bytes < SF_RB_HEADER_SIZE ||
 	    c->write_buffer_bytes < MIN_WRITE_BUFFER ||
 	    c->write_buffer_bytes > MAX_WRITE_BUFFER ||
 	    c->max_open_segments < 1)
@@ -295,13 +295,13 @@ static int active_fd(struct sfd_log *log)
  */
 static void stage_advance(struct sfd_log *log)
 {
-	struct sfd_rb_hdr h;
+	struct sf_rb_hdr h;
 
 	while (log->stage_walked < log->stage_done &&
-	       !sfd_rb_parse_header(log->stage + log->stage_walked,
+	       !sf_rb_parse_header(log->stage + log->stage_walked,
 				    log->stage_len - log->stage_walked, &h) &&
-	       sfd_rb_size(&h) <= log->stage_done - log->stage_walked) {
-		log->stage_walked += sfd_rb_size(&h);
+	       sf_rb_size(&h) <= log->stage_done - log->stage_walked) {
+		log->stage_walked += sf_rb_size(&h);
 		log->written_size = log->stage_pos + log->stage_walked;
 		log->written_next = h.base_offset + h.last_offset_delta + 1;
 	}
@@ -393,7 +393,7 @@ static int write_direct(struct sfd_log *log, const uint8_t *batch, size_t len,
 	struct sfd_uio_req reqs[2];
 	int ret;
 
-	sfd_put_be64(head, (uint64_t)base);
+	sf_put_be64(head, (uint64_t)base);
 	reqs[0] = sfd_uio_write(active_fd(log), head, sizeof(head), pos);
 	reqs[1] = sfd_uio_write(active_fd(log), batch + sizeof(head),
 				len - sizeof(head), pos + sizeof(head));
@@ -421,7 +421,7 @@ static int queue_batch(struct sfd_log *log, const void *batch, size_t len,
 	if (len > log->stage_cap)
 		return write_direct(log, batch, len, base, last);
 	memcpy(log->stage + log->stage_len, batch, len);
-	sfd_rb_set_base_offset(log->stage + log->stage_len, base);
+	sf_rb_set_base_offset(log->stage + log->stage_len, base);
 	log->stage_len += len;
 	return 0;
 }
@@ -504,7 +504,7 @@ int sfd_log_roll(struct sfd_log *log)
 int sfd_log_append(struct sfd_log *log, const void *batch, size_t len,
 		   int64_t *base_offset)
 {
-	struct sfd_rb_hdr h;
+	struct sf_rb_hdr h;
 	int64_t base = log->act.next, last;
 	int ret;
 
@@ -512,7 +512,7 @@ int sfd_log_append(struct sfd_log *log, const void *batch, size_t len,
 		return log->err;
 	if (len > log->cfg.max_batch_bytes)
 		return -EMSGSIZE;
-	if (sfd_rb_check(batch, len, &h) || sfd_rb_size(&h) != len)
+	if (sf_rb_check(batch, len, &h) || sf_rb_size(&h) != len)
 		return -EBADMSG;
 	if (__builtin_add_overflow(base, h.last_offset_delta, &last) ||
 	    last == INT64_MAX)

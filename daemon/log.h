@@ -151,7 +151,7 @@ int sfd_log_close(struct sfd_log *log);
  * @base_offset: set to the offset given to the batch's first record.
  *
  * Checks the batch (header and CRC, the same check as recovery; records
- * are the producer path's business: sfd_rb_validate()), rolls to a new
+ * are the producer path's business: sf_rb_validate()), rolls to a new
  * segment if the active one is full or old, and queues the batch: it is
  * copied, so @batch may be reused at once.  Queued batches are
  * written when the buffer fills, when they are read, and by

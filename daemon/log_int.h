@@ -127,7 +127,7 @@ void sfd_build_init(struct sfd_build *b, int64_t base, uint32_t interval);
 void sfd_build_release(struct sfd_build *b);
 void sfd_build_clear(struct sfd_build *b, int64_t base);
 int sfd_build_reserve(struct sfd_build *b);
-void sfd_build_add(struct sfd_build *b, const struct sfd_rb_hdr *h,
+void sfd_build_add(struct sfd_build *b, const struct sf_rb_hdr *h,
 		   uint64_t pos);
 int sfd_build_seal(struct sfd_build *b);
 int64_t sfd_build_tim_ts(const struct sfd_build *b);
@@ -174,7 +174,7 @@ int sfd_scan_init(struct sfd_scan *s, int fd, uint64_t pos, uint64_t limit,
 void sfd_scan_init_buf(struct sfd_scan *s, int fd, uint64_t pos, uint64_t limit,
 		       uint8_t *buf, size_t cap);
 void sfd_scan_release(struct sfd_scan *s);
-int sfd_scan_next(struct sfd_scan *s, struct sfd_rb_hdr *h);
+int sfd_scan_next(struct sfd_scan *s, struct sf_rb_hdr *h);
 ssize_t sfd_pread_all(int fd, void *buf, size_t len, uint64_t off);
 
 /* ---- log_recover.c -------------------------------------------------- */

@@ -40,11 +40,11 @@ static uint32_t seg_find(const struct sfd_log *log, int64_t offset)
 }
 
 static void loc_fill(struct sfd_log_loc *loc, const struct sfd_seg *s,
-		     const struct sfd_scan *sc, const struct sfd_rb_hdr *h)
+		     const struct sfd_scan *sc, const struct sf_rb_hdr *h)
 {
 	loc->segment_base = s->base;
 	loc->fd = sc->fd;
-	loc->size = (uint32_t)sfd_rb_size(h);
+	loc->size = (uint32_t)sf_rb_size(h);
 	loc->position = sc->pos - loc->size;
 	loc->segment_end = sc->limit;
 	loc->base_offset = h->base_offset;
@@ -57,7 +57,7 @@ static void loc_fill(struct sfd_log_loc *loc, const struct sfd_seg *s,
  * hint; after that, offsets must keep increasing.
  */
 static bool batch_expected(const struct sfd_seg *s, const struct sfd_hint *at,
-			   int64_t prev_last, const struct sfd_rb_hdr *h)
+			   int64_t prev_last, const struct sf_rb_hdr *h)
 {
 	if (prev_last >= 0)
 		return h->base_offset > prev_last;
@@ -78,7 +78,7 @@ static int scan_seg(struct sfd_log *log, struct sfd_seg *s,
 {
 	int fd = sfd_seg_fd(log, s, SFD_SEG_LOG), ret;
 	struct sfd_scan sc;
-	struct sfd_rb_hdr h;
+	struct sf_rb_hdr h;
 
 	if (fd < 0)
 		return fd;
@@ -140,15 +140,15 @@ int sfd_log_find(struct sfd_log *log, int64_t offset, struct sfd_log_loc *loc)
 /* Whole batches at the start of @buf; -EBADMSG if a header is bad. */
 static ssize_t whole_batches(const uint8_t *buf, size_t len)
 {
-	struct sfd_rb_hdr h;
+	struct sf_rb_hdr h;
 	size_t n = 0;
 
-	while (len - n >= SFD_RB_HEADER_SIZE) {
-		if (sfd_rb_parse_header(buf + n, len - n, &h))
+	while (len - n >= SF_RB_HEADER_SIZE) {
+		if (sf_rb_parse_header(buf + n, len - n, &h))
 			return n ? (ssize_t)n : -EBADMSG;
-		if (sfd_rb_size(&h) > len - n)
+		if (sf_rb_size(&h) > len - n)
 			break;
-		n += sfd_rb_size(&h);
+		n += sf_rb_size(&h);
 	}
 	return n ? (ssize_t)n : -EBADMSG;
 }
@@ -180,17 +180,17 @@ static int batch_first_ts(const struct sfd_log_loc *loc, int64_t ts,
 			  int64_t *offset)
 {
 	uint8_t *buf = malloc(loc->size);
-	struct sfd_rb_iter it;
-	struct sfd_rb_record rec;
+	struct sf_rb_iter it;
+	struct sf_rb_record rec;
 	int ret = buf ? 0 : -ENOMEM;
 
 	if (!ret && sfd_pread_all(loc->fd, buf, loc->size, loc->position) !=
 			    (ssize_t)loc->size)
 		ret = -EBADMSG;
 	if (!ret)
-		ret = sfd_rb_iter_init(&it, buf, loc->size);
+		ret = sf_rb_iter_init(&it, buf, loc->size);
 	while (!ret) {
-		ret = sfd_rb_iter_next(&it, &rec);
+		ret = sf_rb_iter_next(&it, &rec);
 		if (ret == 1 && rec.timestamp >= ts)
 			*offset = rec.offset;
 		else if (ret == 1)

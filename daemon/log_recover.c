@@ -188,7 +188,7 @@ static bool old_timeindex_sane(struct sfd_log *log, struct sfd_seg *s,
 
 	if (last_entry(log, s, SFD_SEG_TIMEINDEX, sizeof(ent), ent, &n))
 		return false;
-	s->max_ts = SFD_RB_NO_TIMESTAMP;
+	s->max_ts = SF_RB_NO_TIMESTAMP;
 	if (!n)
 		return true;
 	sfd_tim_decode(ent, &e);
@@ -199,7 +199,7 @@ static bool old_timeindex_sane(struct sfd_log *log, struct sfd_seg *s,
 }
 
 /* Does batch @h continue the segment being built? */
-static bool batch_follows(const struct sfd_build *b, const struct sfd_rb_hdr *h)
+static bool batch_follows(const struct sfd_build *b, const struct sf_rb_hdr *h)
 {
 	return h->base_offset == b->next &&
 	       h->base_offset + h->last_offset_delta - b->base <=
@@ -214,7 +214,7 @@ static bool batch_follows(const struct sfd_build *b, const struct sfd_rb_hdr *h)
 static int build_scan(struct sfd_build *b, struct sfd_scan *sc,
 		      struct sfd_log_recovery *rec)
 {
-	struct sfd_rb_hdr h;
+	struct sf_rb_hdr h;
 	int ret;
 
 	while ((ret = sfd_scan_next(sc, &h)) == 1) {
@@ -223,10 +223,10 @@ static int build_scan(struct sfd_build *b, struct sfd_scan *sc,
 		ret = sfd_build_reserve(b);
 		if (ret)
 			return ret;
-		sfd_build_add(b, &h, sc->pos - sfd_rb_size(&h));
+		sfd_build_add(b, &h, sc->pos - sf_rb_size(&h));
 		if (rec) {
 			rec->batches_checked++;
-			rec->bytes_checked += sfd_rb_size(&h);
+			rec->bytes_checked += sf_rb_size(&h);
 		}
 	}
 	return ret;
@@ -343,7 +343,7 @@ static int open_or_create(struct sfd_log *log, struct sfd_seg *s,
 static int load_entries(int fd, size_t esize, uint64_t fsize,
 			struct file_entries *fe)
 {
-	uint64_t max = fsize / SFD_RB_HEADER_SIZE + 1;
+	uint64_t max = fsize / SF_RB_HEADER_SIZE + 1;
 	struct stat st;
 	ssize_t got;
 
@@ -390,7 +390,7 @@ static void idx_validate(struct file_entries *fe, uint64_t fsize)
 static void tim_validate(struct file_entries *fe,
 			 const struct file_entries *idx)
 {
-	struct sfd_tim_ent e, prev = { SFD_RB_NO_TIMESTAMP, 0 };
+	struct sfd_tim_ent e, prev = { SF_RB_NO_TIMESTAMP, 0 };
 	struct sfd_idx_ent ie;
 	uint64_t k = 0;
 
@@ -427,12 +427,12 @@ static uint64_t start_point(const struct file_entries *idx,
 
 static int64_t first_batch_ts(int fd)
 {
-	uint8_t p[SFD_RB_HEADER_SIZE];
-	struct sfd_rb_hdr h;
+	uint8_t p[SF_RB_HEADER_SIZE];
+	struct sf_rb_hdr h;
 
 	if (sfd_pread_all(fd, p, sizeof(p), 0) != (ssize_t)sizeof(p) ||
-	    sfd_rb_parse_header(p, sizeof(p), &h))
-		return SFD_RB_NO_TIMESTAMP;
+	    sf_rb_parse_header(p, sizeof(p), &h))
+		return SF_RB_NO_TIMESTAMP;
 	return h.max_timestamp;
 }
 
@@ -449,7 +449,7 @@ static bool resume_at_point(struct sfd_log *log, struct sfd_scan *sc,
 	struct sfd_build *b = &log->act;
 	struct sfd_idx_ent ie;
 	struct sfd_tim_ent te;
-	struct sfd_rb_hdr h;
+	struct sf_rb_hdr h;
 	uint64_t k;
 
 	if (!tim->valid)

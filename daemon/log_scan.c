@@ -35,7 +35,7 @@ ssize_t sfd_pread_all(int fd, void *buf, size_t len, uint64_t off)
 	return (ssize_t)got;
 }
 
-/* A scanner over a caller buffer (@cap >= SFD_RB_HEADER_SIZE), no CRCs. */
+/* A scanner over a caller buffer (@cap >= SF_RB_HEADER_SIZE), no CRCs. */
 void sfd_scan_init_buf(struct sfd_scan *s, int fd, uint64_t pos, uint64_t limit,
 		       uint8_t *buf, size_t cap)
 {
@@ -55,7 +55,7 @@ int sfd_scan_init(struct sfd_scan *s, int fd, uint64_t pos, uint64_t limit,
 {
 	uint8_t *buf;
 
-	cap = cap < SFD_RB_HEADER_SIZE ? SFD_RB_HEADER_SIZE : cap;
+	cap = cap < SF_RB_HEADER_SIZE ? SF_RB_HEADER_SIZE : cap;
 	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
@@ -107,10 +107,10 @@ static int scan_ptr(struct sfd_scan *s, uint64_t off, size_t len,
 	return 0;
 }
 
-static int scan_crc(struct sfd_scan *s, const struct sfd_rb_hdr *h)
+static int scan_crc(struct sfd_scan *s, const struct sf_rb_hdr *h)
 {
-	uint64_t off = s->pos + SFD_RB_CRC_START;
-	uint64_t end = s->pos + sfd_rb_size(h);
+	uint64_t off = s->pos + SF_RB_CRC_START;
+	uint64_t end = s->pos + sf_rb_size(h);
 	uint32_t crc = 0;
 
 	while (off < end) {
@@ -127,33 +127,33 @@ static int scan_crc(struct sfd_scan *s, const struct sfd_rb_hdr *h)
 		n = s->win_len - (size_t)(off - s->win_off);
 		if (n > end - off)
 			n = (size_t)(end - off);
-		crc = sfd_crc32c(crc, s->buf + (off - s->win_off), n);
+		crc = sf_crc32c(crc, s->buf + (off - s->win_off), n);
 		off += n;
 	}
 	return crc == h->crc ? 0 : -EBADMSG;
 }
 
-int sfd_scan_next(struct sfd_scan *s, struct sfd_rb_hdr *h)
+int sfd_scan_next(struct sfd_scan *s, struct sf_rb_hdr *h)
 {
 	const uint8_t *p;
 	int ret;
 
 	if (s->pos >= s->limit)
 		return 0;
-	if (s->limit - s->pos < SFD_RB_HEADER_SIZE)
+	if (s->limit - s->pos < SF_RB_HEADER_SIZE)
 		return -EBADMSG; /* a torn header */
-	ret = scan_ptr(s, s->pos, SFD_RB_HEADER_SIZE, &p);
+	ret = scan_ptr(s, s->pos, SF_RB_HEADER_SIZE, &p);
 	if (!ret)
-		ret = sfd_rb_parse_header(p, SFD_RB_HEADER_SIZE, h);
+		ret = sf_rb_parse_header(p, SF_RB_HEADER_SIZE, h);
 	if (ret)
 		return ret;
-	if (sfd_rb_size(h) > s->limit - s->pos)
+	if (sf_rb_size(h) > s->limit - s->pos)
 		return -EBADMSG; /* a torn body */
 	if (s->crc) {
 		ret = scan_crc(s, h);
 		if (ret)
 			return ret;
 	}
-	s->pos += sfd_rb_size(h);
+	s->pos += sf_rb_size(h);
 	return 1;
 }

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "log_int.h"
-#include "sfd_be.h"
+#include "sf_be.h"
 #include "uio.h"
 
 static const char *const seg_suffix[] = {
@@ -39,7 +39,7 @@ void sfd_seg_init(struct sfd_seg *s, int64_t base)
 {
 	s->base = base;
 	s->size = 0;
-	s->max_ts = SFD_RB_NO_TIMESTAMP;
+	s->max_ts = SF_RB_NO_TIMESTAMP;
 	s->fd[0] = s->fd[1] = s->fd[2] = -1;
 	s->used = 0;
 }
@@ -220,8 +220,8 @@ void sfd_build_clear(struct sfd_build *b, int64_t base)
 	b->next = base;
 	b->size = 0;
 	b->last_idx_pos = 0;
-	b->max_ts = SFD_RB_NO_TIMESTAMP;
-	b->first_ts = SFD_RB_NO_TIMESTAMP;
+	b->max_ts = SF_RB_NO_TIMESTAMP;
+	b->first_ts = SF_RB_NO_TIMESTAMP;
 }
 
 static int grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
@@ -255,7 +255,7 @@ int sfd_build_reserve(struct sfd_build *b)
 
 int64_t sfd_build_tim_ts(const struct sfd_build *b)
 {
-	return b->ntim ? b->tim[b->ntim - 1].ts : SFD_RB_NO_TIMESTAMP;
+	return b->ntim ? b->tim[b->ntim - 1].ts : SF_RB_NO_TIMESTAMP;
 }
 
 /*
@@ -265,7 +265,7 @@ int64_t sfd_build_tim_ts(const struct sfd_build *b)
  * offset index entry, and a time index entry if the largest timestamp
  * grew since the last one.  Needs sfd_build_reserve() first.
  */
-void sfd_build_add(struct sfd_build *b, const struct sfd_rb_hdr *h,
+void sfd_build_add(struct sfd_build *b, const struct sf_rb_hdr *h,
 		   uint64_t pos)
 {
 	int64_t last = h->base_offset + h->last_offset_delta;
@@ -284,7 +284,7 @@ void sfd_build_add(struct sfd_build *b, const struct sfd_rb_hdr *h,
 				(struct sfd_tim_ent){ b->max_ts, rel };
 	}
 	b->next = last + 1;
-	b->size = pos + sfd_rb_size(h);
+	b->size = pos + sf_rb_size(h);
 }
 
 /* A closing time index entry, so the file tells the segment's maximum. */
@@ -305,8 +305,8 @@ int sfd_build_seal(struct sfd_build *b)
 size_t sfd_idx_encode(uint8_t *p, const struct sfd_idx_ent *e, size_t n)
 {
 	for (size_t i = 0; i < n; i++, p += SFD_IDX_ENTRY_SIZE) {
-		sfd_put_be32(p, e[i].rel);
-		sfd_put_be32(p + 4, e[i].pos);
+		sf_put_be32(p, e[i].rel);
+		sf_put_be32(p + 4, e[i].pos);
 	}
 	return n * SFD_IDX_ENTRY_SIZE;
 }
@@ -314,22 +314,22 @@ size_t sfd_idx_encode(uint8_t *p, const struct sfd_idx_ent *e, size_t n)
 size_t sfd_tim_encode(uint8_t *p, const struct sfd_tim_ent *e, size_t n)
 {
 	for (size_t i = 0; i < n; i++, p += SFD_TIM_ENTRY_SIZE) {
-		sfd_put_be64(p, (uint64_t)e[i].ts);
-		sfd_put_be32(p + 8, e[i].rel);
+		sf_put_be64(p, (uint64_t)e[i].ts);
+		sf_put_be32(p + 8, e[i].rel);
 	}
 	return n * SFD_TIM_ENTRY_SIZE;
 }
 
 void sfd_idx_decode(const uint8_t *p, struct sfd_idx_ent *e)
 {
-	e->rel = sfd_get_be32(p);
-	e->pos = sfd_get_be32(p + 4);
+	e->rel = sf_get_be32(p);
+	e->pos = sf_get_be32(p + 4);
 }
 
 void sfd_tim_decode(const uint8_t *p, struct sfd_tim_ent *e)
 {
-	e->ts = (int64_t)sfd_get_be64(p);
-	e->rel = sfd_get_be32(p + 8);
+	e->ts = (int64_t)sf_get_be64(p);
+	e->rel = sf_get_be32(p + 8);
 }
 
 /* Write entries [from, to) of an array of @esize-byte entries. */

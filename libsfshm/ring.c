@@ -156,13 +156,33 @@ static void release_pslot(struct sfshm_producer_slot *ps)
 
 /*
  * Free the slot of a process that died, only if it still holds it (a CAS
- * on the pid): the hazard is left alone, since a new holder may already be
- * writing its own; take_pslot() resets it.
+ * on the pid).  k_start is zeroed first: until a new holder stores its own
+ * start time, "start unknown" makes sf_proc_alive() answer "alive", so a
+ * cleaner can never judge the new holder by the dead one's start time.
+ * The hazard is left alone, since a new holder may already be writing its
+ * own; take_pslot() resets it.
  */
 static void free_dead_pslot(struct sfshm_producer_slot *ps, uint32_t pid)
 {
+	/* Release: ordered before the CAS that hands the slot on. */
+	sf_store_release64(&ps->k_start, 0);
 	/* acq_rel: hands the slot over between processes. */
 	sf_cas_acqrel32(&ps->k_pid, &pid, 0);
+}
+
+/*
+ * Is the holder of @ps, seen as @pid, gone?  The same test as clean_floor():
+ * k_pid, k_start, k_pid again (the slot did not change hands in between),
+ * then the liveness of (pid, start).
+ */
+static bool pslot_holder_gone(struct sfshm_producer_slot *ps, uint32_t pid)
+{
+	/* Acquire: pairs with the release stores in take_pslot(). */
+	uint64_t start = sf_load_acquire64(&ps->k_start);
+
+	if (sf_load_acquire32(&ps->k_pid) != pid)
+		return false;
+	return !sf_proc_alive(pid, start);
 }
 
 static int take_pslot(struct sfshm_ring *r)
@@ -178,6 +198,9 @@ static int take_pslot(struct sfshm_ring *r)
 			continue;
 		sf_store_release64(&ps->k_start, sf_proc_start(me));
 		sf_store_release64(&ps->k_hazard, SFSHM_NO_HAZARD);
+		/* No acknowledgement asked for or given yet: not position 0. */
+		sf_store_relaxed64(&ps->k_ack_pos, SFSHM_NO_HAZARD);
+		sf_store_release64(&ps->k_ack_done, SFSHM_NO_HAZARD);
 		r->pslot = (int)i;
 		return 0;
 	}
@@ -844,7 +867,16 @@ static int commit_word(struct sfshm_ring *r, struct sfshm_claim *c,
 	 * k_waiters load just below (see "Waking" above).  Fails only if the
 	 * owner revoked the claim (unblock turned it into padding).
 	 */
-	bool done = sf_cas_seqcst64(&f->k_word, &expect,
+	bool done;
+
+	/*
+	 * Relaxed: the commit CAS below releases it; the persister reads it
+	 * after its acquire load of this frame's word (sfshm_ring_acks()).
+	 */
+	if (type != SFSHM_FRAME_PAD)
+		sf_store_relaxed64(&r->hdr->producer[r->pslot].k_ack_pos,
+				   c->pos);
+	done = sf_cas_seqcst64(&f->k_word, &expect,
 				    word_at(r, type, c->pos,
 					    (int32_t)c->frame_len));
 
@@ -1631,22 +1663,411 @@ int sfshm_ring_forget_pid(struct sfshm_ring *r, uint32_t pid)
 
 	if (r->role != SFSHM_ROLE_OWNER)
 		return -EPERM;
+	/*
+	 * A closed socket is a hint, not a proof: a process that closed its
+	 * socket before unmapping still uses its slot, and its own release
+	 * would later wipe the next holder's.  Free only a holder that is gone.
+	 */
 	for (uint32_t i = 0; i < SFSHM_PRODUCER_SLOTS; i++) {
 		struct sfshm_producer_slot *ps = &r->hdr->producer[i];
 
-		uint32_t seen = pid;
-
-		/* acq_rel CAS: free it only if @pid still holds it. */
-		if (pid && sf_cas_acqrel32(&ps->k_pid, &seen, 0))
+		/* Acquire: pairs with the release CAS in take_pslot(). */
+		if (!pid || sf_load_acquire32(&ps->k_pid) != pid)
+			continue;
+		if (!pslot_holder_gone(ps, pid))
+			continue;
+		free_dead_pslot(ps, pid);
+		/* Acquire: did our CAS free it (or did someone else)? */
+		if (sf_load_acquire32(&ps->k_pid) != pid)
 			n++;
 	}
 	for (uint32_t i = 0; i < SFSHM_CTL_SLOTS; i++) {
 		struct sfshm_reader_slot *s = &r->ctl->slot[i];
-
 		uint32_t seen = pid;
+		uint64_t start;
 
-		if (pid && sf_cas_acqrel32(&s->k_pid, &seen, 0))
+		/* Acquire: pairs with the CAS that took the slot. */
+		if (!pid || sf_load_acquire32(&s->k_pid) != pid)
+			continue;
+		start = sf_load_acquire64(&s->k_start);
+		if (sf_load_acquire32(&s->k_pid) != pid ||
+		    sf_proc_alive(pid, start))
+			continue;
+		/* acq_rel CAS: free it only if @pid still holds it. */
+		if (sf_cas_acqrel32(&s->k_pid, &seen, 0))
 			n++;
 	}
 	return n;
+}
+
+/* ---- state, persistence progress and acknowledgements ------------------ */
+
+uint32_t sfshm_ring_state(const struct sfshm_ring *r)
+{
+	/* Acquire: pairs with the release store in sfshm_ring_set_state(). */
+	return sf_load_acquire32(&r->hdr->k_state);
+}
+
+/* Wake producers asleep in sfshm_ring_wait_persisted(), if any. */
+static void wake_persist_waiters(struct sfshm_ring *r)
+{
+	struct sfshm_ring_hdr *h = r->hdr;
+
+	/*
+	 * seq_cst: the Dekker pair with wait_persisted_once(), which bumps
+	 * k_persist_waiters and then loads what we just stored.
+	 */
+	if (!sf_load_seqcst32(&h->k_persist_waiters))
+		return;
+	sf_add_release32(&h->k_persist_seq, 1);
+	futex_wake_all(&h->k_persist_seq);
+}
+
+int sfshm_ring_set_state(struct sfshm_ring *r, uint32_t state)
+{
+	if (r->role != SFSHM_ROLE_OWNER)
+		return -EPERM;
+	/* seq_cst: before the waiter-count loads of the wake-ups below. */
+	sf_store_seqcst32(&r->hdr->k_state, state);
+	wake_persist_waiters(r);
+	wake_readers(r);
+	futex_wake_all(&r->hdr->k_space);
+	return 0;
+}
+
+int sfshm_ring_set_persisted(struct sfshm_ring *r, uint64_t written,
+			     uint64_t durable, int err)
+{
+	struct sfshm_ring_hdr *h = r->hdr;
+
+	if (r->role != SFSHM_ROLE_OWNER)
+		return -EPERM;
+	/*
+	 * seq_cst stores: release for the producers' acquire loads in
+	 * sfshm_ring_wait_persisted() (the acknowledged offsets were stored
+	 * before), and ordered before wake_persist_waiters()' load.
+	 */
+	sf_store_seqcst32((uint32_t *)&h->k_error, (uint32_t)err);
+	sf_store_seqcst64(&h->k_written, written);
+	sf_store_seqcst64(&h->k_durable, durable);
+	wake_persist_waiters(r);
+	return 0;
+}
+
+int sfshm_ring_set_anchor(struct sfshm_ring *r, uint64_t pos, int64_t offset)
+{
+	struct sfshm_ring_hdr *h = r->hdr;
+	uint32_t seq = sf_load_relaxed32(&h->k_anchor_seq);
+
+	if (r->role != SFSHM_ROLE_OWNER)
+		return -EPERM;
+	/* Seqlock writer (one owner): odd, release fence, data, even. */
+	sf_store_relaxed32(&h->k_anchor_seq, seq | 1);
+	sf_fence_release();
+	sf_store_relaxed64(&h->k_anchor_pos, pos);
+	sf_store_relaxed64((uint64_t *)&h->k_anchor_offset, (uint64_t)offset);
+	/* Release: pairs with the acquire load in sfshm_ring_anchor(). */
+	sf_store_release32(&h->k_anchor_seq, (seq | 1) + 1);
+	return 0;
+}
+
+int sfshm_ring_anchor(const struct sfshm_ring *r, uint64_t *pos,
+		      int64_t *offset)
+{
+	struct sfshm_ring_hdr *h = r->hdr;
+
+	for (int tries = 0; tries < 1000; tries++) {
+		/* Acquire: pairs with the final release in set_anchor(). */
+		uint32_t s1 = sf_load_acquire32(&h->k_anchor_seq);
+
+		*pos = sf_load_relaxed64(&h->k_anchor_pos);
+		*offset = (int64_t)sf_load_relaxed64(
+			(const uint64_t *)&h->k_anchor_offset);
+		/* Acquire fence: the loads above before the re-check. */
+		sf_fence_acquire();
+		if (!(s1 & 1) && sf_load_relaxed32(&h->k_anchor_seq) == s1)
+			return 0;
+		sf_cpu_relax();
+	}
+	return -EAGAIN;
+}
+
+uint64_t sfshm_ring_written(const struct sfshm_ring *r)
+{
+	/* Acquire: pairs with the store in sfshm_ring_set_persisted(). */
+	return sf_load_acquire64(&r->hdr->k_written);
+}
+
+uint64_t sfshm_ring_durable(const struct sfshm_ring *r)
+{
+	/* Acquire: pairs with the store in sfshm_ring_set_persisted(). */
+	return sf_load_acquire64(&r->hdr->k_durable);
+}
+
+int sfshm_ring_error(const struct sfshm_ring *r)
+{
+	/* Relaxed: advisory; the positions carry the ordering. */
+	return (int32_t)sf_load_relaxed32((const uint32_t *)&r->hdr->k_error);
+}
+
+/* Is the frame at @pos persisted at the level asked for? */
+static bool persisted(const struct sfshm_ring *r, uint64_t pos, bool durable)
+{
+	return (durable ? sfshm_ring_durable(r) : sfshm_ring_written(r)) > pos;
+}
+
+/* Why a wait for persistence cannot succeed, or 0. */
+static int persist_blocker(const struct sfshm_ring *r)
+{
+	uint32_t st = sfshm_ring_state(r);
+
+	if (st == SFSHM_STATE_DELETED)
+		return -ENOENT;
+	if (st == SFSHM_STATE_STOPPED)
+		return -ESHUTDOWN;
+	return sfshm_ring_error(r);
+}
+
+static int wait_persisted_once(struct sfshm_ring *r, uint64_t pos,
+			       bool durable, uint64_t deadline)
+{
+	struct sfshm_ring_hdr *h = r->hdr;
+	uint32_t seq;
+	int err = 0;
+
+	/* seq_cst: the Dekker pair with wake_persist_waiters(). */
+	sf_add_seqcst32(&h->k_persist_waiters, 1);
+	/* seq_cst: read by the persister (sfshm_ring_durable_waiters()). */
+	if (durable)
+		sf_add_seqcst32(&h->k_durable_waiters, 1);
+	/* Acquire: pairs with the release bump in wake_persist_waiters(). */
+	seq = sf_load_acquire32(&h->k_persist_seq);
+	if (!persisted(r, pos, durable)) {
+		err = persist_blocker(r);
+		if (!err && sf_now_ns() >= deadline)
+			err = -ETIMEDOUT;
+		/*
+		 * The persister syncs when it sees a durable waiter; it may
+		 * be asleep on k_notify with nothing new to read: ring it.
+		 */
+		if (!err && durable)
+			wake_readers(r);
+		if (!err)
+			futex_sleep(&h->k_persist_seq, seq,
+				    sleep_slice(deadline));
+	}
+	if (durable)
+		sf_dec_sat_seqcst32(&h->k_durable_waiters);
+	sf_dec_sat_seqcst32(&h->k_persist_waiters);
+	return err;
+}
+
+int sfshm_ring_wait_persisted(struct sfshm_ring *r, uint64_t pos,
+			      bool durable, int timeout_ms)
+{
+	uint64_t deadline = deadline_of(timeout_ms);
+	uint64_t spin_until = sf_now_ns() + r->spin_ns;
+
+	/* A short spin first: the persister is often just behind us. */
+	while (!persisted(r, pos, durable) && sf_now_ns() < spin_until)
+		sf_cpu_relax();
+	while (!persisted(r, pos, durable)) {
+		int err = timeout_ms ? wait_persisted_once(r, pos, durable,
+							   deadline)
+				     : -EAGAIN;
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int sfshm_ring_ack_offset(const struct sfshm_ring *r, uint64_t pos,
+			  int64_t *offset)
+{
+	const struct sfshm_producer_slot *ps;
+
+	if (r->pslot < 0)
+		return -ENOENT;
+	ps = &r->hdr->producer[r->pslot];
+	/* Acquire: pairs with the release store in sfshm_ring_ack(). */
+	if (sf_load_acquire64(&ps->k_ack_done) != pos)
+		return -ENOENT;
+	*offset = (int64_t)sf_load_relaxed64((const uint64_t *)&ps->k_ack_offset);
+	/* The slot is ours: nobody else asks for acks in it meanwhile. */
+	return 0;
+}
+
+unsigned sfshm_ring_acks(struct sfshm_ring *r, uint64_t from, uint64_t to,
+			 struct sfshm_ack_req *out, unsigned max)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < SFSHM_PRODUCER_SLOTS && n < max; i++) {
+		struct sfshm_producer_slot *ps = &r->hdr->producer[i];
+		uint64_t pos;
+
+		/* Acquire: a slot in use (pairs with take_pslot()). */
+		if (!sf_load_acquire32(&ps->k_pid))
+			continue;
+		/*
+		 * Relaxed: the caller loaded the words of frames in [from,
+		 * to) with acquire, which orders the producers' stores of
+		 * k_ack_pos for those frames before this load.
+		 */
+		pos = sf_load_relaxed64(&ps->k_ack_pos);
+		if (pos < from || pos >= to ||
+		    sf_load_relaxed64(&ps->k_ack_done) == pos)
+			continue;
+		out[n].slot = i;
+		out[n].pos = pos;
+		n++;
+	}
+	return n;
+}
+
+void sfshm_ring_ack(struct sfshm_ring *r, unsigned slot, uint64_t pos,
+		    int64_t offset)
+{
+	struct sfshm_producer_slot *ps;
+
+	if (r->role != SFSHM_ROLE_OWNER || slot >= SFSHM_PRODUCER_SLOTS)
+		return;
+	ps = &r->hdr->producer[slot];
+	sf_store_relaxed64((uint64_t *)&ps->k_ack_offset, (uint64_t)offset);
+	/* Release: pairs with the acquire in sfshm_ring_ack_offset(). */
+	sf_store_release64(&ps->k_ack_done, pos);
+}
+
+/* ---- waiting on several rings ------------------------------------------- */
+
+#ifndef FUTEX_32
+#define FUTEX_32 2
+#endif
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+
+struct sf_futex_waitv {
+	uint64_t val;
+	uint64_t uaddr;
+	uint32_t flags;
+	uint32_t reserved;
+};
+
+static int ready_index(struct sfshm_ring **rs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (frame_ready(rs[i]))
+			return (int)i;
+	return -1;
+}
+
+/* Arm every ring and record the futex values; -1 or a ready index. */
+static int arm_all(struct sfshm_ring **rs, unsigned n,
+		   struct sf_futex_waitv *w)
+{
+	for (unsigned i = 0; i < n; i++) {
+		/* seq_cst: as in sleep_frame() (Dekker with producers). */
+		sf_add_seqcst32(&rs[i]->ctl->k_waiters, 1);
+		/* Acquire: pairs with the release increment in wake_readers(). */
+		w[i].val = sf_load_acquire32(&rs[i]->hdr->k_notify);
+		w[i].uaddr = (uint64_t)(uintptr_t)&rs[i]->hdr->k_notify;
+		w[i].flags = FUTEX_32;
+		w[i].reserved = 0;
+		sf_store_seqcst32(&rs[i]->ctl->k_armed, 1);
+	}
+	return ready_index(rs, n);
+}
+
+static void disarm_all(struct sfshm_ring **rs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		sf_dec_sat_seqcst32(&rs[i]->ctl->k_waiters);
+}
+
+static int sleep_any(struct sfshm_ring **rs, unsigned n, uint32_t *bell,
+		     uint32_t bell_val, uint64_t deadline)
+{
+	struct sf_futex_waitv w[SFSHM_WAIT_ANY_MAX + 1];
+	unsigned nw = n;
+	int i = arm_all(rs, n, w);
+
+	if (bell) {
+		w[nw++] = (struct sf_futex_waitv){
+			.val = bell_val,
+			.uaddr = (uint64_t)(uintptr_t)bell,
+			.flags = FUTEX_32 | FUTEX_PRIVATE_FLAG,
+		};
+	}
+	if (i < 0 && (!bell || sf_load_acquire32(bell) == bell_val)) {
+		struct timespec ts;
+		uint64_t ns = sf_now_ns() + sleep_slice(deadline);
+
+		ts.tv_sec = (time_t)(ns / 1000000000ull);
+		ts.tv_nsec = (long)(ns % 1000000000ull);
+		syscall(SYS_futex_waitv, w, nw, 0, &ts, CLOCK_MONOTONIC);
+		i = ready_index(rs, n);
+	}
+	disarm_all(rs, n);
+	return i;
+}
+
+int sfshm_ring_wait_any(struct sfshm_ring **rs, unsigned n, uint32_t *bell,
+			uint32_t bell_val, int timeout_ms)
+{
+	uint64_t deadline = deadline_of(timeout_ms);
+	uint64_t spin_until;
+	int i;
+
+	if (n > SFSHM_WAIT_ANY_MAX)
+		return -EINVAL;
+	for (;;) {
+		i = ready_index(rs, n);
+		if (i >= 0)
+			return i;
+		if (bell && sf_load_acquire32(bell) != bell_val)
+			return (int)n;
+		if (timeout_ms == 0)
+			return -EAGAIN;
+		if (sf_now_ns() >= deadline)
+			return -ETIMEDOUT;
+		spin_until = n ? sf_now_ns() + rs[0]->spin_ns : 0;
+		while (sf_now_ns() < spin_until && ready_index(rs, n) < 0)
+			sf_cpu_relax();
+		i = sleep_any(rs, n, bell, bell_val, deadline);
+		if (i >= 0)
+			return i;
+	}
+}
+
+int sfshm_ring_claim_holder_alive(struct sfshm_ring *r, uint64_t pos)
+{
+	if (r->role != SFSHM_ROLE_OWNER)
+		return -EPERM;
+	for (uint32_t i = 0; i < SFSHM_PRODUCER_SLOTS; i++) {
+		struct sfshm_producer_slot *ps = &r->hdr->producer[i];
+		/* Acquire: pairs with the release CAS in take_pslot(). */
+		uint32_t pid = sf_load_acquire32(&ps->k_pid);
+		/* Acquire: pairs with clear_hazard(). */
+		uint64_t hz = pid ? sf_load_acquire64(&ps->k_hazard)
+				  : SFSHM_NO_HAZARD;
+
+		if (hz == SFSHM_NO_HAZARD || hz > pos)
+			continue;
+		if (!pslot_holder_gone(ps, pid))
+			return 1;
+		free_dead_pslot(ps, pid);
+	}
+	return 0;
+}
+
+uint32_t sfshm_ring_durable_waiters(const struct sfshm_ring *r)
+{
+	/*
+	 * seq_cst: the waiter's increment comes before its wake of the
+	 * owner (wake_readers() in wait_persisted_once()), so the owner that
+	 * wakes sees it.
+	 */
+	return sf_load_seqcst32(&r->hdr->k_durable_waiters);
 }

@@ -14,21 +14,24 @@
  * is ring.c's as it is: lap-tagged frame words, mark_frame() taking over
  * only older laps' words, producer hazards that hold cleaning back, and,
  * in the WAKE configurations, the k_waiters / k_armed / k_notify wake-up
- * protocol; in CFG_S, producer slots that change hands.
+ * protocol; in CFG_S, producer slots that change hands, freed only when
+ * their holder is gone (FIX_START, FIX_FORGET; see PSLOTS below).
  *
- * FOUND IN ring.c (CFG_S; see PSLOTS below), each a producer whose
- * slot the owner frees while it is alive, so that its hazard no longer
- * counts and its revoked claim is erased under it (P1):
+ * FOUND IN ring.c, now fixed (CFG_S; see PSLOTS below), each a producer
+ * whose slot the owner frees while it is alive, so that its hazard no
+ * longer counts and its revoked claim is erased under it (P1):
  *  - before commit 2f8d4bb (-DOLD_PSLOT): clean_floor() and forget_pid()
  *    freed a slot on the strength of a k_pid loaded earlier;
- *  - as it is (default): a slot freed by forget_pid() (or
- *    free_dead_pslot()) keeps its dead holder's k_hazard and k_start; a
- *    new holder, between its k_pid CAS and its k_start store, is judged
- *    by them in clean_floor() (the k_pid re-check passes) and freed;
- *  - as it is: forget_pid() frees the slot of a process whose control
- *    socket closed while it still has the ring mapped, whose own
- *    release_pslot() then wipes the next holder's slot.
- * FIX_PSLOT (PROPOSED, NOT IN ring.c) passes.
+ *  - from 2f8d4bb until FIX_START (-DNOFIX_START): a slot freed by
+ *    forget_pid() or free_dead_pslot() kept its dead holder's k_hazard
+ *    and k_start; a new holder, between its k_pid CAS and its k_start
+ *    store, was judged by them in clean_floor() (the k_pid re-check
+ *    passes) and freed;
+ *  - from 2f8d4bb until FIX_FORGET (-DNOFIX_FORGET): forget_pid() freed
+ *    the slot of a process whose control socket closed while it still
+ *    had the ring mapped, whose own release_pslot() then wiped the next
+ *    holder's slot.
+ * -DNOFIX_PSLOT turns both fixes off (ring.c from 2f8d4bb until them).
  *
  * What is modelled
  * ----------------
@@ -206,25 +209,33 @@
  *              and exits or lives on; its control socket closes at exit,
  *              or earlier, while the ring is still mapped (not with
  *              -DSOCK_AT_EXIT).  The owner's clean_floor(), as ring.c
- *              has it now: load k_pid, k_hazard, k_start, k_pid again (if
- *              it changed: count the hazard, next slot); if the hazard is
- *              in range, sf_proc_alive(pid, start) (ghost quit[] and the
+ *              has it: load k_pid, k_hazard, k_start, k_pid again (if it
+ *              changed: count the hazard, next slot); if the hazard is in
+ *              range, sf_proc_alive(pid, start) (ghost quit[] and the
  *              start comparison; start 0 is "unknown": alive), and if not
- *              alive free_dead_pslot(): CAS(k_pid, pid, 0).  Once
- *              producer 0's socket closed, sfshm_ring_forget_pid(its pid):
- *              CAS(k_pid, pid, 0).  Both fail as told at the top.
- *              -DOLD_PSLOT: ring.c before 2f8d4bb (k_pid, k_hazard, then
- *              k_start at the pid check; release_pslot() by plain stores;
- *              forget_pid() loads k_pid, then release_pslot()).
- *  FIX_PSLOT   PROPOSED, NOT IN ring.c (= FIX_START + FIX_FORGET).
- *              FIX_START: whoever frees a dead holder's slot stores
- *              k_start = 0 before its CAS on k_pid, so that a new holder
- *              is "start unknown: alive" until it stores its own.
- *              FIX_FORGET: forget_pid() frees a slot only as
- *              clean_floor() does: k_pid and k_start, k_pid again, and
- *              only if sf_proc_alive() says the process is gone (a closed
- *              socket is a hint, not a proof; to keep freeing zombies,
- *              sf_proc_alive() should take state Z for gone).
+ *              alive free_dead_pslot().  Once producer 0's socket closed,
+ *              sfshm_ring_forget_pid(its pid).  -DOLD_PSLOT: ring.c
+ *              before 2f8d4bb (k_pid, k_hazard, then k_start at the pid
+ *              check; release_pslot() by plain stores; forget_pid() loads
+ *              k_pid, then release_pslot()); it has neither fix below.
+ *  FIX_START   (default; -DNOFIX_START or -DNOFIX_PSLOT removes it)
+ *              free_dead_pslot() stores k_start = 0 before its CAS(k_pid,
+ *              pid, 0), so that a new holder is "start unknown: alive"
+ *              until it stores its own.  Without it the freed slot keeps
+ *              the dead holder's k_start and clean_floor() frees the new
+ *              holder by it (P1; check F_SLOT).
+ *  FIX_FORGET  (default; -DNOFIX_FORGET or -DNOFIX_PSLOT removes it)
+ *              forget_pid() frees a slot only as clean_floor() does:
+ *              k_pid and k_start, k_pid again, and only if
+ *              sf_proc_alive() says the process is gone (a closed socket
+ *              is a hint, not a proof; sf_proc_alive() takes a zombie for
+ *              gone, which the model's quit[] at exit stands for); then
+ *              free_dead_pslot().  Without it forget_pid() is a bare
+ *              CAS(k_pid, pid, 0) and frees a live holder (P1; check
+ *              F_FORGET).  The model takes sf_proc_alive() to be right:
+ *              a process it calls gone never moves again.  (/proc shows
+ *              state Z also for a process whose main thread exited while
+ *              other threads run: not a zombie in that sense.)
  *
  * Mutations (-DBUG_x; the script expects spin to find the error):
  *  BUG_NO_SEQLOCK    the reader does not re-check k_clean after its copy P1
@@ -482,9 +493,14 @@
 #if !defined(NO_HAZARD) && !defined(NOFIX_HAZARD)
 #define HAZARD
 #endif
-#ifdef FIX_PSLOT
+/* ring.c's producer-slot hand-over (the old -DFIX_PSLOT is not needed) */
+#if !defined(NOFIX_PSLOT) && !defined(OLD_PSLOT)
+#if !defined(NOFIX_START) && !defined(FIX_START)
 #define FIX_START
+#endif
+#if !defined(NOFIX_FORGET) && !defined(FIX_FORGET)
 #define FIX_FORGET
+#endif
 #endif
 #ifndef NOFIX_PADCHECK
 #define FIX_PADCHECK
@@ -1342,12 +1358,13 @@ inline do_clean()
 						    opid - 1)
 					}
 #else
+					/* free_dead_pslot() */
 #ifdef FIX_START
-					/* proposed: k_start = 0 ("unknown":
-					 * alive) while the slot is free */
+					/* k_start = 0 ("unknown": alive)
+					 * while the slot is free */
 					sstart[j] = 0;
 #endif
-					/* free_dead_pslot(): CAS(k_pid, pid, 0) */
+					/* CAS(k_pid, pid, 0) */
 					atomic {
 						if
 						:: spid[j] == opid ->
@@ -1666,9 +1683,10 @@ proctype Owner()
 		};
 #else
 		/*
-		 * proposed: a closed socket is a hint, not a proof: free the
-		 * slot as clean_floor() does, only if the pid check (which
-		 * should take a zombie for gone) says the process is gone
+		 * A closed socket is a hint, not a proof: free the slot as
+		 * clean_floor() does, only if the pid check (which takes a
+		 * zombie for gone) says the process is gone: k_pid, k_start
+		 * (pslot_holder_gone()), k_pid again, sf_proc_alive()
 		 */
 		opid = spid[0];
 		st = sstart[0];
@@ -1676,8 +1694,10 @@ proctype Owner()
 		:: opid == 1 && spid[0] == opid ->
 			atomic { ok = !quit[opid] && (st == 0 || st == opid) };
 			if
-			:: !ok ->
+			:: !ok ->		/* free_dead_pslot() */
+#ifdef FIX_START
 				sstart[0] = 0;
+#endif
 				atomic {
 					if
 					:: spid[0] == opid -> spid[0] = 0

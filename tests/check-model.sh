@@ -4,14 +4,16 @@
 # Runs, each an exhaustive search within the bounds documented at the top of
 # ring.pml:
 #   - the properties P1-P5 on the protocol as ring.c has it (lap tags,
-#     word_older() in mark_frame(), producer hazards, and in the WAKE
-#     configurations the k_waiters/k_armed/k_notify wake-up): must hold;
+#     word_older() in mark_frame(), producer hazards, in CFG_S producer
+#     slots that change hands, freed only when their holder is gone, and
+#     in the WAKE configurations the k_waiters/k_armed/k_notify wake-up):
+#     must hold;
 #   - earlier designs (no hazards, no lap tags, mark_frame() taking over
 #     any other lap's word): spin must find the counterexamples ("flaw"
 #     checks; a counterexample story: KEEP=1, then spin -t in the run's
 #     directory), and one check that word_older() alone closes one of them;
-#   - flaws of ring.c as it is (producer slots that change hands, CFG_S):
-#     spin must find them, and the proposed fix (FIX_PSLOT) must pass;
+#   - earlier producer-slot hand-overs of ring.c (CFG_S: before 2f8d4bb,
+#     and without FIX_START or FIX_FORGET): spin must find them;
 #   - a limit of the design (a producer stopped for good inside a claim
 #     holds cleaning for ever): spin must find it;
 #   - mutations (-DBUG_x, one broken step each): spin must find an error,
@@ -154,15 +156,15 @@ checks=(
 "W|pass||-DCFG_W $W5||$CC_SAFETY $BIG|CFG_W"
 "V|pass||-DCFG_V $W5||$CC_SAFETY $BIG|CFG_V"
 "F|pass||-DCFG_F $W5||$CC_SAFETY $BIG|CFG_F"
+"S|pass||-DCFG_S $SAFE||$CC_SAFETY $BIG|CFG_S"
 "F_LIMIT|fail|(prop1|-DCFG_B -DNOLAPTAG -DNOFIX_LIMIT -DCHECK_P1|-E|$CC_SAFETY|flaw   untagged words, no k_limit check in the reader (the original design): at the tail of a full ring it re-delivers the previous lap, caught by P1"
 "F_HAZARD|fail|(prop1|-DCFG_A -DNO_HAZARD -DCHECK_P1|-E|$CC_SAFETY|flaw   no producer hazards (ring.c before them): a revoked live producer's body stores land in the next lap's record, caught by P1"
 "F_STALE|fail|(prop3|-DCFG_H -DNO_HAZARD -DSTALE_TAKEOVER -DCHECK_P3|-E|$CC_SAFETY|flaw   no hazards, mark_frame() takes over any other lap's word (ring.c before word_older()): it overwrites the next lap's committed word, caught by P3"
 "F_ABA|fail|(prop1|-DCFG_A -DNOLAPTAG -DNO_HAZARD -DCHECK_P1|-E|$CC_SAFETY|flaw   untagged words, no hazards (the original design): header CAS ABA one lap later, caught by P1"
 "X_OLDER|pass||-DCFG_H -DNO_HAZARD -DCHECK_P3|-E|$CC_SAFETY|fixed  word_older() alone closes the flaw above: CFG_H without hazards, P3 holds"
 "F_SLOT_OLD|fail|(prop1|-DCFG_S -DOLD_PSLOT -DSOCK_AT_EXIT -DCHECK_P1|-E|$CC_SAFETY|flaw   ring.c before 2f8d4bb: clean_floor() freed a producer slot by a k_pid loaded before the slot changed hands, caught by P1"
-"F_SLOT|fail|(prop1|-DCFG_S -DSOCK_AT_EXIT -DCHECK_P1|-E|$CC_SAFETY|FLAW   IN ring.c TODAY: a freed slot keeps its dead holder's k_hazard and k_start; clean_floor() judges a new holder by them (before its k_start store) and frees it, caught by P1"
-"F_FORGET|fail|(prop1|-DCFG_S -DFIX_START -DCHECK_P1|-E|$CC_SAFETY|FLAW   IN ring.c TODAY: forget_pid() frees the slot of a live process whose socket closed before its unmap; its release_pslot() then wipes the next holder, caught by P1"
-"S_FIX|pass||-DCFG_S -DFIX_PSLOT $SAFE||$CC_SAFETY $BIG|fix    PROPOSED FIX_PSLOT (not in ring.c): k_start = 0 before freeing a slot, forget_pid() only after a pid check: CFG_S, P1-P4a hold"
+"F_SLOT|fail|(prop1|-DCFG_S -DNOFIX_PSLOT -DSOCK_AT_EXIT -DCHECK_P1|-E|$CC_SAFETY|flaw   ring.c from 2f8d4bb until FIX_START: a freed slot kept its dead holder's k_hazard and k_start; clean_floor() judged a new holder by them (before its k_start store) and freed it, caught by P1"
+"F_FORGET|fail|(prop1|-DCFG_S -DNOFIX_FORGET -DCHECK_P1|-E|$CC_SAFETY|flaw   ring.c from 2f8d4bb until FIX_FORGET (FIX_START alone does not close it): forget_pid() freed the slot of a live process whose socket closed before its unmap; its release_pslot() then wiped the next holder, caught by P1"
 "Z_FREEZE|fail|invalid end state|-DCFG_A -DFREEZE -DCHECK_P4||$CC_SAFETY|limit  a producer stopped for good (alive) inside a claim: its hazard holds cleaning, producers wait for space for ever, caught by P4a"
 "M_SEQLOCK|fail|(prop1|-DCFG_B -DBUG_NO_SEQLOCK -DCHECK_P1|-E|$CC_SAFETY|mutant BUG_NO_SEQLOCK: no k_clean re-check after the copy, caught by P1"
 "M_CLEAN_ORDER|fail|(prop1|-DCFG_B -DBUG_CLEAN_ORDER -DCHECK_P1|-E|$CC_SAFETY|mutant BUG_CLEAN_ORDER: zero before storing k_clean, caught by P1"
@@ -184,7 +186,7 @@ checks=(
 )
 if [ "${MODEL_DEEP:-0}" = 1 ]; then
 	checks+=(
-"S_FIX2|pass||-DCFG_S -DFIX_PSLOT -DSET_NREC=2 $SAFE||$CC_SAFETY $BIG|deep   CFG_S, producer 1 sends 2 records, with FIX_PSLOT: P1-P4a hold"
+"S2|pass||-DCFG_S -DSET_NREC=2 $SAFE||$CC_SAFETY $BIG|deep   CFG_S, producer 1 sends 2 records: P1-P4a hold"
 "C|pass||-DCFG_C $SAFE||$CC_SAFETY $BIG|deep   CFG_C (revocation and a reader): P1-P4a hold"
 "R|pass||-DCFG_R $W5||$CC_SAFETY $BIG|deep   CFG_R (wake-ups, a live claim revoked): P1-P5 hold"
 "HL|pass||-DCFG_HL -DCHECK_DEAD $SAFE||$CC_SAFETY $BIG|deep   CFG_HL (two revocations, the late-hazard mutation's bounds) with CHECK_DEAD: P1-P4a hold"
@@ -239,16 +241,16 @@ prop()
 	line "$all" "$name  $text  [$info]$why"
 }
 
-prop P1 "delivered records are whole and were committed there" "(prop1" A B W V F
-prop P2 "nothing lost, duplicated, reordered or erased unpersisted" "(prop2" A B W V F
-prop P3 "a committed frame is never overwritten (unblock, late producers)" "(prop3" A B W V F
-prop P4a "no deadlock: no invalid end state, persister reaches the tail" "invalid end state" A B W V F
+prop P1 "delivered records are whole and were committed there" "(prop1" A B W V F S
+prop P2 "nothing lost, duplicated, reordered or erased unpersisted" "(prop2" A B W V F S
+prop P3 "a committed frame is never overwritten (unblock, late producers)" "(prop3" A B W V F S
+prop P4a "no deadlock: no invalid end state, persister reaches the tail" "invalid end state" A B W V F S
 prop P4b "liveness: <> owner_done under weak fairness" "acceptance" L
 prop P5 "no lost wake-up: a sleeping reader is woken for what arrives" "(prop5" W V F
 
 for c in "${checks[@]}"; do
 	IFS='|' read -r id expect match defs pflags cflags label <<<"$c"
-	case $id in A|B|L|W|V|F) continue ;; esac
+	case $id in A|B|L|W|V|F|S) continue ;; esac
 	st=$(field "$id" 1)
 	if [ "$expect" = pass ]; then
 		info="$(field "$id" 2) states $(field "$id" 3)s"

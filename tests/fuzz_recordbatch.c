@@ -20,7 +20,7 @@
 
 #include "log.h"
 #include "recordbatch.h"
-#include "sfd_be.h"
+#include "sf_be.h"
 
 #define LOG_EVERY 64
 
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static volatile uint32_t sink; /* keeps the reads of record bytes */
 
-static void touch(struct sfd_rb_bytes b)
+static void touch(struct sf_rb_bytes b)
 {
 	const uint8_t *p = b.ptr;
 
@@ -38,18 +38,18 @@ static void touch(struct sfd_rb_bytes b)
 
 static void walk_records(const uint8_t *buf, size_t len)
 {
-	struct sfd_rb_header_iter hi;
-	struct sfd_rb_header h;
-	struct sfd_rb_record r;
-	struct sfd_rb_iter it;
+	struct sf_rb_header_iter hi;
+	struct sf_rb_header h;
+	struct sf_rb_record r;
+	struct sf_rb_iter it;
 
-	if (sfd_rb_iter_init(&it, buf, len))
+	if (sf_rb_iter_init(&it, buf, len))
 		return;
-	while (sfd_rb_iter_next(&it, &r) == 1) {
+	while (sf_rb_iter_next(&it, &r) == 1) {
 		touch(r.key);
 		touch(r.value);
-		sfd_rb_headers_begin(&r, &hi);
-		while (sfd_rb_headers_next(&hi, &h) == 1) {
+		sf_rb_headers_begin(&r, &hi);
+		while (sf_rb_headers_next(&hi, &h) == 1) {
 			touch(h.key);
 			touch(h.value);
 		}
@@ -64,9 +64,9 @@ static uint8_t *resealed(const uint8_t *data, size_t size)
 	if (!p)
 		return NULL;
 	memcpy(p, data, size);
-	sfd_put_be32(p + SFD_RB_OFF_LENGTH,
-		     (uint32_t)(size - SFD_RB_LOG_OVERHEAD));
-	sfd_put_be32(p + SFD_RB_OFF_CRC, sfd_rb_crc(p, size));
+	sf_put_be32(p + SF_RB_OFF_LENGTH,
+		     (uint32_t)(size - SF_RB_LOG_OVERHEAD));
+	sf_put_be32(p + SF_RB_OFF_CRC, sf_rb_crc(p, size));
 	return p;
 }
 
@@ -76,8 +76,8 @@ static void walk_varints(const uint8_t *data, size_t size)
 	int64_t v64;
 
 	for (size_t i = 0; i < size && i < 64; i++) {
-		(void)sfd_rb_get_varint(data + i, size - i, &v32);
-		(void)sfd_rb_get_varlong(data + i, size - i, &v64);
+		(void)sf_rb_get_varint(data + i, size - i, &v32);
+		(void)sf_rb_get_varlong(data + i, size - i, &v64);
 	}
 }
 
@@ -157,11 +157,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	walk_records(data, size);
 	walk_varints(data, size);
-	if (size >= SFD_RB_HEADER_SIZE && size <= SFD_RB_MAX_SIZE) {
+	if (size >= SF_RB_HEADER_SIZE && size <= SF_RB_MAX_SIZE) {
 		p = resealed(data, size);
 		if (p) {
 			walk_records(p, size);
-			sfd_rb_set_base_offset(p, 0);
+			sf_rb_set_base_offset(p, 0);
 		}
 	}
 	if (++runs % LOG_EVERY == 0)

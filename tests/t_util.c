@@ -194,6 +194,48 @@ char t_proc_state(pid_t pid)
 	return rp[2];
 }
 
+bool t_proc_gone(pid_t pid)
+{
+	char st;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return true;
+	st = t_proc_state(pid);
+	return st == 'Z' || st == 'X';
+}
+
+bool t_wait_gone(pid_t pid, int timeout_ms)
+{
+	uint64_t deadline = t_now_ms() + (uint64_t)timeout_ms;
+
+	while (!t_proc_gone(pid)) {
+		if (t_now_ms() >= deadline)
+			return false;
+		t_sleep_us(100);
+	}
+	return true;
+}
+
+bool t_wait_state(pid_t pid, char state, int timeout_ms)
+{
+	uint64_t deadline = t_now_ms() + (uint64_t)timeout_ms;
+
+	while (t_proc_state(pid) != state) {
+		if (t_now_ms() >= deadline)
+			return false;
+		t_sleep_us(100);
+	}
+	return true;
+}
+
+bool t_is_asleep(void *arg)
+{
+	struct t_sleeper *s = arg;
+
+	/* Seq_cst: pairs with the sleeper's seq_cst increment of it. */
+	return sf_load_seqcst32(s->waiters) > 0 && t_proc_state(s->pid) == 'S';
+}
+
 const char *t_status_str(int status, char *buf, size_t len)
 {
 	if (status < 0)
@@ -519,4 +561,117 @@ int t_raw_claim(struct t_raw *raw, uint32_t flen, uint64_t *start,
 	*start = t;
 	*fpos = t + pad;
 	return 0;
+}
+
+/* ---- fixtures and groups (test_ring_unit, _hostile, _prop) ------------ */
+
+void t_fx_open(struct t_fx *f, uint64_t size)
+{
+	t_ring_create(&f->t, size);
+	t_raw_map(&f->t, &f->raw);
+	f->own = t_ring_map(&f->t, SFSHM_ROLE_OWNER);
+	f->prod = t_ring_map(&f->t, SFSHM_ROLE_PRODUCER);
+	f->rd = t_ring_map(&f->t, SFSHM_ROLE_READER);
+	f->buflen = sfshm_ring_max_frame(f->rd);
+	f->buf = malloc(f->buflen);
+	assert_non_null(f->buf);
+}
+
+void t_fx_close(struct t_fx *f)
+{
+	sfshm_ring_unmap(f->rd);
+	sfshm_ring_unmap(f->prod);
+	sfshm_ring_unmap(f->own);
+	t_raw_unmap(&f->raw);
+	t_ring_destroy(&f->t);
+	free(f->buf);
+}
+
+int t_fx_setup(void **state)
+{
+	struct t_fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	t_fx_open(f, T_FX_SIZE);
+	*state = f;
+	return 0;
+}
+
+int t_fx_teardown(void **state)
+{
+	t_fx_close(*state);
+	free(*state);
+	return 0;
+}
+
+/* " name(failures)" of each group that failed so far. */
+static char failed_groups[128];
+
+int t_run_group(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+	int fails = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+	size_t used = strlen(failed_groups);
+
+	if (fails)
+		snprintf(failed_groups + used, sizeof(failed_groups) - used,
+			 " %s(%d)", name, fails);
+	return fails;
+}
+
+int t_groups_report(const char *prog, int fails)
+{
+	if (fails)
+		print_error("%s: %d failed:%s (details above)\n", prog, fails,
+			    failed_groups);
+	return fails ? 1 : 0;
+}
+
+/* ---- checked records (test_ring_dead, test_ring_stress) -------------- */
+
+uint64_t t_key_seed(uint32_t id, uint64_t seq, uint32_t len)
+{
+	return ((uint64_t)id << 48) ^ (seq * 0x9e3779b97f4a7c15ull) ^ len;
+}
+
+void t_key_set(struct t_key *k, uint32_t id, uint64_t seq, const void *value,
+	       uint32_t len)
+{
+	*k = (struct t_key){ id, len, seq, 0 };
+	k->sum = t_hash64(value, len, t_key_seed(id, seq, len));
+}
+
+bool t_key_intact(const struct sfshm_msg *m, struct t_key *k)
+{
+	if (m->key_len != (int32_t)sizeof(*k) || !m->key)
+		return false;
+	memcpy(k, m->key, sizeof(*k));
+	return m->value_len == (int32_t)k->len &&
+	       t_hash64(m->value, k->len, t_key_seed(k->id, k->seq, k->len)) ==
+		       k->sum;
+}
+
+struct sfshm_ring *t_child_map(const struct t_ring *t, enum sfshm_role role,
+			       struct t_note *note, const char *who)
+{
+	struct sfshm_ring *r = NULL;
+	int err = sfshm_ring_map(t->ring_fd, t->ctl_fd, role, &r);
+
+	if (err)
+		t_note_set(note, "%s: sfshm_ring_map (role %d): %s", who,
+			   (int)role, sfshm_strerror(err));
+	return r;
+}
+
+int t_owner_clean(struct sfshm_ring *o)
+{
+	uint64_t pos = sfshm_ring_position(o);
+	uint64_t upto = sfshm_ring_min_reader_pos(o, pos);
+	int err;
+
+	if (upto > pos)
+		upto = pos;
+	if (upto <= sfshm_ring_clean_pos(o))
+		return 0;
+	err = sfshm_ring_clean(o, upto);
+	return err && err != -EBUSY ? err : 1;
 }

@@ -71,6 +71,33 @@ bool t_wait_until(bool (*cond)(void *), void *arg, int timeout_ms);
  * it cannot be read. */
 char t_proc_state(pid_t pid);
 
+/*
+ * Has @pid exited: no such process, or a zombie its parent has not reaped
+ * yet?  The owner's test of a slot holder (sf_proc_alive()), seen from
+ * outside the library.
+ */
+bool t_proc_gone(pid_t pid);
+
+/* Poll t_proc_gone(@pid) until it holds or @timeout_ms pass.
+ * Return: true if it is gone. */
+bool t_wait_gone(pid_t pid, int timeout_ms);
+
+/* Poll t_proc_state(@pid) until it is @state or @timeout_ms pass.
+ * Return: true if it got there. */
+bool t_wait_state(pid_t pid, char state, int timeout_ms);
+
+/*
+ * A process asleep in the kernel on a futex of the ring: its waiter count
+ * (k_waiters, k_space_waiters) is non-zero and it is in state 'S'.
+ */
+struct t_sleeper {
+	pid_t pid;
+	const uint32_t *waiters; /* the counter, in shared memory */
+};
+
+/* For t_wait_until(): is @arg (a struct t_sleeper) asleep? */
+bool t_is_asleep(void *arg);
+
 /* Describe a child status from t_wait_child()/t_run_child(). */
 const char *t_status_str(int status, char *buf, size_t len);
 
@@ -175,5 +202,95 @@ uint32_t t_frame_len(uint32_t klen, uint32_t vlen);
  */
 int t_raw_claim(struct t_raw *raw, uint32_t flen, uint64_t *start,
 		uint64_t *fpos);
+
+/* ---- fixtures and groups (test_ring_unit, _hostile, _prop) ------------ */
+
+/*
+ * A ring mapped as owner, producer and reader, and read-write as raw
+ * memory, with a read buffer of the largest frame.
+ */
+struct t_fx {
+	struct t_ring t;
+	struct t_raw raw;
+	struct sfshm_ring *own;
+	struct sfshm_ring *prod;
+	struct sfshm_ring *rd;
+	uint8_t *buf;
+	size_t buflen;
+};
+
+/* Open @f on a new ring of @size bytes; aborts the test on failure. */
+void t_fx_open(struct t_fx *f, uint64_t size);
+/* Close what t_fx_open() opened. */
+void t_fx_close(struct t_fx *f);
+
+/* The ring of t_fx_setup(). */
+#define T_FX_SIZE (64ull << 10)
+
+/* cmocka fixture: *state is a struct t_fx on a ring of T_FX_SIZE bytes. */
+int t_fx_setup(void **state);
+int t_fx_teardown(void **state);
+
+/* A cmocka test of @fn with the fixture above. */
+#define T_FX(fn) cmocka_unit_test_setup_teardown(fn, t_fx_setup, t_fx_teardown)
+
+struct CMUnitTest;
+
+/*
+ * Run a group of @n cmocka tests named @name; a group with failures is
+ * remembered for t_groups_report().
+ * Return: the number of tests that failed.
+ */
+int t_run_group(const char *name, const struct CMUnitTest *tests, size_t n);
+
+/* t_run_group() of an array. */
+#define T_GROUP(name, tests) \
+	t_run_group(name, tests, sizeof(tests) / sizeof(tests[0]))
+
+/*
+ * After the groups of program @prog: if @fails, name the groups that
+ * failed on stderr.  Return: the exit status, 0 or 1.
+ */
+int t_groups_report(const char *prog, int fails);
+
+/* ---- checked records (test_ring_dead, test_ring_stress) -------------- */
+
+/* A record's key: who sent it and what its value must hash to. */
+struct t_key {
+	uint32_t id;
+	uint32_t len;
+	uint64_t seq;
+	uint64_t sum;
+};
+
+/* The seed of the value hash of record @seq of sender @id, @len bytes. */
+uint64_t t_key_seed(uint32_t id, uint64_t seq, uint32_t len);
+
+/* Fill @k for record @seq of sender @id whose value is @value, @len bytes. */
+void t_key_set(struct t_key *k, uint32_t id, uint64_t seq, const void *value,
+	       uint32_t len);
+
+/*
+ * Is @m a whole record: a key of the size of *@k, a value as long as the
+ * key says that hashes as the key says?  The key is copied into *@k.
+ */
+bool t_key_intact(const struct sfshm_msg *m, struct t_key *k);
+
+/*
+ * Map the ring @t in @role from a child process or thread; on failure the
+ * first failure note says why, with @who (the child's name).
+ * Return: the handle, or NULL.
+ */
+struct sfshm_ring *t_child_map(const struct t_ring *t, enum sfshm_role role,
+			       struct t_note *note, const char *who);
+
+/*
+ * The owner's clean step, as after persisting what it read: erase up to
+ * the lower of its own position and every reader's published one.  -EBUSY
+ * (held back by a producer's open claim, what is below it erased) is not
+ * an error: the next step tries again.
+ * Return: 1 if it cleaned, 0 if there was nothing to clean, or -errno.
+ */
+int t_owner_clean(struct sfshm_ring *o);
 
 #endif

@@ -33,7 +33,7 @@
 
 #include "log.h"
 #include "recordbatch.h"
-#include "sfd_be.h"
+#include "sf_be.h"
 #include "t_util.h"
 #include "uio.h"
 
@@ -178,7 +178,7 @@ static void flip_byte(const char *path, off_t at)
 /* Value of the record with sequence @seq: 8 bytes of seq, then a pattern. */
 static void fill_value(uint8_t *v, size_t len, int64_t seq)
 {
-	sfd_put_be64(v, (uint64_t)seq);
+	sf_put_be64(v, (uint64_t)seq);
 	for (size_t i = 8; i < len; i++)
 		v[i] = (uint8_t)(seq * 7 + (int64_t)i);
 }
@@ -186,28 +186,28 @@ static void fill_value(uint8_t *v, size_t len, int64_t seq)
 static uint8_t *mk_batch(int64_t seq, int n, size_t vlen, const int64_t *ts,
 			 size_t *len)
 {
-	struct sfd_rb_builder b;
+	struct sf_rb_builder b;
 	uint8_t *v = malloc(vlen);
 	const uint8_t *out;
 	uint8_t *copy;
 	char key[32];
 
 	assert_non_null(v);
-	assert_int_equal(sfd_rb_builder_init_alloc(&b, vlen * n + 256), 0);
+	assert_int_equal(sf_rb_builder_init_alloc(&b, vlen * n + 256), 0);
 	for (int i = 0; i < n; i++) {
-		struct sfd_rb_msg m = { .timestamp = ts[i] };
+		struct sf_rb_msg m = { .timestamp = ts[i] };
 
 		snprintf(key, sizeof(key), "k%lld", (long long)(seq + i));
 		fill_value(v, vlen, seq + i);
-		m.key = (struct sfd_rb_bytes){ key, (int32_t)strlen(key) };
-		m.value = (struct sfd_rb_bytes){ v, (int32_t)vlen };
-		assert_int_equal(sfd_rb_builder_add(&b, &m), 0);
+		m.key = (struct sf_rb_bytes){ key, (int32_t)strlen(key) };
+		m.value = (struct sf_rb_bytes){ v, (int32_t)vlen };
+		assert_int_equal(sf_rb_builder_add(&b, &m), 0);
 	}
-	assert_int_equal(sfd_rb_builder_finish(&b, &out, len), 0);
+	assert_int_equal(sf_rb_builder_finish(&b, &out, len), 0);
 	copy = malloc(*len);
 	assert_non_null(copy);
 	memcpy(copy, out, *len);
-	sfd_rb_builder_release(&b);
+	sf_rb_builder_release(&b);
 	free(v);
 	return copy;
 }
@@ -258,13 +258,13 @@ static int app(struct sfd_log *log, struct model *m, int n, size_t vlen)
 	return app_ts(log, m, n, vlen, ts);
 }
 
-static void check_record(const struct sfd_rb_record *r, const struct model *m)
+static void check_record(const struct sf_rb_record *r, const struct model *m)
 {
 	const uint8_t *v = r->value.ptr;
 
 	assert_true(r->offset >= 0 && r->offset < m->n);
 	assert_true(r->value.len >= 8);
-	assert_true((int64_t)sfd_get_be64(v) == r->offset);
+	assert_true((int64_t)sf_get_be64(v) == r->offset);
 	for (int32_t i = 8; i < r->value.len; i++)
 		assert_int_equal(v[i], (uint8_t)(r->offset * 7 + i));
 	assert_true(r->timestamp == m->ts[r->offset]);
@@ -284,20 +284,20 @@ static void verify_range(struct sfd_log *log, const struct model *m,
 
 		assert_true(got > 0);
 		while (at < got) {
-			struct sfd_rb_iter it;
-			struct sfd_rb_record r;
+			struct sf_rb_iter it;
+			struct sf_rb_record r;
 
-			assert_int_equal(sfd_rb_iter_init(&it, buf + at,
+			assert_int_equal(sf_rb_iter_init(&it, buf + at,
 							  (size_t)(got - at)),
 					 0);
-			while (sfd_rb_iter_next(&it, &r) == 1) {
+			while (sf_rb_iter_next(&it, &r) == 1) {
 				check_record(&r, m);
 				if (r.offset < want)
 					continue;
 				assert_true(r.offset == want);
 				want++;
 			}
-			at += (ssize_t)sfd_rb_size(&it.hdr);
+			at += (ssize_t)sf_rb_size(&it.hdr);
 		}
 	}
 	free(buf);
@@ -434,15 +434,15 @@ static void test_loc_is_sendable(void **state)
 				       (off_t)loc.position),
 				 (ssize_t)(loc.segment_end - loc.position));
 		for (at = 0; at < loc.segment_end - loc.position;) {
-			struct sfd_rb_hdr h;
+			struct sf_rb_hdr h;
 
-			assert_int_equal(sfd_rb_validate(buf + at,
+			assert_int_equal(sf_rb_validate(buf + at,
 							 loc.segment_end -
 								 loc.position -
 								 at,
 							 &h),
 					 0);
-			at += sfd_rb_size(&h);
+			at += sf_rb_size(&h);
 		}
 	}
 	/* A buffer too small for the first batch. */
@@ -472,19 +472,19 @@ static void check_index_files(const char *dir, int64_t base, uint32_t ival)
 	assert_int_equal(ilen % 8, 0);
 	assert_int_equal(tlen % 12, 0);
 	for (size_t i = 0; i < ilen; i += 8) {
-		uint32_t rel = sfd_get_be32(idx + i);
-		uint32_t pos = sfd_get_be32(idx + i + 4);
-		struct sfd_rb_hdr h;
+		uint32_t rel = sf_get_be32(idx + i);
+		uint32_t pos = sf_get_be32(idx + i + 4);
+		struct sf_rb_hdr h;
 
 		assert_true(pos >= prev_pos + ival && pos < llen);
 		assert_true(i == 0 || rel > prev_rel);
-		assert_int_equal(sfd_rb_check(data + pos, llen - pos, &h), 0);
+		assert_int_equal(sf_rb_check(data + pos, llen - pos, &h), 0);
 		assert_true(h.base_offset + h.last_offset_delta == base + rel);
 		prev_rel = rel;
 		prev_pos = pos;
 	}
 	for (size_t i = 0; i < tlen; i += 12) {
-		int64_t ts = (int64_t)sfd_get_be64(tim + i);
+		int64_t ts = (int64_t)sf_get_be64(tim + i);
 
 		assert_true(ts > prev_ts);
 		prev_ts = ts;
@@ -576,8 +576,8 @@ static void app_inflated(struct sfd_log *log, struct model *m, int64_t max)
 	size_t len;
 	uint8_t *b = mk_batch(m->n, 3, 40, ts, &len);
 
-	sfd_put_be64(b + SFD_RB_OFF_MAX_TIMESTAMP, (uint64_t)max);
-	sfd_put_be32(b + SFD_RB_OFF_CRC, sfd_rb_crc(b, len));
+	sf_put_be64(b + SF_RB_OFF_MAX_TIMESTAMP, (uint64_t)max);
+	sf_put_be32(b + SF_RB_OFF_CRC, sf_rb_crc(b, len));
 	assert_int_equal(sfd_log_append(log, b, len, &base), 0);
 	for (int i = 0; i < 3; i++)
 		model_push(m, ts[i]);
@@ -776,7 +776,7 @@ static void test_garbage_tail(void **state)
 			int64_t ts = T0;
 			uint8_t *b = mk_batch(m.n, 1, 100, &ts, &len);
 
-			sfd_rb_set_base_offset(b, m.n);
+			sf_rb_set_base_offset(b, m.n);
 			b[len - 1] ^= 1;
 			memcpy(junk, b, len);
 			free(b);
@@ -854,7 +854,7 @@ static void test_corrupt_indexed_batch(void **state)
 	seg_path(path, sizeof(path), f->dir, 0, ".index");
 	idx = slurp(path, &ilen);
 	assert_true(ilen >= 8);
-	pos = sfd_get_be32(idx + ilen - 4);
+	pos = sf_get_be32(idx + ilen - 4);
 	free(idx);
 	log = open_log(f->dir, &c);
 	assert_int_equal(sfd_log_find(log, 0, &b), 0);
@@ -994,7 +994,7 @@ static void test_misleading_index(void **state)
 	idx = slurp(path, &ilen);
 	assert_true(ilen >= 24);
 	for (size_t i = 0; i + 8 < ilen; i += 8) /* the last one stays sane */
-		sfd_put_be32(idx + i + 4, sfd_get_be32(idx + i + 4) + 1);
+		sf_put_be32(idx + i + 4, sf_get_be32(idx + i + 4) + 1);
 	spill(path, idx, ilen);
 	free(idx);
 	log = open_log(f->dir, &c);
@@ -1027,7 +1027,7 @@ static void test_damaged_old_segment(void **state)
 	assert_int_equal(sfd_log_close(log), 0);
 	/* Break its magic byte and make the open rebuild the index. */
 	seg_path(path, sizeof(path), f->dir, b1, ".log");
-	flip_byte(path, (off_t)(bad.position + SFD_RB_OFF_MAGIC));
+	flip_byte(path, (off_t)(bad.position + SF_RB_OFF_MAGIC));
 	seg_path(path, sizeof(path), f->dir, b1, ".index");
 	assert_int_equal(unlink(path), 0);
 	log = open_log(f->dir, &c);
@@ -1211,7 +1211,7 @@ static void test_bad_appends(void **state)
 	assert_int_equal(app(log, &m, 10, 300), -EMSGSIZE);
 	assert_true(sfd_log_end_offset(log) == 0);
 	/* Producers' base offsets are ignored. */
-	sfd_rb_set_base_offset(b, 123456);
+	sf_rb_set_base_offset(b, 123456);
 	assert_int_equal(sfd_log_append(log, b, len, &base), 0);
 	assert_true(base == 0);
 	for (int i = 0; i < 2; i++)
@@ -1328,28 +1328,28 @@ struct progress {
 /* A batch for the child: no cmocka there, failures end the child. */
 static uint8_t *child_batch(int64_t seq, int n, size_t *len)
 {
-	struct sfd_rb_builder b;
+	struct sf_rb_builder b;
 	uint8_t v[200];
 	const uint8_t *out;
 	uint8_t *copy = NULL;
 
-	if (sfd_rb_builder_init_alloc(&b, 4096))
+	if (sf_rb_builder_init_alloc(&b, 4096))
 		return NULL;
 	for (int i = 0; i < n; i++) {
-		struct sfd_rb_msg m = { T0 + 10 * (seq + i),
+		struct sf_rb_msg m = { T0 + 10 * (seq + i),
 					{ "k", 1 },
 					{ v, (int32_t)sizeof(v) },
 					NULL,
 					0 };
 
 		fill_value(v, sizeof(v), seq + i);
-		if (sfd_rb_builder_add(&b, &m))
+		if (sf_rb_builder_add(&b, &m))
 			goto out;
 	}
-	if (!sfd_rb_builder_finish(&b, &out, len) && (copy = malloc(*len)))
+	if (!sf_rb_builder_finish(&b, &out, len) && (copy = malloc(*len)))
 		memcpy(copy, out, *len);
 out:
-	sfd_rb_builder_release(&b);
+	sf_rb_builder_release(&b);
 	return copy;
 }
 

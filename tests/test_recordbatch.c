@@ -20,24 +20,24 @@
 
 #include "crc32c.h"
 #include "recordbatch.h"
-#include "sfd_be.h"
+#include "sf_be.h"
 #include "t_util.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static struct sfd_rb_bytes bytes_of(const char *s)
+static struct sf_rb_bytes bytes_of(const char *s)
 {
 	if (!s)
-		return (struct sfd_rb_bytes){ NULL, SFD_RB_NULL };
-	return (struct sfd_rb_bytes){ s, (int32_t)strlen(s) };
+		return (struct sf_rb_bytes){ NULL, SF_RB_NULL };
+	return (struct sf_rb_bytes){ s, (int32_t)strlen(s) };
 }
 
 /* Rewrite batchLength for a new total size and recompute the CRC. */
 static void reseal(uint8_t *b, size_t len)
 {
-	sfd_put_be32(b + SFD_RB_OFF_LENGTH,
-		     (uint32_t)(len - SFD_RB_LOG_OVERHEAD));
-	sfd_put_be32(b + SFD_RB_OFF_CRC, sfd_rb_crc(b, len));
+	sf_put_be32(b + SF_RB_OFF_LENGTH,
+		     (uint32_t)(len - SF_RB_LOG_OVERHEAD));
+	sf_put_be32(b + SF_RB_OFF_CRC, sf_rb_crc(b, len));
 }
 
 static uint8_t *dup_batch(const uint8_t *b, size_t len, size_t extra)
@@ -49,7 +49,7 @@ static uint8_t *dup_batch(const uint8_t *b, size_t len, size_t extra)
 	return p;
 }
 
-static void assert_bytes_eq(struct sfd_rb_bytes got, struct sfd_rb_bytes want)
+static void assert_bytes_eq(struct sf_rb_bytes got, struct sf_rb_bytes want)
 {
 	assert_int_equal(got.len, want.len);
 	if (want.len > 0)
@@ -62,11 +62,11 @@ static void test_crc_vectors(void **state)
 {
 	uint8_t buf[32];
 	uint32_t (*const fns[])(uint32_t, const void *, size_t) = {
-		sfd_crc32c,
-		sfd_crc32c_sw,
-		sfd_crc32c_hw,
+		sf_crc32c,
+		sf_crc32c_sw,
+		sf_crc32c_hw,
 	};
-	int n = sfd_crc32c_hw_available() ? 3 : 2;
+	int n = sf_crc32c_hw_available() ? 3 : 2;
 
 	(void)state;
 	for (int f = 0; f < n; f++) {
@@ -101,16 +101,16 @@ static void test_crc_hw_vs_sw(void **state)
 		size_t off = t_rand(&seed) % 16;
 		size_t len = t_rand(&seed) % 8192;
 		size_t cut = len ? t_rand(&seed) % len : 0;
-		uint32_t sw = sfd_crc32c_sw(0, buf + off, len);
+		uint32_t sw = sf_crc32c_sw(0, buf + off, len);
 
-		if (sfd_crc32c_hw_available())
-			assert_int_equal(sfd_crc32c_hw(0, buf + off, len), sw);
-		assert_int_equal(sfd_crc32c(0, buf + off, len), sw);
+		if (sf_crc32c_hw_available())
+			assert_int_equal(sf_crc32c_hw(0, buf + off, len), sw);
+		assert_int_equal(sf_crc32c(0, buf + off, len), sw);
 		/* Feeding in two pieces gives the same CRC. */
-		assert_int_equal(sfd_crc32c(sfd_crc32c(0, buf + off, cut),
+		assert_int_equal(sf_crc32c(sf_crc32c(0, buf + off, cut),
 					    buf + off + cut, len - cut),
 				 sw);
-		assert_int_equal(sfd_crc32c_sw(sfd_crc32c_sw(0, buf + off, cut),
+		assert_int_equal(sf_crc32c_sw(sf_crc32c_sw(0, buf + off, cut),
 					       buf + off + cut, len - cut),
 				 sw);
 	}
@@ -158,21 +158,21 @@ static void test_varint_known(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(c32) / sizeof(c32[0]); i++) {
-		assert_int_equal(sfd_rb_varint_size((int32_t)c32[i].v),
+		assert_int_equal(sf_rb_varint_size((int32_t)c32[i].v),
 				 c32[i].len);
-		assert_int_equal(sfd_rb_put_varint(buf, (int32_t)c32[i].v),
+		assert_int_equal(sf_rb_put_varint(buf, (int32_t)c32[i].v),
 				 c32[i].len);
 		assert_memory_equal(buf, c32[i].enc, c32[i].len);
-		assert_int_equal(sfd_rb_get_varint(c32[i].enc, c32[i].len,
+		assert_int_equal(sf_rb_get_varint(c32[i].enc, c32[i].len,
 						   &v32),
 				 (int)c32[i].len);
 		assert_int_equal(v32, c32[i].v);
 	}
 	for (size_t i = 0; i < sizeof(c64) / sizeof(c64[0]); i++) {
-		assert_int_equal(sfd_rb_varlong_size(c64[i].v), c64[i].len);
-		assert_int_equal(sfd_rb_put_varlong(buf, c64[i].v), c64[i].len);
+		assert_int_equal(sf_rb_varlong_size(c64[i].v), c64[i].len);
+		assert_int_equal(sf_rb_put_varlong(buf, c64[i].v), c64[i].len);
 		assert_memory_equal(buf, c64[i].enc, c64[i].len);
-		assert_int_equal(sfd_rb_get_varlong(c64[i].enc, c64[i].len,
+		assert_int_equal(sf_rb_get_varlong(c64[i].enc, c64[i].len,
 						    &v64),
 				 (int)c64[i].len);
 		assert_true(v64 == c64[i].v);
@@ -192,16 +192,16 @@ static void test_varint_roundtrip(void **state)
 		int shift = (int)(t_rand(&seed) % 64);
 		int64_t x = (int64_t)(r >> shift) * ((r & 1) ? -1 : 1);
 		int32_t y = (int32_t)(uint32_t)(r >> (shift % 32 + 32));
-		size_t n = sfd_rb_put_varlong(buf, x);
+		size_t n = sf_rb_put_varlong(buf, x);
 
-		assert_int_equal(sfd_rb_get_varlong(buf, n, &v64), (int)n);
+		assert_int_equal(sf_rb_get_varlong(buf, n, &v64), (int)n);
 		assert_true(v64 == x);
-		assert_int_equal(sfd_rb_get_varlong(buf, n - 1, &v64),
+		assert_int_equal(sf_rb_get_varlong(buf, n - 1, &v64),
 				 -EBADMSG);
-		n = sfd_rb_put_varint(buf, y);
-		assert_int_equal(sfd_rb_get_varint(buf, n, &v32), (int)n);
+		n = sf_rb_put_varint(buf, y);
+		assert_int_equal(sf_rb_get_varint(buf, n, &v32), (int)n);
 		assert_int_equal(v32, y);
-		assert_int_equal(sfd_rb_get_varint(buf, n - 1, &v32), -EBADMSG);
+		assert_int_equal(sf_rb_get_varint(buf, n - 1, &v32), -EBADMSG);
 	}
 }
 
@@ -223,17 +223,17 @@ static void test_varint_rejects(void **state)
 	int64_t v64 = 12345;
 
 	(void)state;
-	assert_int_equal(sfd_rb_get_varint(too_long32, 6, &v32), -EBADMSG);
-	assert_int_equal(sfd_rb_get_varint(wide32, 5, &v32), -EBADMSG);
-	assert_int_equal(sfd_rb_get_varint(overlong0, 2, &v32), -EBADMSG);
-	assert_int_equal(sfd_rb_get_varint(overlong1, 3, &v32), -EBADMSG);
-	assert_int_equal(sfd_rb_get_varint(unterminated, 2, &v32), -EBADMSG);
-	assert_int_equal(sfd_rb_get_varint(unterminated, 0, &v32), -EBADMSG);
-	assert_int_equal(sfd_rb_get_varlong(too_long64, 11, &v64), -EBADMSG);
-	assert_int_equal(sfd_rb_get_varlong(wide64, 10, &v64), -EBADMSG);
-	assert_int_equal(sfd_rb_get_varlong(overlong0, 2, &v64), -EBADMSG);
+	assert_int_equal(sf_rb_get_varint(too_long32, 6, &v32), -EBADMSG);
+	assert_int_equal(sf_rb_get_varint(wide32, 5, &v32), -EBADMSG);
+	assert_int_equal(sf_rb_get_varint(overlong0, 2, &v32), -EBADMSG);
+	assert_int_equal(sf_rb_get_varint(overlong1, 3, &v32), -EBADMSG);
+	assert_int_equal(sf_rb_get_varint(unterminated, 2, &v32), -EBADMSG);
+	assert_int_equal(sf_rb_get_varint(unterminated, 0, &v32), -EBADMSG);
+	assert_int_equal(sf_rb_get_varlong(too_long64, 11, &v64), -EBADMSG);
+	assert_int_equal(sf_rb_get_varlong(wide64, 10, &v64), -EBADMSG);
+	assert_int_equal(sf_rb_get_varlong(overlong0, 2, &v64), -EBADMSG);
 	/* A varlong's 10-byte form is not a varint. */
-	assert_int_equal(sfd_rb_get_varint(wide64, 10, &v32), -EBADMSG);
+	assert_int_equal(sf_rb_get_varint(wide64, 10, &v32), -EBADMSG);
 	assert_int_equal(v32, 12345); /* untouched on failure */
 	assert_true(v64 == 12345);
 }
@@ -301,42 +301,42 @@ static const uint8_t hand_batch[] = {
 
 _Static_assert(sizeof(hand_batch) == 84, "12 + batchLength 72");
 
-static const struct sfd_rb_header hand_hdr = { { "h", 1 },
-					       { NULL, SFD_RB_NULL } };
+static const struct sf_rb_header hand_hdr = { { "h", 1 },
+					       { NULL, SF_RB_NULL } };
 
-static const struct sfd_rb_msg hand_msgs[2] = {
+static const struct sf_rb_msg hand_msgs[2] = {
 	{ 1700000000000LL, { "k", 1 }, { "hello", 5 }, &hand_hdr, 1 },
-	{ 1700000000005LL, { NULL, SFD_RB_NULL }, { "", 0 }, NULL, 0 },
+	{ 1700000000005LL, { NULL, SF_RB_NULL }, { "", 0 }, NULL, 0 },
 };
 
 static void test_known_batch_encode(void **state)
 {
-	struct sfd_rb_builder b;
+	struct sf_rb_builder b;
 	uint8_t buf[256];
 	const uint8_t *out;
 	size_t len;
 
 	(void)state;
-	sfd_rb_builder_init(&b, buf, sizeof(buf));
-	assert_int_equal(sfd_rb_builder_add(&b, &hand_msgs[0]), 0);
-	assert_int_equal(sfd_rb_builder_add(&b, &hand_msgs[1]), 0);
-	assert_int_equal(sfd_rb_builder_finish(&b, &out, &len), 0);
+	sf_rb_builder_init(&b, buf, sizeof(buf));
+	assert_int_equal(sf_rb_builder_add(&b, &hand_msgs[0]), 0);
+	assert_int_equal(sf_rb_builder_add(&b, &hand_msgs[1]), 0);
+	assert_int_equal(sf_rb_builder_finish(&b, &out, &len), 0);
 	assert_int_equal(len, sizeof(hand_batch));
 	assert_memory_equal(out, hand_batch, len);
 	/* Our CRC agrees with the independently computed one. */
-	assert_int_equal(sfd_rb_crc(hand_batch, sizeof(hand_batch)),
+	assert_int_equal(sf_rb_crc(hand_batch, sizeof(hand_batch)),
 			 0x37e3b497u);
 }
 
 static void test_known_batch_decode(void **state)
 {
-	struct sfd_rb_iter it;
-	struct sfd_rb_record r;
-	struct sfd_rb_header_iter hi;
-	struct sfd_rb_header h;
+	struct sf_rb_iter it;
+	struct sf_rb_record r;
+	struct sf_rb_header_iter hi;
+	struct sf_rb_header h;
 
 	(void)state;
-	assert_int_equal(sfd_rb_iter_init(&it, hand_batch, sizeof(hand_batch)),
+	assert_int_equal(sf_rb_iter_init(&it, hand_batch, sizeof(hand_batch)),
 			 0);
 	assert_int_equal(it.hdr.batch_length, 72);
 	assert_int_equal(it.hdr.leader_epoch, -1);
@@ -345,25 +345,25 @@ static void test_known_batch_decode(void **state)
 	assert_true(it.hdr.producer_id == -1);
 	assert_true(it.hdr.max_timestamp == 1700000000005LL);
 
-	assert_int_equal(sfd_rb_iter_next(&it, &r), 1);
+	assert_int_equal(sf_rb_iter_next(&it, &r), 1);
 	assert_true(r.offset == 0 && r.timestamp == 1700000000000LL);
 	assert_bytes_eq(r.key, bytes_of("k"));
 	assert_bytes_eq(r.value, bytes_of("hello"));
 	assert_int_equal(r.header_count, 1);
-	sfd_rb_headers_begin(&r, &hi);
-	assert_int_equal(sfd_rb_headers_next(&hi, &h), 1);
+	sf_rb_headers_begin(&r, &hi);
+	assert_int_equal(sf_rb_headers_next(&hi, &h), 1);
 	assert_bytes_eq(h.key, bytes_of("h"));
-	assert_int_equal(h.value.len, SFD_RB_NULL);
-	assert_int_equal(sfd_rb_headers_next(&hi, &h), 0);
+	assert_int_equal(h.value.len, SF_RB_NULL);
+	assert_int_equal(sf_rb_headers_next(&hi, &h), 0);
 
-	assert_int_equal(sfd_rb_iter_next(&it, &r), 1);
+	assert_int_equal(sf_rb_iter_next(&it, &r), 1);
 	assert_true(r.offset == 1 && r.timestamp == 1700000000005LL);
-	assert_int_equal(r.key.len, SFD_RB_NULL);
+	assert_int_equal(r.key.len, SF_RB_NULL);
 	assert_int_equal(r.value.len, 0);
 	assert_non_null(r.value.ptr); /* empty, not null */
 	assert_int_equal(r.header_count, 0);
-	assert_int_equal(sfd_rb_iter_next(&it, &r), 0);
-	assert_int_equal(sfd_rb_iter_next(&it, &r), 0);
+	assert_int_equal(sf_rb_iter_next(&it, &r), 0);
+	assert_int_equal(sf_rb_iter_next(&it, &r), 0);
 }
 
 /*
@@ -384,24 +384,24 @@ static void test_other_client_batch(void **state)
 {
 	static const uint8_t key[] = { 1, 2, 3, 4 }, val[] = { 5, 6, 7 };
 	static const uint8_t hk[] = { 8, 9, 10 }, hv[] = { 11, 12 };
-	struct sfd_rb_iter it;
-	struct sfd_rb_record r;
-	struct sfd_rb_header_iter hi;
-	struct sfd_rb_header h;
+	struct sf_rb_iter it;
+	struct sf_rb_record r;
+	struct sf_rb_header_iter hi;
+	struct sf_rb_header h;
 
 	(void)state;
-	assert_int_equal(sfd_rb_iter_init(&it, other_client_batch,
+	assert_int_equal(sf_rb_iter_init(&it, other_client_batch,
 					  sizeof(other_client_batch)),
 			 0);
-	assert_int_equal(sfd_rb_iter_next(&it, &r), 1);
+	assert_int_equal(sf_rb_iter_next(&it, &r), 1);
 	assert_true(r.timestamp == 1479847795000LL + 5);
-	assert_bytes_eq(r.key, (struct sfd_rb_bytes){ key, 4 });
-	assert_bytes_eq(r.value, (struct sfd_rb_bytes){ val, 3 });
-	sfd_rb_headers_begin(&r, &hi);
-	assert_int_equal(sfd_rb_headers_next(&hi, &h), 1);
-	assert_bytes_eq(h.key, (struct sfd_rb_bytes){ hk, 3 });
-	assert_bytes_eq(h.value, (struct sfd_rb_bytes){ hv, 2 });
-	assert_int_equal(sfd_rb_iter_next(&it, &r), 0);
+	assert_bytes_eq(r.key, (struct sf_rb_bytes){ key, 4 });
+	assert_bytes_eq(r.value, (struct sf_rb_bytes){ val, 3 });
+	sf_rb_headers_begin(&r, &hi);
+	assert_int_equal(sf_rb_headers_next(&hi, &h), 1);
+	assert_bytes_eq(h.key, (struct sf_rb_bytes){ hk, 3 });
+	assert_bytes_eq(h.value, (struct sf_rb_bytes){ hv, 2 });
+	assert_int_equal(sf_rb_iter_next(&it, &r), 0);
 }
 
 /* ---- round trips ------------------------------------------------------ */
@@ -409,8 +409,8 @@ static void test_other_client_batch(void **state)
 /* Record i of a test stream: shapes cycle through null/empty/sizes. */
 struct gen {
 	char key[32], val[64];
-	struct sfd_rb_header hdrs[3];
-	struct sfd_rb_msg m;
+	struct sf_rb_header hdrs[3];
+	struct sf_rb_msg m;
 };
 
 static void gen_msg(struct gen *g, int i, uint8_t *big, size_t big_len)
@@ -427,7 +427,7 @@ static void gen_msg(struct gen *g, int i, uint8_t *big, size_t big_len)
 		     i % 7 == 1 ? bytes_of("") :
 				  bytes_of(g->val);
 	if (big && i % 50 == 49)
-		g->m.value = (struct sfd_rb_bytes){ big, (int32_t)big_len };
+		g->m.value = (struct sf_rb_bytes){ big, (int32_t)big_len };
 	for (int h = 0; h < nh; h++) {
 		g->hdrs[h].key = bytes_of(h == 1 ? "" : "hk");
 		g->hdrs[h].value = h == 0 ? bytes_of(NULL) : bytes_of(g->key);
@@ -436,11 +436,11 @@ static void gen_msg(struct gen *g, int i, uint8_t *big, size_t big_len)
 	g->m.header_count = (uint32_t)nh;
 }
 
-static void check_record(const struct sfd_rb_record *r, int i, uint8_t *big,
+static void check_record(const struct sf_rb_record *r, int i, uint8_t *big,
 			 size_t big_len)
 {
-	struct sfd_rb_header_iter hi;
-	struct sfd_rb_header h;
+	struct sf_rb_header_iter hi;
+	struct sf_rb_header h;
 	struct gen g;
 	int n = 0;
 
@@ -450,8 +450,8 @@ static void check_record(const struct sfd_rb_record *r, int i, uint8_t *big,
 	assert_bytes_eq(r->key, g.m.key);
 	assert_bytes_eq(r->value, g.m.value);
 	assert_int_equal(r->header_count, (int)g.m.header_count);
-	sfd_rb_headers_begin(r, &hi);
-	while (sfd_rb_headers_next(&hi, &h) == 1) {
+	sf_rb_headers_begin(r, &hi);
+	while (sf_rb_headers_next(&hi, &h) == 1) {
 		assert_bytes_eq(h.key, g.hdrs[n].key);
 		assert_bytes_eq(h.value, g.hdrs[n].value);
 		n++;
@@ -462,33 +462,33 @@ static void check_record(const struct sfd_rb_record *r, int i, uint8_t *big,
 static void roundtrip(int count, size_t big_len)
 {
 	uint8_t *big = big_len ? malloc(big_len) : NULL;
-	struct sfd_rb_builder b;
-	struct sfd_rb_iter it;
-	struct sfd_rb_record r;
-	struct sfd_rb_hdr h;
+	struct sf_rb_builder b;
+	struct sf_rb_iter it;
+	struct sf_rb_record r;
+	struct sf_rb_hdr h;
 	const uint8_t *out;
 	size_t len;
 	int i = 0;
 
 	for (size_t k = 0; k < big_len; k++)
 		big[k] = (uint8_t)(k * 31);
-	assert_int_equal(sfd_rb_builder_init_alloc(&b, 0), 0);
+	assert_int_equal(sf_rb_builder_init_alloc(&b, 0), 0);
 	for (int k = 0; k < count; k++) {
 		struct gen g;
 
 		gen_msg(&g, k, big, big_len);
-		assert_int_equal(sfd_rb_builder_add(&b, &g.m), 0);
+		assert_int_equal(sf_rb_builder_add(&b, &g.m), 0);
 	}
-	assert_int_equal(sfd_rb_builder_finish(&b, &out, &len), 0);
-	assert_int_equal(sfd_rb_validate(out, len, &h), 0);
+	assert_int_equal(sf_rb_builder_finish(&b, &out, &len), 0);
+	assert_int_equal(sf_rb_validate(out, len, &h), 0);
 	assert_int_equal(h.record_count, count);
 	assert_int_equal(h.last_offset_delta, count - 1);
-	assert_int_equal(sfd_rb_iter_init(&it, out, len), 0);
-	while (sfd_rb_iter_next(&it, &r) == 1)
+	assert_int_equal(sf_rb_iter_init(&it, out, len), 0);
+	while (sf_rb_iter_next(&it, &r) == 1)
 		check_record(&r, i++, big, big_len);
 	assert_int_equal(i, count);
-	assert_int_equal(sfd_rb_iter_next(&it, &r), 0);
-	sfd_rb_builder_release(&b);
+	assert_int_equal(sf_rb_iter_next(&it, &r), 0);
+	sf_rb_builder_release(&b);
 	free(big);
 }
 
@@ -514,89 +514,89 @@ static void test_roundtrip_large(void **state)
 static void test_builder_full(void **state)
 {
 	uint8_t buf[200];
-	struct sfd_rb_builder b;
+	struct sf_rb_builder b;
 	const uint8_t *out;
 	size_t len, before;
 	struct gen g;
 	int n = 0, ret;
 
 	(void)state;
-	sfd_rb_builder_init(&b, buf, sizeof(buf));
-	assert_int_equal(sfd_rb_builder_finish(&b, &out, &len), -EINVAL);
+	sf_rb_builder_init(&b, buf, sizeof(buf));
+	assert_int_equal(sf_rb_builder_finish(&b, &out, &len), -EINVAL);
 	do {
 		gen_msg(&g, n, NULL, 0);
 		before = b.len;
-		ret = sfd_rb_builder_add(&b, &g.m);
+		ret = sf_rb_builder_add(&b, &g.m);
 		n += ret == 0;
 	} while (ret == 0);
 	assert_int_equal(ret, -ENOBUFS);
 	assert_int_equal(b.len, before); /* unchanged */
-	assert_int_equal(sfd_rb_builder_count(&b), n);
-	assert_int_equal(sfd_rb_builder_finish(&b, &out, &len), 0);
-	assert_int_equal(sfd_rb_validate(out, len, NULL), 0);
-	assert_int_equal(sfd_rb_builder_add(&b, &g.m), -EINVAL);
-	assert_int_equal(sfd_rb_builder_finish(&b, &out, &len), -EINVAL);
-	sfd_rb_builder_reset(&b);
-	assert_int_equal(sfd_rb_builder_add(&b, &g.m), 0);
+	assert_int_equal(sf_rb_builder_count(&b), n);
+	assert_int_equal(sf_rb_builder_finish(&b, &out, &len), 0);
+	assert_int_equal(sf_rb_validate(out, len, NULL), 0);
+	assert_int_equal(sf_rb_builder_add(&b, &g.m), -EINVAL);
+	assert_int_equal(sf_rb_builder_finish(&b, &out, &len), -EINVAL);
+	sf_rb_builder_reset(&b);
+	assert_int_equal(sf_rb_builder_add(&b, &g.m), 0);
 	/* A buffer smaller than a header takes nothing. */
-	sfd_rb_builder_init(&b, buf, 40);
-	assert_int_equal(sfd_rb_builder_add(&b, &g.m), -ENOBUFS);
+	sf_rb_builder_init(&b, buf, 40);
+	assert_int_equal(sf_rb_builder_add(&b, &g.m), -ENOBUFS);
 }
 
 static void test_builder_rejects(void **state)
 {
-	struct sfd_rb_builder b;
-	struct sfd_rb_msg m = { 0, bytes_of("k"), bytes_of("v"), NULL, 0 };
-	struct sfd_rb_header nullkey = { bytes_of(NULL), bytes_of("x") };
+	struct sf_rb_builder b;
+	struct sf_rb_msg m = { 0, bytes_of("k"), bytes_of("v"), NULL, 0 };
+	struct sf_rb_header nullkey = { bytes_of(NULL), bytes_of("x") };
 	uint8_t buf[512];
 
 	(void)state;
-	sfd_rb_builder_init(&b, buf, sizeof(buf));
+	sf_rb_builder_init(&b, buf, sizeof(buf));
 	m.key.len = -2;
-	assert_int_equal(sfd_rb_builder_add(&b, &m), -EINVAL);
+	assert_int_equal(sf_rb_builder_add(&b, &m), -EINVAL);
 	m.key = bytes_of("k");
 	m.headers = &nullkey;
 	m.header_count = 1;
-	assert_int_equal(sfd_rb_builder_add(&b, &m), -EINVAL);
+	assert_int_equal(sf_rb_builder_add(&b, &m), -EINVAL);
 	m.header_count = 0;
 	m.timestamp = INT64_MAX;
-	assert_int_equal(sfd_rb_builder_add(&b, &m), 0);
+	assert_int_equal(sf_rb_builder_add(&b, &m), 0);
 	m.timestamp = -2;
-	assert_int_equal(sfd_rb_builder_add(&b, &m), -EINVAL); /* overflow */
-	assert_int_equal(sfd_rb_builder_set_attributes(&b, 1), -EINVAL);
-	assert_int_equal(sfd_rb_builder_count(&b), 1);
+	assert_int_equal(sf_rb_builder_add(&b, &m), -EINVAL); /* overflow */
+	assert_int_equal(sf_rb_builder_set_attributes(&b, 1), -EINVAL);
+	assert_int_equal(sf_rb_builder_count(&b), 1);
 }
 
 static void test_builder_fields(void **state)
 {
-	struct sfd_rb_builder b;
-	struct sfd_rb_msg m = { 50, bytes_of("k"), bytes_of("v"), NULL, 0 };
-	struct sfd_rb_iter it;
-	struct sfd_rb_record r;
+	struct sf_rb_builder b;
+	struct sf_rb_msg m = { 50, bytes_of("k"), bytes_of("v"), NULL, 0 };
+	struct sf_rb_iter it;
+	struct sf_rb_record r;
 	const uint8_t *out;
 	uint8_t buf[512];
 	size_t len;
 
 	(void)state;
-	sfd_rb_builder_init(&b, buf, sizeof(buf));
-	sfd_rb_builder_set_producer(&b, 1234567890123LL, 7, 100);
-	assert_int_equal(sfd_rb_builder_set_attributes(
-				 &b, SFD_RB_ATTR_TRANSACTIONAL |
-					     SFD_RB_ATTR_LOG_APPEND_TIME),
+	sf_rb_builder_init(&b, buf, sizeof(buf));
+	sf_rb_builder_set_producer(&b, 1234567890123LL, 7, 100);
+	assert_int_equal(sf_rb_builder_set_attributes(
+				 &b, SF_RB_ATTR_TRANSACTIONAL |
+					     SF_RB_ATTR_LOG_APPEND_TIME),
 			 0);
-	assert_int_equal(sfd_rb_builder_add(&b, &m), 0);
+	assert_int_equal(sf_rb_builder_add(&b, &m), 0);
 	m.timestamp = 40;
-	assert_int_equal(sfd_rb_builder_add(&b, &m), 0);
-	assert_int_equal(sfd_rb_builder_finish(&b, &out, &len), 0);
-	assert_int_equal(sfd_rb_iter_init(&it, out, len), 0);
+	assert_int_equal(sf_rb_builder_add(&b, &m), 0);
+	assert_int_equal(sf_rb_builder_finish(&b, &out, &len), 0);
+	assert_int_equal(sf_rb_iter_init(&it, out, len), 0);
 	assert_true(it.hdr.producer_id == 1234567890123LL);
 	assert_int_equal(it.hdr.producer_epoch, 7);
 	assert_int_equal(it.hdr.base_sequence, 100);
 	assert_true(it.hdr.base_timestamp == 50 && it.hdr.max_timestamp == 50);
 	/* Log-append time: every record carries the batch timestamp. */
-	assert_int_equal(sfd_rb_iter_next(&it, &r), 1);
+	assert_int_equal(sf_rb_iter_next(&it, &r), 1);
 	assert_true(r.timestamp == 50);
-	assert_int_equal(sfd_rb_iter_next(&it, &r), 1);
+	assert_int_equal(sf_rb_iter_next(&it, &r), 1);
 	assert_true(r.timestamp == 50);
 }
 
@@ -605,17 +605,17 @@ static void test_builder_fields(void **state)
 static void test_base_offset_outside_crc(void **state)
 {
 	uint8_t *b = dup_batch(hand_batch, sizeof(hand_batch), 0);
-	struct sfd_rb_iter it;
-	struct sfd_rb_record r;
+	struct sf_rb_iter it;
+	struct sf_rb_record r;
 
 	(void)state;
-	sfd_rb_set_base_offset(b, 1000000);
-	sfd_rb_set_leader_epoch(b, 42);
-	assert_int_equal(sfd_rb_iter_init(&it, b, sizeof(hand_batch)), 0);
+	sf_rb_set_base_offset(b, 1000000);
+	sf_rb_set_leader_epoch(b, 42);
+	assert_int_equal(sf_rb_iter_init(&it, b, sizeof(hand_batch)), 0);
 	assert_int_equal(it.hdr.leader_epoch, 42);
-	assert_int_equal(sfd_rb_iter_next(&it, &r), 1);
+	assert_int_equal(sf_rb_iter_next(&it, &r), 1);
 	assert_true(r.offset == 1000000);
-	assert_int_equal(sfd_rb_iter_next(&it, &r), 1);
+	assert_int_equal(sf_rb_iter_next(&it, &r), 1);
 	assert_true(r.offset == 1000001);
 	free(b);
 }
@@ -623,18 +623,18 @@ static void test_base_offset_outside_crc(void **state)
 static void test_corrupt_crc(void **state)
 {
 	uint8_t *b = dup_batch(hand_batch, sizeof(hand_batch), 0);
-	struct sfd_rb_hdr h;
+	struct sf_rb_hdr h;
 
 	(void)state;
-	b[SFD_RB_OFF_CRC + 2] ^= 0x10;
-	assert_int_equal(sfd_rb_check(b, sizeof(hand_batch), &h), -EBADMSG);
-	assert_int_equal(sfd_rb_validate(b, sizeof(hand_batch), &h), -EBADMSG);
+	b[SF_RB_OFF_CRC + 2] ^= 0x10;
+	assert_int_equal(sf_rb_check(b, sizeof(hand_batch), &h), -EBADMSG);
+	assert_int_equal(sf_rb_validate(b, sizeof(hand_batch), &h), -EBADMSG);
 	/* Every bit of every byte covered by the CRC is noticed. */
 	memcpy(b, hand_batch, sizeof(hand_batch));
-	for (size_t i = SFD_RB_OFF_MAGIC; i < sizeof(hand_batch); i++) {
+	for (size_t i = SF_RB_OFF_MAGIC; i < sizeof(hand_batch); i++) {
 		for (int bit = 0; bit < 8; bit++) {
 			b[i] ^= (uint8_t)(1 << bit);
-			assert_int_equal(sfd_rb_check(b, sizeof(hand_batch),
+			assert_int_equal(sf_rb_check(b, sizeof(hand_batch),
 						      &h),
 					 -EBADMSG);
 			b[i] ^= (uint8_t)(1 << bit);
@@ -645,36 +645,36 @@ static void test_corrupt_crc(void **state)
 
 static void test_every_truncation(void **state)
 {
-	struct sfd_rb_builder b;
+	struct sf_rb_builder b;
 	const uint8_t *out;
-	struct sfd_rb_iter it;
-	struct sfd_rb_hdr h;
+	struct sf_rb_iter it;
+	struct sf_rb_hdr h;
 	size_t len;
 	struct gen g;
 
 	(void)state;
-	assert_int_equal(sfd_rb_builder_init_alloc(&b, 0), 0);
+	assert_int_equal(sf_rb_builder_init_alloc(&b, 0), 0);
 	for (int i = 0; i < 40; i++) {
 		gen_msg(&g, i, NULL, 0);
-		assert_int_equal(sfd_rb_builder_add(&b, &g.m), 0);
+		assert_int_equal(sf_rb_builder_add(&b, &g.m), 0);
 	}
-	assert_int_equal(sfd_rb_builder_finish(&b, &out, &len), 0);
+	assert_int_equal(sf_rb_builder_finish(&b, &out, &len), 0);
 	for (size_t cut = 0; cut < len; cut++) {
 		/* Exactly as cut: the header says more than there is. */
 		uint8_t *p = dup_batch(out, cut, 1);
 
-		assert_int_equal(sfd_rb_check(p, cut, &h), -EBADMSG);
-		assert_int_equal(sfd_rb_iter_init(&it, p, cut), -EBADMSG);
-		assert_int_equal(sfd_rb_validate(p, cut, &h), -EBADMSG);
+		assert_int_equal(sf_rb_check(p, cut, &h), -EBADMSG);
+		assert_int_equal(sf_rb_iter_init(&it, p, cut), -EBADMSG);
+		assert_int_equal(sf_rb_validate(p, cut, &h), -EBADMSG);
 		/* Cut and resealed: header and CRC agree, records do not. */
-		if (cut >= SFD_RB_HEADER_SIZE) {
+		if (cut >= SF_RB_HEADER_SIZE) {
 			reseal(p, cut);
-			assert_int_equal(sfd_rb_validate(p, cut, &h), -EBADMSG);
+			assert_int_equal(sf_rb_validate(p, cut, &h), -EBADMSG);
 		}
 		free(p);
 	}
-	assert_int_equal(sfd_rb_validate(out, len, &h), 0);
-	sfd_rb_builder_release(&b);
+	assert_int_equal(sf_rb_validate(out, len, &h), 0);
+	sf_rb_builder_release(&b);
 }
 
 /* Mutate one byte of the records region of hand_batch and reseal. */
@@ -685,13 +685,13 @@ static int mutated(size_t at, uint8_t v)
 	memcpy(b, hand_batch, sizeof(b));
 	b[at] = v;
 	reseal(b, sizeof(b));
-	return sfd_rb_validate(b, sizeof(b), NULL);
+	return sf_rb_validate(b, sizeof(b), NULL);
 }
 
 static void test_malformed_records(void **state)
 {
 	uint8_t b[sizeof(hand_batch) + 8];
-	const size_t r0 = SFD_RB_HEADER_SIZE, r1 = r0 + 16;
+	const size_t r0 = SF_RB_HEADER_SIZE, r1 = r0 + 16;
 
 	(void)state;
 	assert_int_equal(mutated(r0, 0x20), -EBADMSG); /* length 16 */
@@ -709,56 +709,56 @@ static void test_malformed_records(void **state)
 	assert_int_equal(mutated(r1 + 3, 0x01), -EBADMSG); /* delta -1 */
 	assert_int_equal(mutated(r1 + 2, 0x80), -EBADMSG); /* varint runs on */
 	/* Record count says 3 but there are 2; says 1 with bytes left. */
-	assert_int_equal(mutated(SFD_RB_OFF_RECORD_COUNT + 3, 3), -EBADMSG);
-	assert_int_equal(mutated(SFD_RB_OFF_RECORD_COUNT + 3, 1), -EBADMSG);
+	assert_int_equal(mutated(SF_RB_OFF_RECORD_COUNT + 3, 3), -EBADMSG);
+	assert_int_equal(mutated(SF_RB_OFF_RECORD_COUNT + 3, 1), -EBADMSG);
 	/* Header-level nonsense. */
-	assert_int_equal(mutated(SFD_RB_OFF_RECORD_COUNT, 0x80), -EBADMSG);
-	assert_int_equal(mutated(SFD_RB_OFF_LAST_OFFSET_DELTA, 0x80), -EBADMSG);
-	assert_int_equal(mutated(SFD_RB_OFF_LAST_OFFSET_DELTA + 3, 0),
+	assert_int_equal(mutated(SF_RB_OFF_RECORD_COUNT, 0x80), -EBADMSG);
+	assert_int_equal(mutated(SF_RB_OFF_LAST_OFFSET_DELTA, 0x80), -EBADMSG);
+	assert_int_equal(mutated(SF_RB_OFF_LAST_OFFSET_DELTA + 3, 0),
 			 -EBADMSG); /* 2 records, lastOffsetDelta 0 */
 	memcpy(b, hand_batch, sizeof(hand_batch));
-	b[SFD_RB_OFF_MAGIC] = 1;
-	assert_int_equal(sfd_rb_check(b, sizeof(hand_batch), NULL), -EBADMSG);
+	b[SF_RB_OFF_MAGIC] = 1;
+	assert_int_equal(sf_rb_check(b, sizeof(hand_batch), NULL), -EBADMSG);
 	memcpy(b, hand_batch, sizeof(hand_batch));
-	b[SFD_RB_OFF_BASE_OFFSET] = 0x80; /* negative base offset */
-	assert_int_equal(sfd_rb_validate(b, sizeof(hand_batch), NULL),
+	b[SF_RB_OFF_BASE_OFFSET] = 0x80; /* negative base offset */
+	assert_int_equal(sf_rb_validate(b, sizeof(hand_batch), NULL),
 			 -EBADMSG);
 	/* Trailing bytes inside the batch. */
 	memcpy(b, hand_batch, sizeof(hand_batch));
 	memset(b + sizeof(hand_batch), 0, 8);
 	reseal(b, sizeof(b));
-	assert_int_equal(sfd_rb_validate(b, sizeof(b), NULL), -EBADMSG);
+	assert_int_equal(sf_rb_validate(b, sizeof(b), NULL), -EBADMSG);
 	/* Gaps in the deltas are fine (compaction leaves them). */
-	assert_int_equal(mutated(SFD_RB_OFF_LAST_OFFSET_DELTA + 3, 5), 0);
+	assert_int_equal(mutated(SF_RB_OFF_LAST_OFFSET_DELTA + 3, 5), 0);
 	memcpy(b, hand_batch, sizeof(hand_batch));
-	b[SFD_RB_OFF_LAST_OFFSET_DELTA + 3] = 5;
+	b[SF_RB_OFF_LAST_OFFSET_DELTA + 3] = 5;
 	b[r1 + 3] = 0x08; /* delta 4 */
 	reseal(b, sizeof(hand_batch));
-	assert_int_equal(sfd_rb_validate(b, sizeof(hand_batch), NULL), 0);
+	assert_int_equal(sf_rb_validate(b, sizeof(hand_batch), NULL), 0);
 }
 
 static void test_compressed_batch(void **state)
 {
 	uint8_t b[sizeof(hand_batch)];
-	struct sfd_rb_iter it;
-	struct sfd_rb_record r;
-	struct sfd_rb_hdr h;
+	struct sf_rb_iter it;
+	struct sf_rb_record r;
+	struct sf_rb_hdr h;
 
 	(void)state;
 	for (int codec = 1; codec <= 7; codec++) {
 		memcpy(b, hand_batch, sizeof(b));
-		b[SFD_RB_OFF_ATTRIBUTES + 1] = (uint8_t)codec;
+		b[SF_RB_OFF_ATTRIBUTES + 1] = (uint8_t)codec;
 		reseal(b, sizeof(b));
-		assert_int_equal(sfd_rb_check(b, sizeof(b), &h), 0);
-		assert_int_equal(sfd_rb_compression(&h), codec);
-		assert_int_equal(sfd_rb_iter_init(&it, b, sizeof(b)), 0);
-		assert_int_equal(sfd_rb_iter_next(&it, &r), -EOPNOTSUPP);
-		assert_int_equal(sfd_rb_validate(b, sizeof(b), &h),
+		assert_int_equal(sf_rb_check(b, sizeof(b), &h), 0);
+		assert_int_equal(sf_rb_compression(&h), codec);
+		assert_int_equal(sf_rb_iter_init(&it, b, sizeof(b)), 0);
+		assert_int_equal(sf_rb_iter_next(&it, &r), -EOPNOTSUPP);
+		assert_int_equal(sf_rb_validate(b, sizeof(b), &h),
 				 -EOPNOTSUPP);
 		assert_int_equal(h.record_count, 2);
 		/* The CRC still guards it. */
 		b[sizeof(b) - 1] ^= 1;
-		assert_int_equal(sfd_rb_validate(b, sizeof(b), &h), -EBADMSG);
+		assert_int_equal(sf_rb_validate(b, sizeof(b), &h), -EBADMSG);
 	}
 }
 
@@ -770,14 +770,14 @@ static void test_random_bytes(void **state)
 	(void)state;
 	/* Valid headers over random records: must fail cleanly. */
 	for (int i = 0; i < 20000; i++) {
-		size_t len = SFD_RB_HEADER_SIZE + t_rand(&seed) % 200;
+		size_t len = SF_RB_HEADER_SIZE + t_rand(&seed) % 200;
 
-		memcpy(b, hand_batch, SFD_RB_HEADER_SIZE);
-		for (size_t k = SFD_RB_HEADER_SIZE; k < len; k++)
+		memcpy(b, hand_batch, SF_RB_HEADER_SIZE);
+		for (size_t k = SF_RB_HEADER_SIZE; k < len; k++)
 			b[k] = (uint8_t)t_rand(&seed);
-		b[SFD_RB_OFF_RECORD_COUNT + 3] = (uint8_t)(t_rand(&seed) % 4);
+		b[SF_RB_OFF_RECORD_COUNT + 3] = (uint8_t)(t_rand(&seed) % 4);
 		reseal(b, len);
-		(void)sfd_rb_validate(b, len, NULL);
+		(void)sf_rb_validate(b, len, NULL);
 	}
 }
 

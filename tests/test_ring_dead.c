@@ -15,6 +15,12 @@
  *
  * Records carry (producer id, sequence, length, hash of the value) in the
  * key; the dead producer uses id DEAD_ID, which no reader may ever see.
+ *
+ * The owner frees a producer's slot (so that its open claim no longer
+ * holds cleaning back) only once the process is gone - exited, killed,
+ * or a zombie - in its clean or in sfshm_ring_forget_pid(); forgetting a
+ * live process frees nothing: a producer stalled or SIGSTOPped inside a
+ * claim holds the clean until it dies.
  */
 #include <errno.h>
 #include <sched.h>
@@ -38,15 +44,8 @@
 #define DEAD_ID 0xdeadu /* the producer that dies */
 #define MAX_VALUE 200u
 #define FRAME_1K 1024u /* frame of a 24-byte key and 968-byte value */
-#define VALUE_1K (FRAME_1K - SFSHM_FRAME_HDR_SIZE - sizeof(struct dkey))
+#define VALUE_1K (FRAME_1K - SFSHM_FRAME_HDR_SIZE - sizeof(struct t_key))
 #define LATENCY_MS 100 /* death -> next record, owner unblocking at once */
-
-struct dkey {
-	uint32_t id;
-	uint32_t len;
-	uint64_t seq;
-	uint64_t sum;
-};
 
 /* Shared by the parent (owner), the reader and the producers. */
 struct dshared {
@@ -83,28 +82,23 @@ struct dead {
 	struct dshared *sh;
 	uint64_t deadline_ms;
 	struct local l;
+	pid_t child; /* a child a failed test may leave (stopped): teardown */
 };
-
-static uint64_t key_seed(uint32_t id, uint64_t seq, uint32_t len)
-{
-	return ((uint64_t)id << 48) ^ (seq * 0x9e3779b97f4a7c15ull) ^ len;
-}
 
 static void fill_value(uint8_t *v, uint32_t len, uint32_t id, uint64_t seq)
 {
-	uint64_t s = key_seed(id, seq, len) | 1;
+	uint64_t s = t_key_seed(id, seq, len) | 1;
 
 	for (uint32_t i = 0; i < len; i++)
 		v[i] = (uint8_t)(t_rand(&s) >> 56);
 }
 
 /* A record of @len value bytes, its value in @buf. */
-static void make_rec(struct sfshm_rec *rec, struct dkey *k, uint8_t *buf,
+static void make_rec(struct sfshm_rec *rec, struct t_key *k, uint8_t *buf,
 		     uint32_t id, uint64_t seq, uint32_t len)
 {
 	fill_value(buf, len, id, seq);
-	*k = (struct dkey){ id, len, seq, 0 };
-	k->sum = t_hash64(buf, len, key_seed(id, seq, len));
+	t_key_set(k, id, seq, buf, len);
 	*rec = (struct sfshm_rec){ .key = k,
 				   .key_len = sizeof(*k),
 				   .value = buf,
@@ -116,7 +110,7 @@ static int send_rec_pos(struct sfshm_ring *p, uint32_t id, uint64_t seq,
 {
 	uint8_t buf[FRAME_1K];
 	struct sfshm_rec rec;
-	struct dkey k;
+	struct t_key k;
 
 	make_rec(&rec, &k, buf, id, seq, len);
 	return sfshm_ring_send(p, &rec, timeout_ms, pos);
@@ -139,17 +133,6 @@ static uint64_t send_at(struct sfshm_ring *p, uint32_t id, uint64_t seq,
 		fail_msg("send of %u/%llu: %s", id, (unsigned long long)seq,
 			 sfshm_strerror(err));
 	return pos;
-}
-
-/* Is @m an intact record?  Its key in *k. */
-static bool rec_intact(const struct sfshm_msg *m, struct dkey *k)
-{
-	if (m->key_len != (int32_t)sizeof(*k) || !m->key)
-		return false;
-	memcpy(k, m->key, sizeof(*k));
-	return m->value_len == (int32_t)k->len &&
-	       t_hash64(m->value, k->len, key_seed(k->id, k->seq, k->len)) ==
-		       k->sum;
 }
 
 /* The frame word the library writes at @pos of ring @d. */
@@ -179,13 +162,7 @@ static bool stopped(const struct dead *d)
 
 static struct sfshm_ring *child_map(struct dead *d, enum sfshm_role role)
 {
-	struct sfshm_ring *r = NULL;
-	int err = sfshm_ring_map(d->ring.ring_fd, d->ring.ctl_fd, role, &r);
-
-	if (err)
-		t_note_set(&d->sh->note, "child map role %d: %s", (int)role,
-			   sfshm_strerror(err));
-	return r;
+	return t_child_map(&d->ring, role, &d->sh->note, "child");
 }
 
 /* ---- the reader process ------------------------------------------------- */
@@ -193,9 +170,9 @@ static struct sfshm_ring *child_map(struct dead *d, enum sfshm_role role)
 static int reader_check(struct dead *d, const struct sfshm_msg *m)
 {
 	struct dshared *sh = d->sh;
-	struct dkey k;
+	struct t_key k;
 
-	if (!rec_intact(m, &k) || k.id >= NLIVE) {
+	if (!t_key_intact(m, &k) || k.id >= NLIVE) {
 		t_note_set(&sh->note,
 			   "reader: record at %llu is torn or from the dead "
 			   "producer (id %#x)",
@@ -402,9 +379,9 @@ static void publish_hole(struct dshared *sh, uint64_t start, uint64_t fpos,
 /* Claim for real, write half the value, die. */
 static int die_after_claim(struct dead_arg *a, struct sfshm_ring *p)
 {
-	struct sfshm_rec rec = { .key_len = sizeof(struct dkey),
+	struct sfshm_rec rec = { .key_len = sizeof(struct t_key),
 				 .value_len = (int32_t)a->value_len };
-	struct dkey k = { DEAD_ID, a->value_len, 0, 0 };
+	struct t_key k = { DEAD_ID, a->value_len, 0, 0 };
 	struct sfshm_claim c;
 	int err;
 
@@ -425,7 +402,7 @@ static int die_after_claim(struct dead_arg *a, struct sfshm_ring *p)
 static int die_in_claim(struct dead_arg *a)
 {
 	struct t_raw *raw = &a->d->raw;
-	uint32_t flen = t_frame_len(sizeof(struct dkey), a->value_len);
+	uint32_t flen = t_frame_len(sizeof(struct t_key), a->value_len);
 	uint64_t start, fpos, zero = 0;
 
 	while (t_raw_claim(raw, flen, &start, &fpos) == -EAGAIN) {
@@ -500,14 +477,14 @@ struct owner {
 static int owner_drain(struct owner *o)
 {
 	struct sfshm_msg m;
-	struct dkey k;
+	struct t_key k;
 	int err;
 
 	for (;;) {
 		err = sfshm_ring_peek(o->r, &m);
 		if (err)
 			return err == -EAGAIN ? 0 : err;
-		if (!rec_intact(&m, &k) || k.id == DEAD_ID)
+		if (!t_key_intact(&m, &k) || k.id == DEAD_ID)
 			return -EBADMSG;
 		err = sfshm_ring_consume(o->r, &m);
 		if (err)
@@ -516,24 +493,12 @@ static int owner_drain(struct owner *o)
 	}
 }
 
+/* Clean behind the owner and the readers; -EBUSY: again next step. */
 static int owner_clean(struct owner *o)
 {
-	uint64_t pos = sfshm_ring_position(o->r);
-	uint64_t upto = sfshm_ring_min_reader_pos(o->r, pos);
-	int err;
+	int err = t_owner_clean(o->r);
 
-	if (upto > pos)
-		upto = pos;
-	if (upto <= sfshm_ring_clean_pos(o->r))
-		return 0;
-	err = sfshm_ring_clean(o->r, upto);
-	/*
-	 * An owner that keeps erasing from under a producer's open claim
-	 * (-EBUSY: held back, the rest erased) tries again next step.
-	 */
-	if (err == -EBUSY && sfshm_ring_clean_pos(o->r) < upto)
-		return 0;
-	return err;
+	return err < 0 ? err : 0;
 }
 
 /*
@@ -794,6 +759,10 @@ static int teardown(void **state)
 {
 	struct dead *d = *state;
 
+	if (d->child > 0) {
+		kill(d->child, SIGKILL);
+		waitpid(d->child, NULL, 0);
+	}
 	sfshm_ring_unmap(d->l.o);
 	sfshm_ring_unmap(d->l.p);
 	sfshm_ring_unmap(d->l.r);
@@ -823,16 +792,28 @@ static struct scenario streaming(enum death how, int nlive)
 	return sc;
 }
 
+/*
+ * Stream with @nlive live producers while one dies (@how); the owner
+ * unblocks the dead claim at once, where the reader waits too.
+ */
+static void run_streaming(struct dead *d, enum death how, int nlive,
+			  struct owner *o, struct run *rn)
+{
+	struct scenario sc = streaming(how, nlive);
+
+	*o = (struct owner){ .stall_ms = 1000 * t_slowdown(),
+			     .need_reader = true };
+	run_scenario(d, &sc, o, rn);
+}
+
 static void test_dead_after_claim(void **state)
 {
 	struct dead *d = *state;
-	struct scenario sc = streaming(DIE_AFTER_CLAIM, 1);
-	struct owner o = { .stall_ms = 1000 * t_slowdown(),
-			   .need_reader = true };
+	struct owner o;
 	struct run rn;
 	double ms;
 
-	run_scenario(d, &sc, &o, &rn);
+	run_streaming(d, DIE_AFTER_CLAIM, 1, &o, &rn);
 	/* The one frame unblocked was the dead claim, in progress. */
 	assert_int_equal(o.unblocks, 1);
 	assert_int_equal(o.first_word,
@@ -858,12 +839,10 @@ static void test_dead_after_claim(void **state)
 static void test_dead_before_header(void **state)
 {
 	struct dead *d = *state;
-	struct scenario sc = streaming(DIE_BEFORE_HEADER, 2);
-	struct owner o = { .stall_ms = 1000 * t_slowdown(),
-			   .need_reader = true };
+	struct owner o;
 	struct run rn;
 
-	run_scenario(d, &sc, &o, &rn);
+	run_streaming(d, DIE_BEFORE_HEADER, 2, &o, &rn);
 	assert_int_equal(o.unblocks, 1);
 	/* Never written; padded (at least) over the whole dead claim. */
 	assert_true(o.first_word == 0 ||
@@ -887,7 +866,7 @@ static struct scenario wrapping(enum death how)
 			     .pre = 255,
 			     .post_max = 50,
 			     .fixed_len = 256 - SFSHM_FRAME_HDR_SIZE -
-					  sizeof(struct dkey),
+					  sizeof(struct t_key),
 			     .after_unblock = true },
 		.nlive = 1,
 		.holes = how == DIE_WRAP_BEFORE_PAD ? 2 : 1,
@@ -944,17 +923,17 @@ static struct local *local_open(struct dead *d)
 static void expect_rec(struct local *l, uint32_t id, uint64_t seq)
 {
 	struct sfshm_msg m;
-	struct dkey k;
+	struct t_key k;
 	int err = sfshm_ring_read(l->r, &m, l->buf, sizeof(l->buf));
 
 	if (err)
 		fail_msg("expected record %u/%llu: %s", id,
 			 (unsigned long long)seq, sfshm_strerror(err));
-	if (!rec_intact(&m, &k) || k.id != id || k.seq != seq)
+	if (!t_key_intact(&m, &k) || k.id != id || k.seq != seq)
 		fail_msg("expected record %u/%llu at %llu, got %#x/%llu%s", id,
 			 (unsigned long long)seq, (unsigned long long)m.pos,
 			 k.id, (unsigned long long)k.seq,
-			 rec_intact(&m, &k) ? "" : " (torn)");
+			 t_key_intact(&m, &k) ? "" : " (torn)");
 }
 
 static void expect_nothing(struct local *l)
@@ -965,12 +944,32 @@ static void expect_nothing(struct local *l)
 			 -EAGAIN);
 }
 
+/* The reader skipped @frames padding frames, @bytes bytes, since @st0. */
+static void expect_reader_pads(struct local *l,
+			       const struct sfshm_ring_stats *st0,
+			       uint64_t frames, uint64_t bytes)
+{
+	struct sfshm_ring_stats st;
+
+	sfshm_ring_stats(l->r, &st);
+	assert_int_equal(st.pad_frames - st0->pad_frames, frames);
+	assert_int_equal(st.pad_bytes - st0->pad_bytes, bytes);
+}
+
+/* The frame word at @pos is the library's for a @type frame of @len there. */
+static void expect_word(struct dead *d, uint64_t pos, uint32_t type,
+			int32_t len)
+{
+	assert_int_equal(sfshm_ring_frame_word(d->l.o, pos),
+			 dword(d, type, pos, len));
+}
+
 /* Claim a record of @vlen value bytes for zero-copy filling. */
 static void claim_rec(struct local *l, struct sfshm_ring *p, uint32_t id,
 		      uint64_t seq, uint32_t vlen, struct sfshm_claim *c)
 {
 	struct sfshm_rec rec;
-	struct dkey k;
+	struct t_key k;
 
 	make_rec(&rec, &k, l->val, id, seq, vlen);
 	rec.value = NULL;
@@ -999,16 +998,12 @@ static void test_stalled_commit_revoked(void **state)
 	expect_nothing(l);
 	/* The owner sees the reader stuck at an in-progress frame. */
 	assert_int_equal(sfshm_ring_position(l->r), c.pos);
-	assert_int_equal(sfshm_ring_frame_word(l->o, c.pos),
-			 dword(d, SFSHM_FRAME_DATA, c.pos,
-			       -(int32_t)c.frame_len));
+	expect_word(d, c.pos, SFSHM_FRAME_DATA, -(int32_t)c.frame_len);
 	assert_int_equal(sfshm_ring_unblock(l->o, c.pos, &padded), 0);
 	assert_int_equal(padded, align8(c.frame_len));
 	/* The producer comes back: too late. */
 	assert_int_equal(sfshm_ring_commit(l->p, &c), -ECANCELED);
-	assert_int_equal(sfshm_ring_frame_word(l->o, c.pos),
-			 dword(d, SFSHM_FRAME_PAD, c.pos,
-			       (int32_t)c.frame_len));
+	expect_word(d, c.pos, SFSHM_FRAME_PAD, (int32_t)c.frame_len);
 	expect_nothing(l);
 	/* The same producer sends it again by copy, which works. */
 	assert_int_equal(send_rec(l->p, 0, 1, 100, 0), 0);
@@ -1018,14 +1013,10 @@ static void test_stalled_commit_revoked(void **state)
 	assert_int_equal(sfshm_ring_unblock(l->o, c.pos, &padded2), 0);
 	assert_int_equal(padded2, align8(c.frame_len));
 	assert_int_equal(sfshm_ring_abort(l->p, &c), -ECANCELED);
-	assert_int_equal(sfshm_ring_frame_word(l->o, c.pos),
-			 dword(d, SFSHM_FRAME_PAD, c.pos,
-			       (int32_t)c.frame_len));
+	expect_word(d, c.pos, SFSHM_FRAME_PAD, (int32_t)c.frame_len);
 	expect_nothing(l);
 	/* The reader counts what unblock reported: aligned bytes. */
-	sfshm_ring_stats(l->r, &st);
-	assert_int_equal(st.pad_frames - st0.pad_frames, 2);
-	assert_int_equal(st.pad_bytes - st0.pad_bytes, padded + padded2);
+	expect_reader_pads(l, &st0, 2, padded + padded2);
 	sfshm_ring_stats(l->p, &st);
 	assert_int_equal(st.revoked, 2);
 }
@@ -1041,10 +1032,10 @@ static void test_stalled_commit_revoked(void **state)
 static void test_stalled_before_header(void **state)
 {
 	struct dead *d = *state;
-	uint32_t fa = t_frame_len(sizeof(struct dkey), 100);
-	uint32_t fb = t_frame_len(sizeof(struct dkey), 60);
+	uint32_t fa = t_frame_len(sizeof(struct t_key), 100);
+	uint32_t fb = t_frame_len(sizeof(struct t_key), 60);
 	uint64_t a, b, start, padded = 0, wa = 0, wb = 0;
-	struct sfshm_ring_stats st0, st;
+	struct sfshm_ring_stats st0;
 	struct local *l;
 
 	l = local_open(d);
@@ -1072,9 +1063,7 @@ static void test_stalled_before_header(void **state)
 	assert_false(word_stale(d, b, wb));
 	expect_rec(l, 1, 0);
 	expect_nothing(l);
-	sfshm_ring_stats(l->r, &st);
-	assert_int_equal(st.pad_frames - st0.pad_frames, 1);
-	assert_int_equal(st.pad_bytes - st0.pad_bytes, padded);
+	expect_reader_pads(l, &st0, 1, padded);
 }
 
 /*
@@ -1169,8 +1158,7 @@ static void test_stalled_header_after_lap(void **state)
 	assert_int_equal(t_raw_claim(&d->raw, FRAME_1K, &start, &pos), 0);
 	assert_int_equal(sfshm_ring_unblock(l->o, pos, &padded), 0);
 	assert_int_equal(padded, FRAME_1K);
-	assert_int_equal(sfshm_ring_frame_word(l->o, pos),
-			 dword(d, SFSHM_FRAME_PAD, pos, FRAME_1K));
+	expect_word(d, pos, SFSHM_FRAME_PAD, FRAME_1K);
 	next = pos + d->ring.size;
 	turn_lap(l, next);
 	assert_int_equal(sfshm_ring_frame_word(l->o, next), 0);
@@ -1192,9 +1180,8 @@ static void test_stalled_header_after_lap(void **state)
 	expect_nothing(l);
 	/* The new lap goes on at exactly that slot. */
 	assert_int_equal(send_at(l->p, 1, 0, 100), next);
-	assert_int_equal(sfshm_ring_frame_word(l->o, next),
-			 dword(d, SFSHM_FRAME_DATA, next,
-			       (int32_t)t_frame_len(sizeof(struct dkey), 100)));
+	expect_word(d, next, SFSHM_FRAME_DATA,
+		    (int32_t)t_frame_len(sizeof(struct t_key), 100));
 	expect_rec(l, 1, 0);
 	expect_nothing(l);
 }
@@ -1209,12 +1196,12 @@ static void test_stalled_header_after_lap(void **state)
 static void test_stale_word_taken_over(void **state)
 {
 	struct dead *d = *state;
-	uint32_t flen = t_frame_len(sizeof(struct dkey), 100);
+	uint32_t flen = t_frame_len(sizeof(struct t_key), 100);
 	struct sfshm_ring_stats pst0, pst;
 	struct sfshm_rec recs[2];
 	uint8_t vals[2][FRAME_1K];
 	struct sfshm_claim c;
-	struct dkey keys[2];
+	struct t_key keys[2];
 	uint64_t at, stale;
 	struct local *l;
 
@@ -1230,8 +1217,7 @@ static void test_stale_word_taken_over(void **state)
 	expect_nothing(l);
 	assert_int_equal(sfshm_ring_position(l->r), at);
 	assert_int_equal(send_at(l->p, 0, 0, 100), at);
-	assert_int_equal(sfshm_ring_frame_word(l->o, at),
-			 dword(d, SFSHM_FRAME_DATA, at, (int32_t)flen));
+	expect_word(d, at, SFSHM_FRAME_DATA, (int32_t)flen);
 	assert_false(sf_cas_relaxed64(t_raw_word(&d->raw, at), &stale, 0));
 	expect_rec(l, 0, 0);
 
@@ -1241,8 +1227,7 @@ static void test_stale_word_taken_over(void **state)
 	sf_store_release64(t_raw_word(&d->raw, at), stale);
 	claim_rec(l, l->p, 0, 1, 100, &c);
 	assert_int_equal(c.pos, at);
-	assert_int_equal(sfshm_ring_frame_word(l->o, at),
-			 dword(d, SFSHM_FRAME_DATA, at, -(int32_t)flen));
+	expect_word(d, at, SFSHM_FRAME_DATA, -(int32_t)flen);
 	expect_nothing(l);
 	assert_int_equal(sfshm_ring_commit(l->p, &c), 0);
 	expect_rec(l, 0, 1);
@@ -1260,11 +1245,8 @@ static void test_stale_word_taken_over(void **state)
 			sfshm_ring_send_batch(l->p, recs, 2, 0, &first), 2);
 		assert_int_equal(first, at);
 	}
-	assert_int_equal(sfshm_ring_frame_word(l->o, at),
-			 dword(d, SFSHM_FRAME_DATA, at, (int32_t)flen));
-	assert_int_equal(sfshm_ring_frame_word(l->o, at + align8(flen)),
-			 dword(d, SFSHM_FRAME_DATA, at + align8(flen),
-			       (int32_t)flen));
+	expect_word(d, at, SFSHM_FRAME_DATA, (int32_t)flen);
+	expect_word(d, at + align8(flen), SFSHM_FRAME_DATA, (int32_t)flen);
 	expect_rec(l, 0, 2);
 	expect_rec(l, 0, 3);
 	expect_nothing(l);
@@ -1285,7 +1267,7 @@ static void test_unblock_stale_hole(void **state)
 {
 	struct dead *d = *state;
 	uint64_t start, hole, mid, after, padded = 0, stale, stale_mid;
-	struct sfshm_ring_stats st0, st;
+	struct sfshm_ring_stats st0;
 	struct local *l;
 
 	l = local_open(d);
@@ -1304,8 +1286,7 @@ static void test_unblock_stale_hole(void **state)
 	assert_int_equal(sfshm_ring_position(l->r), hole);
 	assert_int_equal(sfshm_ring_unblock(l->o, hole, &padded), 0);
 	assert_int_equal(padded, FRAME_1K);
-	assert_int_equal(sfshm_ring_frame_word(l->o, hole),
-			 dword(d, SFSHM_FRAME_PAD, hole, FRAME_1K));
+	expect_word(d, hole, SFSHM_FRAME_PAD, FRAME_1K);
 	for (uint64_t q = hole + 8; q < after; q += 8)
 		if (sfshm_ring_frame_word(l->o, q) !=
 		    dword(d, SFSHM_FRAME_POISON, q, 0))
@@ -1318,9 +1299,7 @@ static void test_unblock_stale_hole(void **state)
 	assert_false(word_stale(d, hole, stale));
 	expect_rec(l, 1, 0);
 	expect_nothing(l);
-	sfshm_ring_stats(l->r, &st);
-	assert_int_equal(st.pad_frames - st0.pad_frames, 1);
-	assert_int_equal(st.pad_bytes - st0.pad_bytes, padded);
+	expect_reader_pads(l, &st0, 1, padded);
 
 	/*
 	 * POISON of this lap is a hole too (an unblock that stopped before
@@ -1334,12 +1313,53 @@ static void test_unblock_stale_hole(void **state)
 	expect_nothing(l);
 	assert_int_equal(sfshm_ring_unblock(l->o, hole, &padded), 0);
 	assert_int_equal(padded, FRAME_1K);
-	assert_int_equal(sfshm_ring_frame_word(l->o, hole),
-			 dword(d, SFSHM_FRAME_PAD, hole, FRAME_1K));
+	expect_word(d, hole, SFSHM_FRAME_PAD, FRAME_1K);
 	expect_nothing(l);
 	assert_int_equal(sfshm_ring_position(l->r), hole + FRAME_1K);
-	sfshm_ring_stats(l->r, &st);
-	assert_int_equal(st.pad_bytes - st0.pad_bytes, 2 * FRAME_1K);
+	expect_reader_pads(l, &st0, 2, 2 * FRAME_1K);
+}
+
+/* ---- producer slots, as the owner sees them (ring_layout.h) ------------- */
+
+/* The producer slot that @pid holds; fails the test if it holds none. */
+static struct sfshm_producer_slot *pslot_held(const struct dead *d, pid_t pid)
+{
+	for (uint32_t i = 0; i < SFSHM_PRODUCER_SLOTS; i++) {
+		struct sfshm_producer_slot *ps = &d->raw.hdr->producer[i];
+
+		/* Acquire: pairs with the acq_rel CAS in take_pslot(). */
+		if (sf_load_acquire32(&ps->k_pid) == (uint32_t)pid)
+			return ps;
+	}
+	fail_msg("process %d holds no producer slot", (int)pid);
+	return NULL;
+}
+
+/*
+ * @ps was freed as a dead holder's slot: no holder, and no start time, so
+ * that a next holder reads "start unknown: alive" until it stores its own
+ * (free_dead_pslot()), never the dead one's.
+ */
+static void expect_pslot_freed(struct sfshm_producer_slot *ps)
+{
+	/* Acquire: pairs with the release store and CAS in free_dead_pslot(). */
+	assert_int_equal(sf_load_acquire32(&ps->k_pid), 0);
+	assert_int_equal(sf_load_acquire64(&ps->k_start), 0);
+}
+
+/* A child of the test that teardown must not leave behind (stopped). */
+static void child_started(struct dead *d, pid_t pid)
+{
+	d->child = pid;
+}
+
+/* Reap that child: its status, as t_task_wait() gives it. */
+static int child_reap(struct dead *d, struct t_task *t)
+{
+	int rc = t_task_wait(t, 10000 * t_slowdown());
+
+	d->child = 0;
+	return rc;
 }
 
 /* ---- (c) a producer stalled across a lap, for real --------------------- */
@@ -1395,7 +1415,7 @@ static int stall_producer(void *arg)
 	uint8_t val[FRAME_1K];
 	struct sfshm_claim c;
 	struct sfshm_rec rec;
-	struct dkey k;
+	struct t_key k;
 	uint8_t *data;
 
 	if (!p)
@@ -1419,34 +1439,100 @@ static int stall_producer(void *arg)
 }
 
 /*
- * The producer stalls at its frame word for its claim at @pos (lap 0); the
- * owner revokes the claim, the ring turns a lap, and a producer of lap 1
- * claims the same bytes at @pos + size - and, if @commit, commits - before
- * the stalled producer goes on.  Its mark_frame() then meets that word of
- * a later lap: it must take it for its claim's revocation, not for a
- * stale word to take over.  That producer's record must survive.  (The
- * owner erases the claim only once it forgot the producer's process.)
+ * How the owner gets past the revoked claim of a producer stalled on it.
+ * While the producer lives, it does not: forget_pid() frees nothing and
+ * the clean stays held at the claim (-EBUSY), stalled or SIGSTOPped.
  */
-/* The stalled producer's process is the one that holds its claim open. */
-static pid_t stall_pid(const struct t_task *prod)
+enum stall_end {
+	STALL_HOLD, /* the producer lives: the clean stays held */
+	STALL_KILL_REAPED, /* SIGKILLed and reaped: forget_pid() frees it */
+	STALL_KILL_ZOMBIE, /* SIGKILLed, not reaped yet: the same */
+	STALL_SLOT_LOST, /* its slot freed behind the owner's back (never by
+			  * the library): mark_frame()'s own check is all
+			  * that is left between it and the next lap */
+};
+
+/* The clean is held at the open claim s->pos, padded by the owner. */
+static void expect_held(struct dead *d, struct local *l, struct stall *s)
 {
-	return prod->pid;
+	assert_int_equal(sfshm_ring_clean(l->o, sfshm_ring_position(l->o)),
+			 -EBUSY);
+	assert_int_equal(sfshm_ring_clean_pos(l->o), s->pos);
+	expect_word(d, s->pos, SFSHM_FRAME_PAD, FRAME_1K);
+}
+
+/*
+ * A closed control socket is a hint, not a proof: forgetting a live
+ * process frees nothing, its slot keeps its pid and start time.
+ */
+static void expect_forget_refused(struct dead *d, struct local *l,
+				  struct stall *s, pid_t pid)
+{
+	struct sfshm_producer_slot *ps = pslot_held(d, pid);
+	uint64_t start = sf_load_acquire64(&ps->k_start);
+
+	assert_int_equal(sfshm_ring_forget_pid(l->o, (uint32_t)pid), 0);
+	assert_int_equal(sf_load_acquire32(&ps->k_pid), (uint32_t)pid);
+	assert_int_equal(sf_load_acquire64(&ps->k_start), start);
+	assert_true(start != 0);
+	expect_held(d, l, s);
+}
+
+/* SIGKILL the stopped producer and wait until it is gone (@how). */
+static void stall_kill(struct dead *d, struct t_task *prod, enum stall_end how)
+{
+	pid_t pid = prod->pid;
+
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	if (how == STALL_KILL_REAPED) {
+		assert_int_equal(child_reap(d, prod), 128 + SIGKILL);
+		return;
+	}
+	if (!t_wait_gone(pid, 10000 * t_slowdown()))
+		fail_msg("killed producer %d: state '%c', not gone", (int)pid,
+			 t_proc_state(pid));
+	assert_int_equal(t_proc_state(pid), 'Z');
+}
+
+/*
+ * The producer lives and holds the clean at its claim; forgetting it
+ * frees nothing, and nothing either once it is SIGSTOPped.  Then it ends
+ * (@how), and the owner's clean goes on across its claim.
+ */
+static void stall_release(struct dead *d, struct local *l, struct stall *s,
+			  struct t_task *prod, enum stall_end how)
+{
+	struct sfshm_producer_slot *ps = pslot_held(d, prod->pid);
+
+	expect_forget_refused(d, l, s, prod->pid);
+	if (how == STALL_SLOT_LOST) {
+		/* Release, as free_dead_pslot(): what a wrong free does. */
+		sf_store_release64(&ps->k_start, 0);
+		sf_store_release32(&ps->k_pid, 0);
+	} else {
+		assert_int_equal(kill(prod->pid, SIGSTOP), 0);
+		assert_true(t_wait_state(prod->pid, 'T', 10000 * t_slowdown()));
+		expect_forget_refused(d, l, s, prod->pid);
+		stall_kill(d, prod, how);
+		assert_int_equal(
+			sfshm_ring_forget_pid(l->o, (uint32_t)prod->pid), 1);
+		expect_pslot_freed(ps);
+	}
+	assert_int_equal(sfshm_ring_clean(l->o, sfshm_ring_position(l->o)), 0);
 }
 
 /*
  * Turn the ring to @next while the producer stalls on its claim at
  * s->pos.  The owner never erases at or beyond the open claim of a live
  * producer: the clean is held back at exactly that claim (-EBUSY), the
- * revoked claim's padding left in place.  With @forget the owner then
- * forgets the producer's process although it lives (as for a client that
- * closed its control socket and kept its mapping), and the ring goes on,
- * across the claim, to @next: mark_frame()'s own check is all that is
- * left between the stalled producer and the next lap.
+ * revoked claim's padding left in place.  STALL_HOLD stops there; else
+ * the producer ends (stall_release()) and the ring goes on, across the
+ * claim, to @next.
  * Return: true if the ring reached @next.
  */
 static bool stall_turn_lap(struct dead *d, struct local *l, struct stall *s,
-			   const struct t_task *prod, uint64_t next,
-			   bool forget)
+			   struct t_task *prod, uint64_t next,
+			   enum stall_end how)
 {
 	uint64_t seq = 100;
 	bool held = false;
@@ -1460,14 +1546,10 @@ static bool stall_turn_lap(struct dead *d, struct local *l, struct stall *s,
 		}
 		held = true;
 		assert_int_equal(sfshm_ring_clean_pos(l->o), s->pos);
-		assert_int_equal(sfshm_ring_frame_word(l->o, s->pos),
-				 dword(d, SFSHM_FRAME_PAD, s->pos, FRAME_1K));
-		if (!forget)
+		expect_word(d, s->pos, SFSHM_FRAME_PAD, FRAME_1K);
+		if (how == STALL_HOLD)
 			return false;
-		assert_true(sfshm_ring_forget_pid(
-				    l->o, (uint32_t)stall_pid(prod)) >= 1);
-		assert_int_equal(
-			sfshm_ring_clean(l->o, sfshm_ring_position(l->o)), 0);
+		stall_release(d, l, s, prod, how);
 	}
 	if (!held)
 		fail_msg("the owner erased the open claim at %llu of a live "
@@ -1487,8 +1569,9 @@ static void stall_start(struct dead *d, struct local *l, struct stall *s,
 
 	s->d = d;
 	t_task_start(prod, stall_producer, s, false);
+	child_started(d, prod->pid);
 	if (!t_wait_until(flag_set, &s->stalled, 10000 * t_slowdown())) {
-		rc = t_task_wait(prod, 0);
+		rc = child_reap(d, prod);
 		fail_msg("the producer did not stall at its frame word "
 			 "(status %d)",
 			 rc);
@@ -1503,12 +1586,12 @@ static void stall_start(struct dead *d, struct local *l, struct stall *s,
 }
 
 /* Let the stalled producer go on; its send must succeed. */
-static void stall_finish(struct stall *s, struct t_task *prod)
+static void stall_finish(struct dead *d, struct stall *s, struct t_task *prod)
 {
 	int rc;
 
 	sf_store_release32(&s->go, 1);
-	rc = t_task_wait(prod, 10000 * t_slowdown());
+	rc = child_reap(d, prod);
 	if (rc || s->err)
 		fail_msg("stalled producer: status %d, send %d (%s)", rc,
 			 s->err, sfshm_strerror(s->err));
@@ -1529,9 +1612,9 @@ static void test_stall_held_back(void **state)
 
 	l = local_open(d);
 	stall_start(d, l, s, &prod);
-	assert_false(
-		stall_turn_lap(d, l, s, &prod, s->pos + d->ring.size, false));
-	stall_finish(s, &prod);
+	assert_false(stall_turn_lap(d, l, s, &prod, s->pos + d->ring.size,
+				    STALL_HOLD));
+	stall_finish(d, s, &prod);
 	assert_true(s->sent_pos >= s->pos + FRAME_1K);
 	expect_rec(l, 0, 1);
 	expect_nothing(l);
@@ -1543,68 +1626,302 @@ static void test_stall_held_back(void **state)
 	munmap(s, sizeof(*s));
 }
 
-static void run_stall_across_lap(struct dead *d, bool commit)
+/* A producer of lap 1 on the bytes at @next: a record, or an open claim. */
+static void lap1_frame(struct dead *d, struct local *l, uint64_t next,
+		       bool commit, struct sfshm_claim *c)
+{
+	if (commit) {
+		assert_int_equal(send_at(l->p, 1, 0, VALUE_1K), next);
+		expect_word(d, next, SFSHM_FRAME_DATA, FRAME_1K);
+		return;
+	}
+	claim_rec(l, l->p, 1, 0, VALUE_1K, c);
+	assert_int_equal(c->pos, next);
+	expect_word(d, next, SFSHM_FRAME_DATA, -(int32_t)FRAME_1K);
+}
+
+/* The lap-1 record at @next is committed whole (@err: its commit's). */
+static void expect_lap1_record(struct dead *d, struct stall *s, uint64_t next,
+			       bool commit, int err)
+{
+	uint64_t w = sfshm_ring_frame_word(d->l.o, next);
+
+	if (!err && w == dword(d, SFSHM_FRAME_DATA, next, FRAME_1K))
+		return;
+	fail_msg("a producer stalled since lap 0 between its tail CAS and "
+		 "its frame word at %llu; the owner revoked its claim, and a "
+		 "lap-1 producer %s at %llu, on the same bytes; now that "
+		 "frame word is %#llx and its commit %s: the revoked claim's "
+		 "late write landed in the next lap (mark_frame() took the "
+		 "later lap's word for a stale one, took it over, found its "
+		 "own position erased and gave the slot back as 0) - %s",
+		 (unsigned long long)s->pos,
+		 commit ? "committed a record" : "claimed a frame",
+		 (unsigned long long)next, (unsigned long long)w,
+		 commit ? "had succeeded" : sfshm_strerror(err),
+		 commit ? "a committed record is lost" :
+			  "a claim nobody revoked fails, and leaves a hole "
+			  "readers stop at");
+}
+
+/*
+ * The producer stalls at its frame word for its claim at s->pos (lap 0);
+ * the owner revokes the claim, and once the producer ended (@how) the
+ * ring turns a lap and a producer of lap 1 claims the same bytes at
+ * s->pos + size - and, if @commit, commits.  Nothing the stalled producer
+ * does late may land there: killed, it does nothing more; with its slot
+ * lost while it lives, it goes on, and its mark_frame() meets the word of
+ * a later lap, which it must take for its claim's revocation, not for a
+ * stale word to take over.  The lap-1 record must survive.
+ */
+static void run_stall_across_lap(struct dead *d, bool commit,
+				 enum stall_end how)
 {
 	struct stall *s = t_shared_alloc(sizeof(*s));
+	bool lives = how == STALL_SLOT_LOST;
 	struct sfshm_claim c;
 	struct t_task prod;
 	struct local *l;
-	uint64_t next, w;
+	uint64_t next;
 	int err = 0;
 
 	l = local_open(d);
 	stall_start(d, l, s, &prod);
 	next = s->pos + d->ring.size;
-	assert_true(stall_turn_lap(d, l, s, &prod, next, true));
-	/* A producer of lap 1 on the same bytes. */
-	if (commit) {
-		assert_int_equal(send_at(l->p, 1, 0, VALUE_1K), next);
-		w = dword(d, SFSHM_FRAME_DATA, next, FRAME_1K);
-	} else {
-		claim_rec(l, l->p, 1, 0, VALUE_1K, &c);
-		assert_int_equal(c.pos, next);
-		w = dword(d, SFSHM_FRAME_DATA, next, -(int32_t)FRAME_1K);
-	}
-	assert_int_equal(sfshm_ring_frame_word(l->o, next), w);
-	/* The stalled producer goes on: its frame word CAS runs now. */
-	stall_finish(s, &prod);
+	assert_true(stall_turn_lap(d, l, s, &prod, next, how));
+	lap1_frame(d, l, next, commit, &c);
+	/* A living stalled producer goes on: its frame word CAS runs now. */
+	if (lives)
+		stall_finish(d, s, &prod);
 	if (!commit)
 		err = sfshm_ring_commit(l->p, &c);
-	w = sfshm_ring_frame_word(l->o, next);
-	if (err || w != dword(d, SFSHM_FRAME_DATA, next, FRAME_1K))
-		fail_msg("a producer stalled since lap 0 between its tail CAS "
-			 "and its frame word at %llu went on after the owner "
-			 "revoked its claim and a lap-1 producer %s at %llu, "
-			 "on the same bytes; now that frame word is %#llx and "
-			 "its commit %s: mark_frame() took the later lap's "
-			 "word for a stale one, took it over, found its own "
-			 "position erased and gave the slot back as 0 - %s",
-			 (unsigned long long)s->pos,
-			 commit ? "committed a record" : "claimed a frame",
-			 (unsigned long long)next, (unsigned long long)w,
-			 commit ? "had succeeded" : sfshm_strerror(err),
-			 commit ? "a committed record is lost" :
-				  "a claim nobody revoked fails, and leaves "
-				  "a hole readers stop at");
+	expect_lap1_record(d, s, next, commit, err);
 	expect_rec(l, 1, 0);
-	/* The stalled send was claimed again after it, and arrives. */
-	assert_true(s->sent_pos > next);
-	expect_rec(l, 0, 1);
+	if (lives) {
+		/* The stalled send was claimed again after it, and arrives. */
+		assert_true(s->sent_pos > next);
+		expect_rec(l, 0, 1);
+	} else if (how == STALL_KILL_ZOMBIE) {
+		assert_int_equal(child_reap(d, &prod), 128 + SIGKILL);
+	}
 	expect_nothing(l);
 	munmap(s, sizeof(*s));
 }
 
 static void test_stall_across_lap_meets_record(void **state)
 {
-	run_stall_across_lap(*state, true);
+	run_stall_across_lap(*state, true, STALL_KILL_REAPED);
 }
 
 static void test_stall_across_lap_meets_claim(void **state)
 {
-	run_stall_across_lap(*state, false);
+	run_stall_across_lap(*state, false, STALL_KILL_ZOMBIE);
+}
+
+static void test_stall_slot_lost_meets_record(void **state)
+{
+	run_stall_across_lap(*state, true, STALL_SLOT_LOST);
+}
+
+static void test_stall_slot_lost_meets_claim(void **state)
+{
+	run_stall_across_lap(*state, false, STALL_SLOT_LOST);
+}
+
+/* ---- (f) a producer slot is freed only when its holder is gone ----------- */
+
+struct holder {
+	struct dead *d;
+	uint32_t ready; /* atomic: it holds its slot and an open claim */
+	uint32_t go; /* atomic: let it go on */
+	uint64_t pos; /* its open claim */
+};
+
+#define HOLDER_ID 3u
+
+/* Take a producer slot and open a claim in it: a frame of @seq's record. */
+static struct sfshm_ring *holder_claim(struct holder *h, uint64_t seq,
+				       struct sfshm_claim *c)
+{
+	struct sfshm_ring *p = child_map(h->d, SFSHM_ROLE_PRODUCER);
+	uint8_t val[FRAME_1K];
+	struct sfshm_rec rec;
+	struct t_key k;
+
+	if (!p)
+		return NULL;
+	make_rec(&rec, &k, val, HOLDER_ID, seq, 100);
+	if (sfshm_ring_claim(p, &rec, 0, c)) {
+		t_note_set(&h->d->sh->note, "holder: no claim");
+		sfshm_ring_unmap(p);
+		return NULL;
+	}
+	h->pos = c->pos;
+	/* Pairs with the acquire load in flag_set(). */
+	sf_store_release32(&h->ready, 1);
+	return p;
+}
+
+/* Exit with the claim open and the ring mapped: the slot stays taken. */
+static int holder_exits(void *arg)
+{
+	struct sfshm_claim c;
+
+	return holder_claim(arg, 0, &c) ? 0 : 1;
+}
+
+/* Hold the claim until told to go on, then commit it and send one more. */
+static int holder_lives(void *arg)
+{
+	struct holder *h = arg;
+	struct sfshm_claim c;
+	struct sfshm_ring *p = holder_claim(h, 0, &c);
+	int err;
+
+	if (!p)
+		return 1;
+	if (!t_wait_until(flag_set, &h->go, 10000 * t_slowdown()))
+		return 2;
+	err = sfshm_ring_commit(p, &c);
+	if (!err)
+		err = send_rec(p, HOLDER_ID, 1, 50, 0);
+	if (err)
+		t_note_set(&h->d->sh->note, "holder after forget_pid(): %s",
+			   sfshm_strerror(err));
+	sfshm_ring_unmap(p);
+	return err ? 3 : 0;
+}
+
+/* Start a holder process; return once it holds its slot and claim. */
+static struct sfshm_producer_slot *holder_start(struct dead *d,
+						struct holder *h,
+						struct t_task *t,
+						int (*fn)(void *))
+{
+	h->d = d;
+	t_task_start(t, fn, h, false);
+	child_started(d, t->pid);
+	if (!t_wait_until(flag_set, &h->ready, 10000 * t_slowdown()))
+		fail_msg("holder: no claim (status %d): %s", child_reap(d, t),
+			 t_note_msg(&d->sh->note));
+	return pslot_held(d, t->pid);
+}
+
+/* Read all there is as the owner, clean up to there: nothing held back. */
+static void owner_catch_up(struct local *l)
+{
+	struct sfshm_msg m;
+
+	while (!sfshm_ring_read(l->o, &m, l->buf, sizeof(l->buf)))
+		;
+	assert_int_equal(sfshm_ring_clean(l->o, sfshm_ring_position(l->o)), 0);
+}
+
+/*
+ * A holder exits with a claim open, its ring still mapped; the parent
+ * reaps it (@reap) or leaves it a zombie.  Either way it is gone: its
+ * slot is freed - by forget_pid(), or by the clean that meets its hazard
+ * (@by_clean) - with its start time zeroed, and cleaning passes its claim.
+ * The freed slot then serves a new holder.
+ */
+static void run_dead_holder(struct dead *d, bool reap, bool by_clean)
+{
+	struct holder *h = t_shared_alloc(sizeof(*h));
+	struct sfshm_producer_slot *ps;
+	uint64_t padded = 0, seq = d->sh->sent[0]++;
+	struct local *l = &d->l;
+	struct t_task t;
+
+	owner_catch_up(l);
+	ps = holder_start(d, h, &t, holder_exits);
+	assert_true(sf_load_acquire64(&ps->k_start) != 0);
+	if (!t_wait_gone(t.pid, 10000 * t_slowdown()))
+		fail_msg("holder %d did not exit", (int)t.pid);
+	if (reap)
+		assert_int_equal(child_reap(d, &t), 0);
+	else
+		assert_int_equal(t_proc_state(t.pid), 'Z');
+	/* Its claim stops the reader and the owner: pad it, read past it. */
+	assert_int_equal(sfshm_ring_unblock(l->o, h->pos, &padded), 0);
+	expect_nothing(l);
+	if (!by_clean)
+		assert_int_equal(sfshm_ring_forget_pid(l->o, (uint32_t)t.pid),
+				 1);
+	/* Not held back (-EBUSY) at the hazard of a process that is gone. */
+	owner_catch_up(l);
+	assert_int_equal(sfshm_ring_clean_pos(l->o), h->pos + padded);
+	expect_pslot_freed(ps);
+	if (!reap)
+		assert_int_equal(child_reap(d, &t), 0);
+	/* The next holder (this process) has its own start time there. */
+	assert_int_equal(send_rec(l->p, 1, seq, 10, 0), 0);
+	assert_true(sf_load_acquire64(&pslot_held(d, getpid())->k_start) != 0);
+	expect_rec(l, 1, seq);
+	expect_nothing(l);
+	munmap(h, sizeof(*h));
+}
+
+/* A zombie (exited, not reaped) is gone: forget_pid() frees its slot. */
+static void test_zombie_holder_forgotten(void **state)
+{
+	local_open(*state);
+	run_dead_holder(*state, false, true);
+	run_dead_holder(*state, false, false);
+}
+
+/*
+ * A dead holder's slot, freed by the clean or by forget_pid(), reads
+ * k_start 0: a next holder is never judged by the dead one's start time.
+ */
+static void test_dead_holder_start_zeroed(void **state)
+{
+	local_open(*state);
+	run_dead_holder(*state, true, true);
+	run_dead_holder(*state, true, false);
+}
+
+/*
+ * forget_pid() of a live process that holds a producer slot (its control
+ * socket closed, say, before it unmapped) frees nothing: the process
+ * keeps its slot, and commits and sends as before.
+ */
+static void test_forget_live_holder(void **state)
+{
+	struct dead *d = *state;
+	struct holder *h = t_shared_alloc(sizeof(*h));
+	struct sfshm_producer_slot *ps;
+	struct local *l = local_open(d);
+	struct t_task t;
+	uint64_t start;
+
+	ps = holder_start(d, h, &t, holder_lives);
+	start = sf_load_acquire64(&ps->k_start);
+	assert_true(start != 0);
+	assert_int_equal(sfshm_ring_forget_pid(l->o, (uint32_t)t.pid), 0);
+	assert_int_equal(sf_load_acquire32(&ps->k_pid), (uint32_t)t.pid);
+	assert_int_equal(sf_load_acquire64(&ps->k_start), start);
+	sf_store_release32(&h->go, 1);
+	if (child_reap(d, &t))
+		fail_msg("holder: %s", t_note_msg(&d->sh->note));
+	expect_rec(l, HOLDER_ID, 0);
+	expect_rec(l, HOLDER_ID, 1);
+	expect_nothing(l);
+	/* Its own unmap released the slot. */
+	assert_int_equal(sf_load_acquire32(&ps->k_pid), 0);
+	munmap(h, sizeof(*h));
 }
 
 /* ---- (d) what unblock must refuse ----------------------------------------------- */
+
+/* Send a record with a NULL key and value.  Return: where. */
+static uint64_t send_empty(struct local *l)
+{
+	struct sfshm_rec rec = { .key_len = -1, .value_len = -1 };
+	uint64_t pos = UINT64_MAX;
+
+	assert_int_equal(sfshm_ring_send(l->p, &rec, 0, &pos), 0);
+	return pos;
+}
 
 static void test_unblock_refuses(void **state)
 {
@@ -1615,11 +1932,7 @@ static void test_unblock_refuses(void **state)
 
 	l = local_open(d);
 	/* A committed frame. */
-	assert_int_equal(sfshm_ring_send(l->p,
-					 &(struct sfshm_rec){ .key_len = -1,
-							      .value_len = -1 },
-					 0, &pos),
-			 0);
+	pos = send_empty(l);
 	w = sfshm_ring_frame_word(l->o, pos);
 	assert_int_equal(sfshm_ring_unblock(l->o, pos, &padded), -EAGAIN);
 	assert_int_equal(sfshm_ring_frame_word(l->o, pos), w);
@@ -1639,11 +1952,7 @@ static void test_unblock_refuses(void **state)
 	assert_int_equal(sfshm_ring_unblock(l->r, pos, &padded), -EPERM);
 	/* A hole right before a committed frame: only the hole is padded. */
 	assert_int_equal(t_raw_claim(&d->raw, 64, &start, &hole), 0);
-	assert_int_equal(sfshm_ring_send(l->p,
-					 &(struct sfshm_rec){ .key_len = -1,
-							      .value_len = -1 },
-					 0, &pos),
-			 0);
+	pos = send_empty(l);
 	w = sfshm_ring_frame_word(l->o, pos);
 	assert_int_equal(sfshm_ring_unblock(l->o, hole, &padded), 0);
 	assert_int_equal(padded, 64);
@@ -1721,7 +2030,7 @@ static int race_producer(void *arg)
 	for (uint32_t i = 0; i < RACE_N; i++) {
 		struct sfshm_claim c;
 		struct sfshm_rec rec;
-		struct dkey k;
+		struct t_key k;
 
 		if (!race_reached(&rc->resolved, i, rc->d))
 			return 1;
@@ -1746,7 +2055,7 @@ static int race_reader(void *arg)
 	uint8_t buf[FRAME_1K];
 	struct sfshm_msg m;
 	uint32_t got = 0;
-	struct dkey k;
+	struct t_key k;
 
 	if (!r || sfshm_ring_publish_pos(r))
 		return 1;
@@ -1756,7 +2065,7 @@ static int race_reader(void *arg)
 		int err = sfshm_ring_read(r, &m, buf, sizeof(buf));
 
 		if (!err) {
-			if (!rec_intact(&m, &k) || k.seq >= RACE_N)
+			if (!t_key_intact(&m, &k) || k.seq >= RACE_N)
 				return 2;
 			rc->slot[k.seq].seen++;
 			got++;
@@ -1846,7 +2155,7 @@ static int sleeper_main(void *arg)
 	struct sfshm_ring *r = child_map(s->d, SFSHM_ROLE_READER);
 	uint8_t buf[FRAME_1K];
 	struct sfshm_msg m;
-	struct dkey k;
+	struct t_key k;
 
 	if (!r || sfshm_ring_read(r, &m, buf, sizeof(buf)))
 		return 1;
@@ -1856,7 +2165,7 @@ static int sleeper_main(void *arg)
 	s->err = sfshm_ring_wait(r, 5000 * t_slowdown());
 	s->t_woke_ns = t_now_ns();
 	if (s->err || sfshm_ring_read(r, &m, buf, sizeof(buf)) ||
-	    !rec_intact(&m, &k) || k.seq != 2)
+	    !t_key_intact(&m, &k) || k.seq != 2)
 		return 3;
 	sfshm_ring_unmap(r);
 	return 0;
@@ -1942,6 +2251,16 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_stall_across_lap_meets_claim, setup_64k, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_stall_slot_lost_meets_record, setup_64k, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_stall_slot_lost_meets_claim, setup_64k, teardown),
+		cmocka_unit_test_setup_teardown(test_zombie_holder_forgotten,
+						setup_64k, teardown),
+		cmocka_unit_test_setup_teardown(test_dead_holder_start_zeroed,
+						setup_64k, teardown),
+		cmocka_unit_test_setup_teardown(test_forget_live_holder,
+						setup_64k, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,7 @@
 
 #include "t_util.h"
 
-#define SIZE (64ull << 10)
+#define SIZE T_FX_SIZE /* the fixture's ring (t_fx_setup()) */
 #define MAXF ((uint32_t)(SIZE / 8))
 #define HDR SFSHM_FRAME_HDR_SIZE
 #define NUL SFSHM_NULL_LEN
@@ -58,45 +58,10 @@
 #define PAD SFSHM_FRAME_PAD
 #define POISON SFSHM_FRAME_POISON
 
-/* ---- fixture ------------------------------------------------------------ */
-
-struct fx {
-	struct t_ring t;
-	struct t_raw raw;
-	struct sfshm_ring *own;
-	struct sfshm_ring *prod;
-	struct sfshm_ring *rd; /* never used in the parent: children copy it */
-};
-
-static int fx_setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	t_ring_create(&f->t, SIZE);
-	t_raw_map(&f->t, &f->raw);
-	f->own = t_ring_map(&f->t, SFSHM_ROLE_OWNER);
-	f->prod = t_ring_map(&f->t, SFSHM_ROLE_PRODUCER);
-	f->rd = t_ring_map(&f->t, SFSHM_ROLE_READER);
-	*state = f;
-	return 0;
-}
-
-static int fx_teardown(void **state)
-{
-	struct fx *f = *state;
-
-	sfshm_ring_unmap(f->rd);
-	sfshm_ring_unmap(f->prod);
-	sfshm_ring_unmap(f->own);
-	t_raw_unmap(&f->raw);
-	t_ring_destroy(&f->t);
-	free(f);
-	return 0;
-}
+/* ---- fixture: struct t_fx (t_util.h); children copy its reader --------- */
 
 /* Erased data, and counters as if a producer had claimed lap @lap. */
-static void reset_ring_lap(struct fx *f, uint64_t lap)
+static void reset_ring_lap(struct t_fx *f, uint64_t lap)
 {
 	memset(f->raw.data, 0, SIZE);
 	f->raw.hdr->k_clean = lap * SIZE;
@@ -104,7 +69,7 @@ static void reset_ring_lap(struct fx *f, uint64_t lap)
 	f->raw.hdr->k_tail = lap * SIZE + SIZE;
 }
 
-static void reset_ring(struct fx *f)
+static void reset_ring(struct t_fx *f)
 {
 	reset_ring_lap(f, 0);
 }
@@ -301,7 +266,7 @@ static uint64_t case_pos(const struct hcase *c)
 	return (uint64_t)c->lap * SIZE + c->at;
 }
 
-static void write_case(struct fx *f, const struct hcase *c)
+static void write_case(struct t_fx *f, const struct hcase *c)
 {
 	struct sfshm_frame *fh = (struct sfshm_frame *)(f->raw.data + c->at);
 
@@ -327,7 +292,7 @@ static void write_case(struct fx *f, const struct hcase *c)
 }
 
 struct hrun {
-	struct fx *f;
+	struct t_fx *f;
 	const struct hcase *c;
 };
 
@@ -442,7 +407,7 @@ static int child_case(void *arg)
 	return rc;
 }
 
-static void run_cases(struct fx *f, const struct hcase *cases, size_t n)
+static void run_cases(struct t_fx *f, const struct hcase *cases, size_t n)
 {
 	int failed = 0;
 
@@ -818,7 +783,7 @@ struct hdr_scribble {
 };
 
 struct hsrun {
-	struct fx *f;
+	struct t_fx *f;
 	const struct hdr_scribble *s;
 	uint64_t hdrs_idx; /* data index of the encoded headers */
 };
@@ -865,7 +830,7 @@ static void test_msg_header_recheck(void **state)
 		{ "second value_len 0", 17, 0, 0, 0 },
 	};
 	/* clang-format on */
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_hdr hdrs[2] = { { "ab", 2, 3, "xyz" },
 				     { "c", 1, -1, NULL } };
 	struct sfshm_rec rec = { .key = "k",
@@ -925,7 +890,7 @@ static void test_msg_header_forged(void **state)
 
 static int child_clean_far(void *arg)
 {
-	struct fx *f = arg;
+	struct t_fx *f = arg;
 	uint64_t t0 = t_now_ns();
 	int err;
 
@@ -971,7 +936,7 @@ static int child_clean_far(void *arg)
  */
 static void test_owner_clean_corrupt_tail(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	char why[80];
 	int st;
 
@@ -989,7 +954,7 @@ static void test_owner_clean_corrupt_tail(void **state)
 /* ---- ctl page: readers can write it ------------------------------------- */
 
 struct ctlrun {
-	struct fx *f;
+	struct t_fx *f;
 	int err;
 	uint64_t woke_ns;
 };
@@ -1005,19 +970,6 @@ static int child_sleep_read(void *arg)
 	return x->err ? 1 : 0;
 }
 
-struct asleep {
-	pid_t pid;
-	const uint32_t *w;
-};
-
-static bool is_asleep(void *arg)
-{
-	struct asleep *a = arg;
-
-	return __atomic_load_n(a->w, __ATOMIC_SEQ_CST) &&
-	       t_proc_state(a->pid) == 'S';
-}
-
 /*
  * Another reader zeroes k_waiters under a sleeping one: the producer then
  * skips the wake-up, and the sleeper must still see the record after at
@@ -1025,17 +977,17 @@ static bool is_asleep(void *arg)
  */
 static void test_ctl_waiters_zeroed(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct ctlrun *x = t_shared_alloc(sizeof(*x));
 	struct sfshm_rec rec = { .key_len = -1, .value_len = -1 };
-	struct asleep a = { 0, &f->raw.ctl->k_waiters };
+	struct t_sleeper a = { 0, &f->raw.ctl->k_waiters };
 	uint64_t t0;
 	char why[80];
 	int st;
 
 	x->f = f;
 	a.pid = t_fork_clean(child_sleep_read, x);
-	if (!t_wait_until(is_asleep, &a, CHILD_MS)) {
+	if (!t_wait_until(t_is_asleep, &a, CHILD_MS)) {
 		t_wait_child(a.pid, 0);
 		fail_msg("reader never slept");
 	}
@@ -1074,7 +1026,7 @@ struct shared {
 };
 
 struct rnd_ctx {
-	struct fx *f;
+	struct t_fx *f;
 	struct shared *sh;
 	int id;
 	uint64_t rng;
@@ -1577,7 +1529,7 @@ static void check_procs(struct shared *sh, struct proc *procs)
 
 static void test_random_scribbler(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct shared *sh = t_shared_alloc(sizeof(*sh));
 	struct rnd_ctx ctx[2 + NREADERS];
 	struct proc procs[2 + NREADERS];
@@ -1615,52 +1567,31 @@ static void test_random_scribbler(void **state)
 	munmap(sh, sizeof(*sh));
 }
 
-#define FX(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
-
-/* Run a cmocka group; remember its name if anything in it failed. */
-static char failed_groups[128];
-
-static int run_group(const char *name, const struct CMUnitTest *tests, size_t n)
-{
-	int fails = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
-
-	if (fails)
-		snprintf(failed_groups + strlen(failed_groups),
-			 sizeof(failed_groups) - strlen(failed_groups),
-			 " %s(%d)", name, fails);
-	return fails;
-}
-
 #define PROG "test_ring_hostile"
-#define group(name, tests) \
-	run_group(name, tests, sizeof(tests) / sizeof(tests[0]))
 
 int main(void)
 {
 	const struct CMUnitTest rules[] = {
-		FX(test_word_ready),
-		FX(test_word_stale),
-		FX(test_word_valid),
-		FX(test_decode),
-		FX(test_hdrs_valid),
-		FX(test_erased),
-		FX(test_msg_header_recheck),
+		T_FX(test_word_ready),
+		T_FX(test_word_stale),
+		T_FX(test_word_valid),
+		T_FX(test_decode),
+		T_FX(test_hdrs_valid),
+		T_FX(test_erased),
+		T_FX(test_msg_header_recheck),
 		cmocka_unit_test(test_msg_header_forged),
-		FX(test_header_counters),
-		FX(test_corrupt_limit_padding_loop),
-		FX(test_corrupt_clean_unaligned),
-		FX(test_owner_clean_corrupt_tail),
-		FX(test_ctl_waiters_zeroed),
+		T_FX(test_header_counters),
+		T_FX(test_corrupt_limit_padding_loop),
+		T_FX(test_corrupt_clean_unaligned),
+		T_FX(test_owner_clean_corrupt_tail),
+		T_FX(test_ctl_waiters_zeroed),
 	};
 	const struct CMUnitTest random[] = {
-		FX(test_random_scribbler),
+		T_FX(test_random_scribbler),
 	};
 	int fails = 0;
 
-	fails += group("rules", rules);
-	fails += group("random", random);
-	if (fails)
-		print_error("%s: %d failed:%s (details above)\n", PROG, fails,
-			    failed_groups);
-	return fails ? 1 : 0;
+	fails += T_GROUP("rules", rules);
+	fails += T_GROUP("random", random);
+	return t_groups_report(PROG, fails);
 }

@@ -62,10 +62,8 @@ struct prop {
 	uint64_t seed;
 	uint64_t rng;
 	uint32_t step;
-	struct t_ring t;
-	struct sfshm_ring *own, *prod, *rd;
-	uint32_t max;
-	uint8_t *buf;
+	struct t_fx fx; /* the ring in every role, a read buffer */
+	uint32_t max; /* the largest frame */
 
 	/* The model. */
 	struct mframe *q; /* circular, QCAP entries */
@@ -354,39 +352,37 @@ static void model_advance(struct prop *pr)
 	pr->rix++;
 }
 
+/* @who's padding statistics @st against the model's @frames and @bytes. */
+static void check_pads(struct prop *pr, const char *who,
+		       const struct sfshm_ring_stats *st, uint64_t frames,
+		       uint64_t bytes)
+{
+	CHECK(pr, st->pad_frames == frames && st->pad_bytes == bytes,
+	      "%s %llu padding frames, %llu bytes; model %llu, %llu", who,
+	      (unsigned long long)st->pad_frames,
+	      (unsigned long long)st->pad_bytes, (unsigned long long)frames,
+	      (unsigned long long)bytes);
+}
+
 /* Both sides count padding in aligned bytes: wrap, abort and skip. */
 static void check_pad_stats(struct prop *pr)
 {
 	struct sfshm_ring_stats rs, ps;
 
-	sfshm_ring_stats(pr->rd, &rs);
-	sfshm_ring_stats(pr->prod, &ps);
-	CHECK(pr,
-	      rs.pad_frames == pr->rd_pad_frames &&
-		      rs.pad_bytes == pr->rd_pad_bytes,
-	      "reader skipped %llu padding frames, %llu bytes; model %llu, "
-	      "%llu",
-	      (unsigned long long)rs.pad_frames,
-	      (unsigned long long)rs.pad_bytes,
-	      (unsigned long long)pr->rd_pad_frames,
-	      (unsigned long long)pr->rd_pad_bytes);
-	CHECK(pr,
-	      ps.pad_frames == pr->pr_pad_frames &&
-		      ps.pad_bytes == pr->pr_pad_bytes,
-	      "producer made %llu padding frames, %llu bytes; model %llu, "
-	      "%llu",
-	      (unsigned long long)ps.pad_frames,
-	      (unsigned long long)ps.pad_bytes,
-	      (unsigned long long)pr->pr_pad_frames,
-	      (unsigned long long)pr->pr_pad_bytes);
+	sfshm_ring_stats(pr->fx.rd, &rs);
+	sfshm_ring_stats(pr->fx.prod, &ps);
+	check_pads(pr, "reader skipped", &rs, pr->rd_pad_frames,
+		   pr->rd_pad_bytes);
+	check_pads(pr, "producer made", &ps, pr->pr_pad_frames,
+		   pr->pr_pad_bytes);
 }
 
 static void check_invariants(struct prop *pr)
 {
-	uint64_t tail = sfshm_ring_tail(pr->prod);
-	uint64_t limit = sfshm_ring_limit(pr->prod);
-	uint64_t clean = sfshm_ring_clean_pos(pr->prod);
-	uint64_t rpos = sfshm_ring_position(pr->rd);
+	uint64_t tail = sfshm_ring_tail(pr->fx.prod);
+	uint64_t limit = sfshm_ring_limit(pr->fx.prod);
+	uint64_t clean = sfshm_ring_clean_pos(pr->fx.prod);
+	uint64_t rpos = sfshm_ring_position(pr->fx.rd);
 
 	CHECK(pr, tail == pr->tail, "tail %llu, model %llu",
 	      (unsigned long long)tail, (unsigned long long)pr->tail);
@@ -426,7 +422,7 @@ static void check_frames(struct prop *pr)
 
 	for (uint32_t i = 0; i < pr->n; i++) {
 		const struct mframe *f = fr(pr, i);
-		uint64_t w = sfshm_ring_frame_word(pr->own, f->pos);
+		uint64_t w = sfshm_ring_frame_word(pr->fx.own, f->pos);
 
 		CHECK(pr, f->pos == pos, "model chain broken at %u", i);
 		CHECK(pr, w == model_word(f),
@@ -439,7 +435,7 @@ static void check_frames(struct prop *pr)
 	      (unsigned long long)pos, (unsigned long long)pr->tail);
 	/* Beyond the tail the memory is erased: nothing there yet. */
 	if (pr->tail < pr->clean + RING_SIZE)
-		CHECK(pr, sfshm_ring_frame_word(pr->own, pr->tail) == 0,
+		CHECK(pr, sfshm_ring_frame_word(pr->fx.own, pr->tail) == 0,
 		      "frame word beyond the tail is not zero");
 }
 
@@ -464,7 +460,7 @@ static void op_send(struct prop *pr)
 	struct prec *p = gen_rec(pr);
 	struct expect e = model_claim(pr, p);
 	uint64_t pos = UINT64_MAX;
-	int err = sfshm_ring_send(pr->prod, &p->rec, 0, &pos);
+	int err = sfshm_ring_send(pr->fx.prod, &p->rec, 0, &pos);
 
 	note(pr, "send flen %u at tail %llu: %d", e.flen,
 	     (unsigned long long)pr->tail, err);
@@ -508,7 +504,7 @@ static void op_batch(struct prop *pr)
 		want = -EAGAIN;
 	else
 		want = (int)count;
-	err = sfshm_ring_send_batch(pr->prod, recs, k, 0, &pos);
+	err = sfshm_ring_send_batch(pr->fx.prod, recs, k, 0, &pos);
 	note(pr, "batch %u of %u, %llu bytes at tail %llu: %d", count, k,
 	     (unsigned long long)total, (unsigned long long)pr->tail, err);
 	CHECK_ERR(pr, err, want, "sfshm_ring_send_batch");
@@ -540,7 +536,7 @@ static void op_claim(struct prop *pr)
 
 	if (zc)
 		shape.value = NULL; /* the caller writes it, later */
-	err = sfshm_ring_claim(pr->prod, &shape, 0, &c);
+	err = sfshm_ring_claim(pr->fx.prod, &shape, 0, &c);
 	note(pr, "claim flen %u%s at tail %llu: %d", e.flen, zc ? " zc" : "",
 	     (unsigned long long)pr->tail, err);
 	CHECK_ERR(pr, err, e.err, "sfshm_ring_claim");
@@ -577,7 +573,7 @@ static void op_finish(struct prop *pr)
 	}
 	CHECK(pr, i < pr->n, "model lost an open claim");
 	if (drop) {
-		err = sfshm_ring_abort(pr->prod, &f->c);
+		err = sfshm_ring_abort(pr->fx.prod, &f->c);
 		free_prec(f->p);
 		f->p = NULL;
 		f->kind = K_PAD;
@@ -587,7 +583,7 @@ static void op_finish(struct prop *pr)
 		if (f->zc_value)
 			memcpy(f->c.value, f->p->rec.value,
 			       (size_t)f->p->rec.value_len);
-		err = sfshm_ring_commit(pr->prod, &f->c);
+		err = sfshm_ring_commit(pr->fx.prod, &f->c);
 		f->kind = K_REC;
 	}
 	note(pr, "%s claim at %llu: %d", drop ? "abort" : "commit",
@@ -620,7 +616,7 @@ static void op_read(struct prop *pr)
 	int want, err;
 
 	len = read_len(pr, f, &want);
-	err = sfshm_ring_read(pr->rd, &m, pr->buf, len);
+	err = sfshm_ring_read(pr->fx.rd, &m, pr->fx.buf, len);
 	note(pr, "read at %llu, buf %zu: %d", (unsigned long long)pr->rpos, len,
 	     err);
 	CHECK_ERR(pr, err, want, "sfshm_ring_read");
@@ -641,7 +637,7 @@ static void op_peek(struct prop *pr)
 	struct mframe *f = model_next(pr);
 	uint32_t c = rnd(pr, 10);
 	struct sfshm_msg m, m2;
-	int err = sfshm_ring_peek(pr->rd, &m);
+	int err = sfshm_ring_peek(pr->fx.rd, &m);
 
 	note(pr, "peek at %llu: %d", (unsigned long long)pr->rpos, err);
 	CHECK_ERR(pr, err, f ? 0 : -EAGAIN, "sfshm_ring_peek");
@@ -651,11 +647,13 @@ static void op_peek(struct prop *pr)
 	if (c == 0)
 		return; /* looked, did not take */
 	if (c == 1) {
-		CHECK_ERR(pr, sfshm_ring_peek(pr->rd, &m2), 0, "second peek");
+		CHECK_ERR(pr, sfshm_ring_peek(pr->fx.rd, &m2), 0,
+			  "second peek");
 		CHECK(pr, m2.pos == m.pos && m2.value == m.value,
 		      "second peek differs");
 	}
-	CHECK_ERR(pr, sfshm_ring_consume(pr->rd, &m), 0, "sfshm_ring_consume");
+	CHECK_ERR(pr, sfshm_ring_consume(pr->fx.rd, &m), 0,
+		  "sfshm_ring_consume");
 	model_advance(pr);
 	pr->read++;
 }
@@ -684,12 +682,13 @@ static void op_clean(struct prop *pr)
 
 	if (c == 0) {
 		/* Refused: unaligned, backwards, beyond the tail. */
-		CHECK_ERR(pr, sfshm_ring_clean(pr->own, pr->rpos + 4), -EINVAL,
-			  "clean(unaligned)");
-		CHECK_ERR(pr, sfshm_ring_clean(pr->own, pr->tail + 8), -EINVAL,
-			  "clean(beyond tail)");
+		CHECK_ERR(pr, sfshm_ring_clean(pr->fx.own, pr->rpos + 4),
+			  -EINVAL, "clean(unaligned)");
+		CHECK_ERR(pr, sfshm_ring_clean(pr->fx.own, pr->tail + 8),
+			  -EINVAL, "clean(beyond tail)");
 		if (pr->clean >= 8)
-			CHECK_ERR(pr, sfshm_ring_clean(pr->own, pr->clean - 8),
+			CHECK_ERR(pr,
+				  sfshm_ring_clean(pr->fx.own, pr->clean - 8),
 				  -EINVAL, "clean(backwards)");
 		note(pr, "clean refusals");
 		return;
@@ -703,7 +702,7 @@ static void op_clean(struct prop *pr)
 			break;
 	j = c < 6 ? top : rnd(pr, top + 1);
 	upto = j == pr->n ? pr->tail : fr(pr, j)->pos;
-	err = sfshm_ring_clean(pr->own, upto);
+	err = sfshm_ring_clean(pr->fx.own, upto);
 	note(pr, "clean %llu -> %llu: %d", (unsigned long long)pr->clean,
 	     (unsigned long long)upto, err);
 	CHECK_ERR(pr, err, 0, "sfshm_ring_clean");
@@ -717,12 +716,12 @@ static void op_seek(struct prop *pr)
 
 	note(pr, "seek %llu -> %llu", (unsigned long long)pr->rpos,
 	     (unsigned long long)to);
-	CHECK_ERR(pr, sfshm_ring_seek(pr->rd, pr->tail + 8), -EINVAL,
+	CHECK_ERR(pr, sfshm_ring_seek(pr->fx.rd, pr->tail + 8), -EINVAL,
 		  "seek(beyond tail)");
 	if (pr->clean >= 8)
-		CHECK_ERR(pr, sfshm_ring_seek(pr->rd, pr->clean - 8),
+		CHECK_ERR(pr, sfshm_ring_seek(pr->fx.rd, pr->clean - 8),
 			  -EOVERFLOW, "seek(erased)");
-	CHECK_ERR(pr, sfshm_ring_seek(pr->rd, to), 0, "sfshm_ring_seek");
+	CHECK_ERR(pr, sfshm_ring_seek(pr->fx.rd, to), 0, "sfshm_ring_seek");
 	pr->rix = j;
 	pr->rpos = to;
 }
@@ -730,7 +729,7 @@ static void op_seek(struct prop *pr)
 /* A reader mapped now starts at clean and sees the whole window. */
 static void op_late_reader(struct prop *pr)
 {
-	struct sfshm_ring *late = t_ring_map(&pr->t, SFSHM_ROLE_READER);
+	struct sfshm_ring *late = t_ring_map(&pr->fx.t, SFSHM_ROLE_READER);
 	struct sfshm_msg m;
 	uint32_t i;
 	int err = 1;
@@ -745,14 +744,14 @@ static void op_late_reader(struct prop *pr)
 
 		if (f->kind == K_PAD)
 			continue;
-		err = sfshm_ring_read(late, &m, pr->buf, pr->max);
+		err = sfshm_ring_read(late, &m, pr->fx.buf, pr->max);
 		if (f->kind == K_OPEN)
 			break;
 		CHECK_ERR(pr, err, 0, "late reader read");
 		check_msg(pr, &m, f, "late read");
 	}
 	if (i == pr->n)
-		err = sfshm_ring_read(late, &m, pr->buf, pr->max);
+		err = sfshm_ring_read(late, &m, pr->fx.buf, pr->max);
 	CHECK_ERR(pr, err, -EAGAIN, "late reader at the end");
 	sfshm_ring_unmap(late);
 }
@@ -793,14 +792,10 @@ static int prop_setup(void **state)
 	assert_non_null(pr);
 	pr->seed = (uint64_t)(uintptr_t)*state;
 	pr->rng = pr->seed * 0x9e3779b97f4a7c15ull + 1;
-	t_ring_create(&pr->t, RING_SIZE);
-	pr->own = t_ring_map(&pr->t, SFSHM_ROLE_OWNER);
-	pr->prod = t_ring_map(&pr->t, SFSHM_ROLE_PRODUCER);
-	pr->rd = t_ring_map(&pr->t, SFSHM_ROLE_READER);
-	pr->max = sfshm_ring_max_frame(pr->rd);
-	pr->buf = malloc(pr->max);
+	t_fx_open(&pr->fx, RING_SIZE);
+	pr->max = (uint32_t)pr->fx.buflen;
 	pr->q = calloc(QCAP, sizeof(*pr->q));
-	assert_true(pr->buf && pr->q);
+	assert_non_null(pr->q);
 	*state = pr;
 	return 0;
 }
@@ -811,12 +806,8 @@ static int prop_teardown(void **state)
 
 	for (uint32_t i = 0; i < pr->n; i++)
 		free_prec(fr(pr, i)->p);
-	sfshm_ring_unmap(pr->rd);
-	sfshm_ring_unmap(pr->prod);
-	sfshm_ring_unmap(pr->own);
-	t_ring_destroy(&pr->t);
+	t_fx_close(&pr->fx);
 	free(pr->q);
-	free(pr->buf);
 	free(pr);
 	return 0;
 }

@@ -75,14 +75,6 @@ struct scfg {
 	bool shared_handle; /* producers share one handle */
 };
 
-/* The record's key: who sent it and what the value must hash to. */
-struct skey {
-	uint32_t id;
-	uint32_t len;
-	uint64_t seq;
-	uint64_t sum;
-};
-
 struct presult {
 	uint64_t sent;
 	uint64_t eagain;
@@ -285,23 +277,13 @@ static void stop_all(struct stress *s)
 	sf_store_release32(&s->sh->stop, 1);
 }
 
-static uint64_t key_seed(uint32_t id, uint64_t seq, uint32_t len)
-{
-	return ((uint64_t)id << 56) ^ (seq * 0x9e3779b97f4a7c15ull) ^ len;
-}
-
 static struct sfshm_ring *map_role(struct stress *s, enum sfshm_role role,
 				   const char *who, int id)
 {
-	struct sfshm_ring *r = NULL;
-	int err = sfshm_ring_map(s->ring.ring_fd, s->ring.ctl_fd, role, &r);
+	char name[32];
 
-	if (err) {
-		t_note_set(&s->sh->note, "%s %d: sfshm_ring_map: %s", who, id,
-			   sfshm_strerror(err));
-		return NULL;
-	}
-	return r;
+	snprintf(name, sizeof(name), "%s %d", who, id);
+	return t_child_map(&s->ring, role, &s->sh->note, name);
 }
 
 /* ---- producers --------------------------------------------------------------- */
@@ -317,17 +299,14 @@ struct pstate {
 };
 
 /* Pick the next record: a random slice of the pool, hashed into the key. */
-static void make_rec(struct pstate *p, uint64_t seq, struct skey *k,
+static void make_rec(struct pstate *p, uint64_t seq, struct t_key *k,
 		     struct sfshm_rec *rec)
 {
 	uint64_t x = t_rand(&p->rng);
 	uint32_t len = (uint32_t)(x % (p->s->max_value + 1));
 	uint32_t off = (uint32_t)((x >> 32) % (POOL_SIZE - MAX_VALUE));
 
-	k->id = (uint32_t)p->id;
-	k->len = len;
-	k->seq = seq;
-	k->sum = t_hash64(p->pool + off, len, key_seed(k->id, seq, len));
+	t_key_set(k, (uint32_t)p->id, seq, p->pool + off, len);
 	memset(rec, 0, sizeof(*rec));
 	rec->key = k;
 	rec->key_len = (int32_t)sizeof(*k);
@@ -335,22 +314,35 @@ static void make_rec(struct pstate *p, uint64_t seq, struct skey *k,
 	rec->value_len = (int32_t)len;
 }
 
+/*
+ * A send or claim returned *@err: try again while the ring is full (or a
+ * blocking call timed out), unless the run is over (*@err = -ETIMEDOUT).
+ * @nb: the call does not wait; count the -EAGAIN and yield.
+ */
+static bool again(struct pstate *p, int *err, bool nb)
+{
+	if (*err != -EAGAIN && *err != -ETIMEDOUT)
+		return false;
+	if (stopped(p->s)) {
+		*err = -ETIMEDOUT;
+		return false;
+	}
+	if (nb) {
+		p->res.eagain++;
+		sched_yield();
+	}
+	return true;
+}
+
 static int send_copy(struct pstate *p, const struct sfshm_rec *rec)
 {
 	bool nb = p->mode == P_SEND_NB;
 	int err;
 
-	for (;;) {
+	do
 		err = sfshm_ring_send(p->r, rec, nb ? 0 : 100, NULL);
-		if (!err || (err != -EAGAIN && err != -ETIMEDOUT))
-			return err;
-		if (stopped(p->s))
-			return -ETIMEDOUT;
-		if (nb) {
-			p->res.eagain++;
-			sched_yield();
-		}
-	}
+	while (again(p, &err, nb));
+	return err;
 }
 
 static int send_zero_copy(struct pstate *p, const struct sfshm_rec *rec)
@@ -361,19 +353,11 @@ static int send_zero_copy(struct pstate *p, const struct sfshm_rec *rec)
 	int err;
 
 	shape.value = NULL; /* we write it through c.value */
-	for (;;) {
+	do
 		err = sfshm_ring_claim(p->r, &shape, nb ? 0 : 100, &c);
-		if (!err)
-			break;
-		if (err != -EAGAIN && err != -ETIMEDOUT)
-			return err;
-		if (stopped(p->s))
-			return -ETIMEDOUT;
-		if (nb) {
-			p->res.eagain++;
-			sched_yield();
-		}
-	}
+	while (again(p, &err, nb));
+	if (err)
+		return err;
 	memcpy(c.value, rec->value, (size_t)rec->value_len);
 	return sfshm_ring_commit(p->r, &c);
 }
@@ -381,7 +365,7 @@ static int send_zero_copy(struct pstate *p, const struct sfshm_rec *rec)
 static int produce(struct pstate *p)
 {
 	struct sfshm_rec rec;
-	struct skey k;
+	struct t_key k;
 	int err;
 
 	for (uint64_t seq = 0; seq < p->s->per_prod; seq++) {
@@ -488,14 +472,16 @@ static int check_rec(struct rstate *rs, const char *who,
 {
 	struct t_note *note = &rs->s->sh->note;
 	unsigned long long pos = (unsigned long long)m->pos;
-	struct skey k;
+	struct t_key k = { 0 };
 
-	if (m->key_len != (int32_t)sizeof(k) || !m->key) {
-		t_note_set(note, "%s %d: key_len %d at pos %llu", who, rs->id,
-			   (int)m->key_len, pos);
+	if (!t_key_intact(m, &k)) {
+		t_note_set(note,
+			   "%s %d: record at pos %llu torn: key_len %d, "
+			   "value_len %d (key says %u), or hash mismatch",
+			   who, rs->id, pos, (int)m->key_len, (int)m->value_len,
+			   k.len);
 		return -1;
 	}
-	memcpy(&k, m->key, sizeof(k));
 	if (k.id >= NPROD || k.seq != rs->next[k.id]) {
 		t_note_set(note,
 			   "%s %d: producer %u seq %llu at pos %llu, "
@@ -503,15 +489,6 @@ static int check_rec(struct rstate *rs, const char *who,
 			   who, rs->id, k.id, (unsigned long long)k.seq, pos,
 			   k.id < NPROD ? (unsigned long long)rs->next[k.id] :
 					  0ull);
-		return -1;
-	}
-	if (m->value_len != (int32_t)k.len ||
-	    t_hash64(m->value, k.len, key_seed(k.id, k.seq, k.len)) != k.sum) {
-		t_note_set(note,
-			   "%s %d: producer %u seq %llu at pos %llu: value "
-			   "torn (len %d, want %u, or hash mismatch)",
-			   who, rs->id, k.id, (unsigned long long)k.seq, pos,
-			   (int)m->value_len, k.len);
 		return -1;
 	}
 	rs->next[k.id]++;
@@ -621,7 +598,7 @@ struct owner {
 static int owner_drain(struct owner *o)
 {
 	struct sfshm_msg m;
-	struct skey k;
+	struct t_key k;
 	int err, n;
 
 	for (n = 0; n < 4096; n++) {
@@ -647,18 +624,10 @@ static int owner_drain(struct owner *o)
 /* Erase up to what the owner and every reader have finished with. */
 static int owner_clean(struct owner *o)
 {
-	uint64_t pos = sfshm_ring_position(o->r);
-	uint64_t upto = sfshm_ring_min_reader_pos(o->r, pos);
-	int err;
+	int err = t_owner_clean(o->r);
 
-	if (upto > pos)
-		upto = pos;
-	if (upto <= sfshm_ring_clean_pos(o->r))
-		return 0;
-	o->cleans++;
-	/* -EBUSY: a producer's claim in flight held it back; next time. */
-	err = sfshm_ring_clean(o->r, upto);
-	return err == -EBUSY ? 0 : err;
+	o->cleans += err > 0;
+	return err < 0 ? err : 0;
 }
 
 /*
@@ -669,7 +638,7 @@ static void owner_idle(struct owner *o)
 {
 	uint64_t room = sfshm_ring_limit(o->r) - sfshm_ring_tail(o->r);
 
-	if (room < 2 * (uint64_t)t_frame_len(sizeof(struct skey), MAX_VALUE))
+	if (room < 2 * (uint64_t)t_frame_len(sizeof(struct t_key), MAX_VALUE))
 		sched_yield();
 	else
 		sfshm_ring_wait(o->r, 1);

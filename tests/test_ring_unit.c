@@ -30,7 +30,7 @@
 
 #include "t_util.h"
 
-#define RING_64K (64ull << 10)
+#define RING_64K T_FX_SIZE /* the fixture's ring (t_fx_setup()) */
 #define RING_1G (1ull << 30)
 #define HDR SFSHM_FRAME_HDR_SIZE
 #define CHILD_MS 10000 /* deadline for any child process */
@@ -114,56 +114,7 @@ static struct sfshm_rec rec_of_len(uint32_t flen, uint32_t salt,
 	return rec;
 }
 
-/* ---- fixture: a 64 KiB ring mapped as owner, producer and reader ------- */
-
-struct fx {
-	struct t_ring t;
-	struct t_raw raw;
-	struct sfshm_ring *own;
-	struct sfshm_ring *prod;
-	struct sfshm_ring *rd;
-	uint8_t *buf;
-	size_t buflen;
-};
-
-static void fx_open(struct fx *f, uint64_t size)
-{
-	t_ring_create(&f->t, size);
-	t_raw_map(&f->t, &f->raw);
-	f->own = t_ring_map(&f->t, SFSHM_ROLE_OWNER);
-	f->prod = t_ring_map(&f->t, SFSHM_ROLE_PRODUCER);
-	f->rd = t_ring_map(&f->t, SFSHM_ROLE_READER);
-	f->buflen = sfshm_ring_max_frame(f->rd);
-	f->buf = malloc(f->buflen);
-	assert_non_null(f->buf);
-}
-
-static void fx_close(struct fx *f)
-{
-	sfshm_ring_unmap(f->rd);
-	sfshm_ring_unmap(f->prod);
-	sfshm_ring_unmap(f->own);
-	t_raw_unmap(&f->raw);
-	t_ring_destroy(&f->t);
-	free(f->buf);
-}
-
-static int fx_setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	fx_open(f, RING_64K);
-	*state = f;
-	return 0;
-}
-
-static int fx_teardown(void **state)
-{
-	fx_close(*state);
-	free(*state);
-	return 0;
-}
+/* ---- fixture: struct t_fx (t_util.h), a 64 KiB ring in every role ----- */
 
 static uint64_t send_ok(struct sfshm_ring *p, const struct sfshm_rec *rec)
 {
@@ -174,7 +125,8 @@ static uint64_t send_ok(struct sfshm_ring *p, const struct sfshm_rec *rec)
 }
 
 /* Read the next record with a copy and check it is @rec at @pos. */
-static void read_expect(struct fx *f, const struct sfshm_rec *rec, uint64_t pos)
+static void read_expect(struct t_fx *f, const struct sfshm_rec *rec,
+			uint64_t pos)
 {
 	struct sfshm_msg m;
 
@@ -214,7 +166,7 @@ static void expect_empty(struct sfshm_ring *rd, uint8_t *buf, size_t len)
 
 static void test_roundtrip_copy(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec rec = rec_kv("k1", 2, "hello world", 11);
 	struct sfshm_ring_stats st;
 	uint64_t pos[100];
@@ -244,7 +196,7 @@ static void test_roundtrip_copy(void **state)
 
 static void test_roundtrip_peek(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec rec = rec_kv("key", 3, "value", 5);
 	struct sfshm_msg m, bad;
 
@@ -264,7 +216,7 @@ static void test_roundtrip_peek(void **state)
 
 static void test_null_vs_empty(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec recs[] = {
 		rec_kv(NULL, -1, NULL, -1), rec_kv("", 0, "", 0),
 		rec_kv(NULL, -1, "", 0),    rec_kv("", 0, NULL, -1),
@@ -292,7 +244,7 @@ static void test_null_vs_empty(void **state)
 	assert_int_equal(m.value_len, 0);
 }
 
-static void check_hdrs_roundtrip(struct fx *f, const struct sfshm_hdr *h,
+static void check_hdrs_roundtrip(struct t_fx *f, const struct sfshm_hdr *h,
 				 uint32_t n)
 {
 	struct sfshm_rec rec = rec_kv("hk", 2, "hv", 2);
@@ -313,7 +265,7 @@ static void check_hdrs_roundtrip(struct fx *f, const struct sfshm_hdr *h,
 
 static void test_headers(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_hdr one = { "a", 1, 1, "1" };
 	struct sfshm_hdr odd[] = {
 		{ NULL, 0, -1, NULL }, /* empty key, null value */
@@ -355,7 +307,7 @@ static int64_t realtime_ns(void)
 
 static void test_timestamp(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec rec = rec_kv("t", 1, "t", 1);
 	int64_t before, after;
 	struct sfshm_msg m;
@@ -377,7 +329,7 @@ static void test_timestamp(void **state)
 
 static void test_max_frame(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	uint32_t max = sfshm_ring_max_frame(f->prod);
 	struct sfshm_rec rec;
 	struct sfshm_claim c;
@@ -406,7 +358,7 @@ static void test_max_frame(void **state)
 
 static void test_invalid_records(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_hdr hneg = { "k", 1, -2, "v" };
 	struct sfshm_hdr hkey = { NULL, 2, 0, NULL };
 	struct sfshm_hdr hval = { "k", 1, 3, NULL };
@@ -484,7 +436,7 @@ static void test_invalid_records(void **state)
  * word becomes PAD of that lap with the frame's own length, and both the
  * producer and the reader count the aligned bytes as padding.
  */
-static void abort_case(struct fx *f, uint64_t at)
+static void abort_case(struct t_fx *f, uint64_t at)
 {
 	struct sfshm_rec a = rec_kv("a", 1, "abort", 5);
 	struct sfshm_rec b = rec_kv("b", 1, "kept", 4);
@@ -530,7 +482,7 @@ static void fill_to(struct sfshm_ring *p, struct sfshm_ring *own,
 
 static void test_abort_pad(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 
 	abort_case(f, 0);
 	/* The same a lap and a half later: the words carry lap 1. */
@@ -540,7 +492,7 @@ static void test_abort_pad(void **state)
 
 static void test_claim_zero_copy_value(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec rec = rec_kv("key", 3, NULL, 100);
 	struct sfshm_rec want = rec_kv("key", 3, pat(9), 100);
 	struct sfshm_claim c;
@@ -571,7 +523,7 @@ static void test_claim_zero_copy_value(void **state)
  */
 static void test_claim_zero_copy_key(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec rec = rec_kv(NULL, 8, NULL, 4);
 	struct sfshm_rec want = rec_kv(pat(1), 8, pat(2), 4);
 	struct sfshm_claim c;
@@ -587,7 +539,7 @@ static void test_claim_zero_copy_key(void **state)
 
 static void test_claim_out_of_order(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec a = rec_kv("a", 1, "first", 5);
 	struct sfshm_rec b = rec_kv("b", 1, "second", 6);
 	struct sfshm_claim ca, cb;
@@ -608,7 +560,7 @@ static void test_claim_out_of_order(void **state)
 
 static void test_enobufs(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec rec = rec_kv("key", 3, pat(4), 1000);
 	uint32_t flen = (uint32_t)sfshm_rec_frame_len(&rec);
 	uint32_t blen = flen - HDR;
@@ -631,7 +583,7 @@ static void test_enobufs(void **state)
 
 static void test_seek(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec r[3] = {
 		rec_kv("0", 1, "zero", 4),
 		rec_kv("1", 1, "one", 3),
@@ -668,7 +620,7 @@ static void test_seek(void **state)
 
 static void test_reader_starts_at_clean(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec r[3] = {
 		rec_kv("0", 1, "zero", 4),
 		rec_kv("1", 1, "one", 3),
@@ -696,7 +648,7 @@ static void test_reader_starts_at_clean(void **state)
 
 static void test_overflow(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec r0 = rec_kv("0", 1, "zero", 4);
 	struct sfshm_rec r1 = rec_kv("1", 1, "one", 3);
 	struct sfshm_msg m;
@@ -744,7 +696,7 @@ static void fill_to(struct sfshm_ring *p, struct sfshm_ring *own,
  */
 static void test_overflow_lapped_small_buffer(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec r0 = rec_kv("0", 1, "zero", 4);
 	struct sfshm_rec big = rec_kv("big", 3, pattern, 2000);
 	struct sfshm_msg m;
@@ -1015,7 +967,7 @@ static void c_ctl_magic(struct t_raw *x)
 }
 static void c_ctl_version(struct t_raw *x)
 {
-	x->ctl->version = 2;
+	x->ctl->version = SFSHM_RING_VERSION + 1;
 }
 static void c_size_pow2(struct t_raw *x)
 {
@@ -1064,7 +1016,7 @@ static void test_map_corrupt_header(void **state)
 		{ "ring version + 1", c_ring_version, -EPROTO },
 		{ "ring version 0", c_ring_version0, -EPROTO },
 		{ "ctl magic wrong", c_ctl_magic, -EPROTO },
-		{ "ctl version 2", c_ctl_version, -EPROTO },
+		{ "ctl version + 1", c_ctl_version, -EPROTO },
 		{ "size not a power of two", c_size_pow2, -EBADMSG },
 		{ "size over 1 GiB", c_size_big, -EBADMSG },
 		{ "size disagrees with the file", c_size_other, -EBADMSG },
@@ -1119,7 +1071,7 @@ static void test_map_bad_files(void **state)
 
 static void test_role_checks(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec rec = rec_kv("k", 1, "v", 1);
 	struct sfshm_claim c;
 	uint64_t padded = 0;
@@ -1152,7 +1104,7 @@ static void test_role_checks(void **state)
 }
 
 /* Ctl slots held by process @pid. */
-static int slots_of(const struct fx *f, pid_t pid)
+static int slots_of(const struct t_fx *f, pid_t pid)
 {
 	int n = 0;
 
@@ -1196,7 +1148,7 @@ static bool slot_child_mapped(void *arg)
  */
 static void test_reader_slots(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec rec = rec_kv("k", 1, "v", 1);
 	struct slot_child *s = t_shared_alloc(sizeof(*s));
 	struct sfshm_ring *late;
@@ -1258,7 +1210,7 @@ static void segv_check(int sig, siginfo_t *si, void *uc)
 
 static int child_write_ring(void *arg)
 {
-	struct fx *f = arg;
+	struct t_fx *f = arg;
 	struct sigaction sa = { .sa_sigaction = segv_check,
 				.sa_flags = SA_SIGINFO };
 	struct sfshm_msg m;
@@ -1273,7 +1225,7 @@ static int child_write_ring(void *arg)
 
 static void test_reader_mapping_readonly(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec rec = rec_kv("k", 1, "value", 5);
 	char why[64];
 	int st;
@@ -1290,7 +1242,7 @@ static void test_reader_mapping_readonly(void **state)
 /* ---- blocking ------------------------------------------------------------- */
 
 /* Fill the ring completely with max-size frames; return their count. */
-static int fill_ring(struct fx *f)
+static int fill_ring(struct t_fx *f)
 {
 	struct sfshm_hdr h;
 	struct sfshm_rec rec = rec_of_len(sfshm_ring_max_frame(f->prod), 0, &h);
@@ -1306,7 +1258,7 @@ static int fill_ring(struct fx *f)
 
 static void test_full_eagain(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec small = rec_kv(NULL, -1, NULL, -1);
 	struct sfshm_hdr h;
 	struct sfshm_rec max = rec_of_len(sfshm_ring_max_frame(f->prod), 0, &h);
@@ -1334,7 +1286,7 @@ static void test_full_eagain(void **state)
 
 static void test_send_timeout(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec small = rec_kv(NULL, -1, NULL, -1);
 	static const int ms[] = { 1, 50, 200 };
 	struct sfshm_claim c;
@@ -1378,25 +1330,12 @@ static int child_blocking_send(void *arg)
 	return b->err ? 1 : 0;
 }
 
-struct sleeper {
-	pid_t pid;
-	const uint32_t *waiters;
-};
-
-static bool is_asleep(void *arg)
-{
-	struct sleeper *s = arg;
-
-	return __atomic_load_n(s->waiters, __ATOMIC_SEQ_CST) > 0 &&
-	       t_proc_state(s->pid) == 'S';
-}
-
 static void test_send_released_by_clean(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	struct sfshm_rec late = rec_kv("late", 4, "value", 5);
 	struct blocked *b = t_shared_alloc(sizeof(*b));
-	struct sleeper s;
+	struct t_sleeper s;
 	struct sfshm_msg m;
 	uint64_t t0;
 	char why[64];
@@ -1407,7 +1346,7 @@ static void test_send_released_by_clean(void **state)
 	b->err = 1;
 	s.pid = t_fork_clean(child_blocking_send, b);
 	s.waiters = &f->raw.hdr->k_space_waiters;
-	if (!t_wait_until(is_asleep, &s, CHILD_MS)) {
+	if (!t_wait_until(t_is_asleep, &s, CHILD_MS)) {
 		t_wait_child(s.pid, 0);
 		fail_msg("producer never went to sleep on a full ring");
 	}
@@ -1432,7 +1371,7 @@ static void test_send_released_by_clean(void **state)
 
 static void test_wait_timeout(void **state)
 {
-	struct fx *f = *state;
+	struct t_fx *f = *state;
 	static const enum sfshm_wait_mode modes[] = {
 		SFSHM_WAIT_HYBRID,
 		SFSHM_WAIT_SPIN,
@@ -1493,11 +1432,11 @@ static int child_wait(void *arg)
 	return w->err || w->read_err ? 1 : 0;
 }
 
-static void wake_case(struct fx *f, enum sfshm_wait_mode mode)
+static void wake_case(struct t_fx *f, enum sfshm_wait_mode mode)
 {
 	struct waiter *w = t_shared_alloc(sizeof(*w));
 	struct sfshm_rec rec = rec_kv("k", 1, "wake up", 7);
-	struct sleeper s;
+	struct t_sleeper s;
 	uint64_t t0;
 	char why[64];
 	int st;
@@ -1506,7 +1445,7 @@ static void wake_case(struct fx *f, enum sfshm_wait_mode mode)
 	w->mode = mode;
 	s.pid = t_fork_clean(child_wait, w);
 	s.waiters = &f->raw.ctl->k_waiters;
-	if (!t_wait_until(is_asleep, &s, CHILD_MS)) {
+	if (!t_wait_until(t_is_asleep, &s, CHILD_MS)) {
 		t_wait_child(s.pid, 0);
 		fail_msg("mode %d: reader never went to sleep", mode);
 	}
@@ -1535,45 +1474,27 @@ static void test_wait_wakes_futex(void **state)
 	wake_case(*state, SFSHM_WAIT_FUTEX);
 }
 
-#define FX(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
-
-/* Run a cmocka group; remember its name if anything in it failed. */
-static char failed_groups[128];
-
-static int run_group(const char *name, const struct CMUnitTest *tests, size_t n)
-{
-	int fails = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
-
-	if (fails)
-		snprintf(failed_groups + strlen(failed_groups),
-			 sizeof(failed_groups) - strlen(failed_groups),
-			 " %s(%d)", name, fails);
-	return fails;
-}
-
 #define PROG "test_ring_unit"
-#define group(name, tests) \
-	run_group(name, tests, sizeof(tests) / sizeof(tests[0]))
 
 int main(void)
 {
 	const struct CMUnitTest records[] = {
-		FX(test_roundtrip_copy),
-		FX(test_roundtrip_peek),
-		FX(test_null_vs_empty),
-		FX(test_headers),
-		FX(test_timestamp),
-		FX(test_max_frame),
-		FX(test_invalid_records),
-		FX(test_abort_pad),
-		FX(test_claim_zero_copy_value),
-		FX(test_claim_zero_copy_key),
-		FX(test_claim_out_of_order),
-		FX(test_enobufs),
-		FX(test_seek),
-		FX(test_reader_starts_at_clean),
-		FX(test_overflow),
-		FX(test_overflow_lapped_small_buffer),
+		T_FX(test_roundtrip_copy),
+		T_FX(test_roundtrip_peek),
+		T_FX(test_null_vs_empty),
+		T_FX(test_headers),
+		T_FX(test_timestamp),
+		T_FX(test_max_frame),
+		T_FX(test_invalid_records),
+		T_FX(test_abort_pad),
+		T_FX(test_claim_zero_copy_value),
+		T_FX(test_claim_zero_copy_key),
+		T_FX(test_claim_out_of_order),
+		T_FX(test_enobufs),
+		T_FX(test_seek),
+		T_FX(test_reader_starts_at_clean),
+		T_FX(test_overflow),
+		T_FX(test_overflow_lapped_small_buffer),
 		cmocka_unit_test(test_strerror),
 	};
 	const struct CMUnitTest wrap[] = {
@@ -1587,27 +1508,24 @@ int main(void)
 		cmocka_unit_test(test_map_bad_files),
 	};
 	const struct CMUnitTest roles[] = {
-		FX(test_role_checks),
-		FX(test_reader_mapping_readonly),
-		FX(test_reader_slots),
+		T_FX(test_role_checks),
+		T_FX(test_reader_mapping_readonly),
+		T_FX(test_reader_slots),
 	};
 	const struct CMUnitTest blocking[] = {
-		FX(test_full_eagain),
-		FX(test_send_timeout),
-		FX(test_send_released_by_clean),
-		FX(test_wait_timeout),
-		FX(test_wait_wakes_futex),
+		T_FX(test_full_eagain),
+		T_FX(test_send_timeout),
+		T_FX(test_send_released_by_clean),
+		T_FX(test_wait_timeout),
+		T_FX(test_wait_wakes_futex),
 	};
 	int fails = 0;
 
 	fill_pattern();
-	fails += group("records", records);
-	fails += group("wrap", wrap);
-	fails += group("geometry", geometry);
-	fails += group("roles", roles);
-	fails += group("blocking", blocking);
-	if (fails)
-		print_error("%s: %d failed:%s (details above)\n", PROG, fails,
-			    failed_groups);
-	return fails ? 1 : 0;
+	fails += T_GROUP("records", records);
+	fails += T_GROUP("wrap", wrap);
+	fails += T_GROUP("geometry", geometry);
+	fails += T_GROUP("roles", roles);
+	fails += T_GROUP("blocking", blocking);
+	return t_groups_report(PROG, fails);
 }

@@ -417,8 +417,10 @@ SFSHM_API uint64_t sfshm_ring_frame_word(const struct sfshm_ring *r,
 
 /**
  * sfshm_ring_forget_pid() - free the producer and reader slots of a
- * process the owner knows is gone (its control socket closed), so that
- * its open claims no longer hold cleaning back.
+ * process that is gone, so that its open claims no longer hold cleaning
+ * back.  A closed control socket is a hint, not a proof: a slot is freed
+ * only if its holder (pid and start time) has exited (or is a zombie), so
+ * calling this for a live process frees nothing.
  * Context: owner only.
  * Return: the number of slots freed, or -EPERM.
  */
@@ -443,6 +445,122 @@ SFSHM_API uint64_t sfshm_ring_min_reader_pos(struct sfshm_ring *r,
 					     uint64_t dflt);
 
 /* ---- errors ------------------------------------------------------------- */
+
+/* ---- state, persistence and acknowledgements ------------------------ */
+
+/** sfshm_ring_state() - SFSHM_STATE_* as the owner set it. */
+SFSHM_API uint32_t sfshm_ring_state(const struct sfshm_ring *r);
+
+/**
+ * sfshm_ring_set_state() - tell clients the ring is deleted or stopped.
+ * Wakes every waiter so that it notices.
+ * Context: owner only.  Return: 0 or -EPERM.
+ */
+SFSHM_API int sfshm_ring_set_state(struct sfshm_ring *r, uint32_t state);
+
+/**
+ * sfshm_ring_set_persisted() - publish how far frames are persisted.
+ * @written: frames below this position are written to the log.
+ * @durable: frames below this position are fsynced.
+ * @err:     0, or why persisting stalls (-ENOSPC): producers waiting for
+ *           an acknowledgement get it.
+ * Acknowledged offsets (sfshm_ring_ack()) must be stored before.
+ * Context: owner only.  Return: 0 or -EPERM.
+ */
+SFSHM_API int sfshm_ring_set_persisted(struct sfshm_ring *r, uint64_t written,
+				       uint64_t durable, int err);
+
+/**
+ * sfshm_ring_set_anchor() - publish that the frame at @pos (or the next
+ * frame written there) gets offset @offset.  Frames from @pos on are not
+ * erased until the anchor moves past them.
+ * Context: owner only.  Return: 0 or -EPERM.
+ */
+SFSHM_API int sfshm_ring_set_anchor(struct sfshm_ring *r, uint64_t pos,
+				    int64_t offset);
+
+/**
+ * sfshm_ring_anchor() - read the anchor consistently.
+ * Return: 0, or -EAGAIN if the owner kept changing it.
+ */
+SFSHM_API int sfshm_ring_anchor(const struct sfshm_ring *r, uint64_t *pos,
+				int64_t *offset);
+
+/* Published persistence positions and error (see set_persisted()). */
+SFSHM_API uint64_t sfshm_ring_written(const struct sfshm_ring *r);
+SFSHM_API uint64_t sfshm_ring_durable(const struct sfshm_ring *r);
+SFSHM_API int sfshm_ring_error(const struct sfshm_ring *r);
+
+/**
+ * sfshm_ring_wait_persisted() - wait until the frame at @pos is written
+ * (or, with @durable, fsynced).
+ * @timeout_ms: -1 for ever, 0 do not wait.
+ * Context: sleeps on a futex after a short spin.
+ * Return: 0; -ETIMEDOUT; -EAGAIN (timeout 0); -ENOENT (ring deleted);
+ * -ESHUTDOWN (owner stopped); the owner's error (-ENOSPC).
+ */
+SFSHM_API int sfshm_ring_wait_persisted(struct sfshm_ring *r, uint64_t pos,
+					bool durable, int timeout_ms);
+
+/**
+ * sfshm_ring_ack_offset() - the offset the owner gave the frame this
+ * producer handle committed last at @pos.
+ * Return: 0, or -ENOENT if the owner has not acknowledged that frame
+ * (yet, or a later commit of this handle replaced the request).
+ */
+SFSHM_API int sfshm_ring_ack_offset(const struct sfshm_ring *r, uint64_t pos,
+				    int64_t *offset);
+
+/* One acknowledgement request: producer slot and frame position. */
+struct sfshm_ack_req {
+	unsigned slot;
+	uint64_t pos;
+};
+
+/**
+ * sfshm_ring_acks() - producers' pending acknowledgement requests for
+ * frames in [@from, @to) (frames the caller has read, with acquire).
+ * Context: owner.  Return: the number stored in @out (at most @max).
+ */
+SFSHM_API unsigned sfshm_ring_acks(struct sfshm_ring *r, uint64_t from,
+				   uint64_t to, struct sfshm_ack_req *out,
+				   unsigned max);
+
+/** sfshm_ring_ack() - answer a request: frame @pos got offset @offset. */
+SFSHM_API void sfshm_ring_ack(struct sfshm_ring *r, unsigned slot,
+			      uint64_t pos, int64_t offset);
+
+/**
+ * sfshm_ring_claim_holder_alive() - may a live producer own the
+ * uncommitted frame at @pos?  True while some live producer's open claim
+ * started at or before @pos; slots of dead holders are freed on the way.
+ * When false, the owner may unblock @pos at once (its producer died).
+ * Context: owner only.  Return: 1, 0, or -EPERM.
+ */
+SFSHM_API int sfshm_ring_claim_holder_alive(struct sfshm_ring *r,
+					    uint64_t pos);
+
+/* Producers asleep waiting for a durable acknowledgement (an fsync). */
+SFSHM_API uint32_t sfshm_ring_durable_waiters(const struct sfshm_ring *r);
+
+#define SFSHM_WAIT_ANY_MAX 127u
+
+/**
+ * sfshm_ring_wait_any() - wait until one of several readers has a frame.
+ * @rs:         reader handles (at most SFSHM_WAIT_ANY_MAX).
+ * @n:          how many.
+ * @bell:       NULL, or a process-private futex word that also ends the
+ *              wait when it no longer holds @bell_val (bump it and
+ *              FUTEX_WAKE it with FUTEX_PRIVATE_FLAG).
+ * @bell_val:   its expected value.
+ * @timeout_ms: -1 for ever, 0 poll.
+ * Context: spins briefly, then sleeps in futex_waitv(2) (Linux 5.16).
+ * Return: the index of a ready ring; @n if the bell rang; -ETIMEDOUT;
+ * -EAGAIN (timeout 0); -EINVAL.
+ */
+SFSHM_API int sfshm_ring_wait_any(struct sfshm_ring **rs, unsigned n,
+				  uint32_t *bell, uint32_t bell_val,
+				  int timeout_ms);
 
 /**
  * sfshm_strerror() - text for a -errno returned by libsfshm, in the

@@ -29,7 +29,7 @@
 
 #define SFSHM_RING_MAGIC 0x4d485346u /* "FSHM" little-endian */
 #define SFSHM_CTL_MAGIC 0x4c435346u /* "FSCL" */
-#define SFSHM_RING_VERSION 1u
+#define SFSHM_RING_VERSION 2u
 
 #define SFSHM_CACHELINE 64u
 #define SFSHM_PAGE 4096u
@@ -122,10 +122,24 @@ struct sfshm_producer_slot {
 	uint32_t _pad0;
 	uint64_t k_hazard;
 	uint64_t k_start;
-	uint8_t _pad1[SFSHM_CACHELINE - 24];
+	/*
+	 * Acknowledgements: the holder stores the position of each frame it
+	 * commits in k_ack_pos (before the commit); the owner's persister,
+	 * having given that frame its offset, stores k_ack_offset and then
+	 * k_ack_done = k_ack_pos.
+	 */
+	uint64_t k_ack_pos;
+	uint64_t k_ack_done;
+	int64_t k_ack_offset;
+	uint8_t _pad1[SFSHM_CACHELINE - 48];
 };
 
 #define SFSHM_PRODUCER_SLOTS 56u
+
+/* k_state: what the owner says of the ring. */
+#define SFSHM_STATE_LIVE 0u
+#define SFSHM_STATE_DELETED 1u /* its topic was deleted */
+#define SFSHM_STATE_STOPPED 2u /* the owner stopped (daemon shutdown) */
 #define SFSHM_NO_HAZARD UINT64_MAX
 
 /*
@@ -153,7 +167,9 @@ struct sfshm_ring_hdr {
 	uint32_t data_offset;
 	uint32_t creator_pid;
 	uint64_t created_ns;
-	uint8_t _pad0[SFSHM_CACHELINE - 40];
+	/* SFSHM_STATE_*: set by the owner, read by clients (rarely written) */
+	uint32_t k_state;
+	uint8_t _pad0[SFSHM_CACHELINE - 44];
 
 	uint64_t k_tail;
 	uint8_t _pad1[SFSHM_CACHELINE - 8];
@@ -172,11 +188,16 @@ struct sfshm_ring_hdr {
 	uint8_t _pad5[SFSHM_CACHELINE - 8];
 
 	/* line 6: persistence progress, published by the owner */
-	uint64_t k_written;
-	uint64_t k_durable;
-	uint64_t k_anchor_pos;
-	uint64_t k_anchor_offset;
-	uint8_t _pad6[SFSHM_CACHELINE - 32];
+	uint64_t k_written; /* frames below are in the log (page cache) */
+	uint64_t k_durable; /* frames below are fsynced */
+	uint64_t k_anchor_pos; /* the frame at this position ... */
+	int64_t k_anchor_offset; /* ... has this offset (seqlock: k_anchor_seq) */
+	uint32_t k_anchor_seq; /* odd while the anchor changes */
+	uint32_t k_persist_seq; /* futex: bumped when written/durable move */
+	uint32_t k_persist_waiters; /* producers asleep on k_persist_seq */
+	int32_t k_error; /* 0, or -errno: why persisting stalls (-ENOSPC) */
+	uint32_t k_durable_waiters; /* of those, waiting for an fsync */
+	uint8_t _pad6[SFSHM_CACHELINE - 52];
 
 	/* lines 7..62: one per producer handle */
 	struct sfshm_producer_slot producer[SFSHM_PRODUCER_SLOTS];

@@ -38,77 +38,77 @@
  * its length and the batch exactly its record count.  Anything else is
  * -EBADMSG.  Nothing here allocates, except a growable builder.
  */
-#ifndef SFD_RECORDBATCH_H
-#define SFD_RECORDBATCH_H
+#ifndef SF_RECORDBATCH_H
+#define SF_RECORDBATCH_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define SFD_RB_MAGIC 2
-#define SFD_RB_LOG_OVERHEAD 12 /* baseOffset + batchLength */
-#define SFD_RB_HEADER_SIZE 61
-#define SFD_RB_CRC_START 21 /* the CRC covers [21, end of batch) */
+#define SF_RB_MAGIC 2
+#define SF_RB_LOG_OVERHEAD 12 /* baseOffset + batchLength */
+#define SF_RB_HEADER_SIZE 61
+#define SF_RB_CRC_START 21 /* the CRC covers [21, end of batch) */
 /* Largest batch the format can describe: batchLength is an int32. */
-#define SFD_RB_MAX_SIZE ((size_t)INT32_MAX + SFD_RB_LOG_OVERHEAD)
+#define SF_RB_MAX_SIZE ((size_t)INT32_MAX + SF_RB_LOG_OVERHEAD)
 
 /* Byte offsets of the batch header fields. */
 enum {
-	SFD_RB_OFF_BASE_OFFSET = 0,
-	SFD_RB_OFF_LENGTH = 8,
-	SFD_RB_OFF_LEADER_EPOCH = 12,
-	SFD_RB_OFF_MAGIC = 16,
-	SFD_RB_OFF_CRC = 17,
-	SFD_RB_OFF_ATTRIBUTES = 21,
-	SFD_RB_OFF_LAST_OFFSET_DELTA = 23,
-	SFD_RB_OFF_BASE_TIMESTAMP = 27,
-	SFD_RB_OFF_MAX_TIMESTAMP = 35,
-	SFD_RB_OFF_PRODUCER_ID = 43,
-	SFD_RB_OFF_PRODUCER_EPOCH = 51,
-	SFD_RB_OFF_BASE_SEQUENCE = 53,
-	SFD_RB_OFF_RECORD_COUNT = 57,
+	SF_RB_OFF_BASE_OFFSET = 0,
+	SF_RB_OFF_LENGTH = 8,
+	SF_RB_OFF_LEADER_EPOCH = 12,
+	SF_RB_OFF_MAGIC = 16,
+	SF_RB_OFF_CRC = 17,
+	SF_RB_OFF_ATTRIBUTES = 21,
+	SF_RB_OFF_LAST_OFFSET_DELTA = 23,
+	SF_RB_OFF_BASE_TIMESTAMP = 27,
+	SF_RB_OFF_MAX_TIMESTAMP = 35,
+	SF_RB_OFF_PRODUCER_ID = 43,
+	SF_RB_OFF_PRODUCER_EPOCH = 51,
+	SF_RB_OFF_BASE_SEQUENCE = 53,
+	SF_RB_OFF_RECORD_COUNT = 57,
 };
 
-_Static_assert(SFD_RB_OFF_RECORD_COUNT + 4 == SFD_RB_HEADER_SIZE,
+_Static_assert(SF_RB_OFF_RECORD_COUNT + 4 == SF_RB_HEADER_SIZE,
 	       "record batch header is 61 bytes");
-_Static_assert(SFD_RB_OFF_CRC + 4 == SFD_RB_CRC_START,
+_Static_assert(SF_RB_OFF_CRC + 4 == SF_RB_CRC_START,
 	       "the CRC covers everything after itself");
 
 /* Batch attributes. */
-#define SFD_RB_ATTR_COMPRESSION 0x07 /* mask; 0 = none */
-#define SFD_RB_ATTR_LOG_APPEND_TIME 0x08
-#define SFD_RB_ATTR_TRANSACTIONAL 0x10
-#define SFD_RB_ATTR_CONTROL 0x20
-#define SFD_RB_ATTR_DELETE_HORIZON 0x40
+#define SF_RB_ATTR_COMPRESSION 0x07 /* mask; 0 = none */
+#define SF_RB_ATTR_LOG_APPEND_TIME 0x08
+#define SF_RB_ATTR_TRANSACTIONAL 0x10
+#define SF_RB_ATTR_CONTROL 0x20
+#define SF_RB_ATTR_DELETE_HORIZON 0x40
 
-enum sfd_rb_compression {
-	SFD_RB_COMPRESSION_NONE = 0,
-	SFD_RB_COMPRESSION_GZIP = 1,
-	SFD_RB_COMPRESSION_SNAPPY = 2,
-	SFD_RB_COMPRESSION_LZ4 = 3,
-	SFD_RB_COMPRESSION_ZSTD = 4,
+enum sf_rb_compression {
+	SF_RB_COMPRESSION_NONE = 0,
+	SF_RB_COMPRESSION_GZIP = 1,
+	SF_RB_COMPRESSION_SNAPPY = 2,
+	SF_RB_COMPRESSION_LZ4 = 3,
+	SF_RB_COMPRESSION_ZSTD = 4,
 };
 
-#define SFD_RB_NULL (-1) /* length of a null key or value */
-#define SFD_RB_NO_TIMESTAMP (-1LL)
-#define SFD_RB_NO_PRODUCER_ID (-1LL)
-#define SFD_RB_VARINT_MAX 5
-#define SFD_RB_VARLONG_MAX 10
+#define SF_RB_NULL (-1) /* length of a null key or value */
+#define SF_RB_NO_TIMESTAMP (-1LL)
+#define SF_RB_NO_PRODUCER_ID (-1LL)
+#define SF_RB_VARINT_MAX 5
+#define SF_RB_VARLONG_MAX 10
 
-/* A byte string that may be null: len == SFD_RB_NULL, ptr ignored. */
-struct sfd_rb_bytes {
+/* A byte string that may be null: len == SF_RB_NULL, ptr ignored. */
+struct sf_rb_bytes {
 	const void *ptr;
 	int32_t len;
 };
 
 /* A record header; the key is never null. */
-struct sfd_rb_header {
-	struct sfd_rb_bytes key;
-	struct sfd_rb_bytes value;
+struct sf_rb_header {
+	struct sf_rb_bytes key;
+	struct sf_rb_bytes value;
 };
 
 /* The batch header, decoded. */
-struct sfd_rb_hdr {
+struct sf_rb_hdr {
 	int64_t base_offset;
 	int32_t batch_length;
 	int32_t leader_epoch;
@@ -125,20 +125,20 @@ struct sfd_rb_hdr {
 };
 
 /* A decoded record; pointers point into the batch. */
-struct sfd_rb_record {
+struct sf_rb_record {
 	int64_t offset; /* base offset + offset delta */
 	int64_t timestamp; /* absolute, ms */
 	int8_t attributes;
-	struct sfd_rb_bytes key;
-	struct sfd_rb_bytes value;
+	struct sf_rb_bytes key;
+	struct sf_rb_bytes value;
 	int32_t header_count;
-	const uint8_t *headers; /* encoded headers: see sfd_rb_headers_next() */
+	const uint8_t *headers; /* encoded headers: see sf_rb_headers_next() */
 	size_t headers_len;
 };
 
 /* Record iterator over one validated batch. */
-struct sfd_rb_iter {
-	struct sfd_rb_hdr hdr;
+struct sf_rb_iter {
+	struct sf_rb_hdr hdr;
 	const uint8_t *p;
 	const uint8_t *end;
 	int32_t left; /* records not yet returned */
@@ -147,23 +147,23 @@ struct sfd_rb_iter {
 };
 
 /* Iterator over the headers of one record. */
-struct sfd_rb_header_iter {
+struct sf_rb_header_iter {
 	const uint8_t *p;
 	const uint8_t *end;
 	int32_t left;
 };
 
 /* A record to encode. */
-struct sfd_rb_msg {
+struct sf_rb_msg {
 	int64_t timestamp; /* ms */
-	struct sfd_rb_bytes key;
-	struct sfd_rb_bytes value;
-	const struct sfd_rb_header *headers;
+	struct sf_rb_bytes key;
+	struct sf_rb_bytes value;
+	const struct sf_rb_header *headers;
 	uint32_t header_count;
 };
 
 /* Batch builder; fields are private. */
-struct sfd_rb_builder {
+struct sf_rb_builder {
 	uint8_t *buf;
 	size_t cap;
 	size_t len;
@@ -183,45 +183,45 @@ struct sfd_rb_builder {
 /* ---- varints -------------------------------------------------------- */
 
 /**
- * sfd_rb_varint_size() - encoded size of a zigzag varint.
+ * sf_rb_varint_size() - encoded size of a zigzag varint.
  * @v: value.
  *
  * Context: any.
- * Return: 1 to SFD_RB_VARINT_MAX.
+ * Return: 1 to SF_RB_VARINT_MAX.
  */
-size_t sfd_rb_varint_size(int32_t v);
+size_t sf_rb_varint_size(int32_t v);
 
 /**
- * sfd_rb_varlong_size() - encoded size of a zigzag varlong.
+ * sf_rb_varlong_size() - encoded size of a zigzag varlong.
  * @v: value.
  *
  * Context: any.
- * Return: 1 to SFD_RB_VARLONG_MAX.
+ * Return: 1 to SF_RB_VARLONG_MAX.
  */
-size_t sfd_rb_varlong_size(int64_t v);
+size_t sf_rb_varlong_size(int64_t v);
 
 /**
- * sfd_rb_put_varint() - encode a zigzag varint in minimal form.
- * @p: destination, room for SFD_RB_VARINT_MAX bytes.
- * @v: value.
- *
- * Context: any.
- * Return: bytes written.
- */
-size_t sfd_rb_put_varint(uint8_t *p, int32_t v);
-
-/**
- * sfd_rb_put_varlong() - encode a zigzag varlong in minimal form.
- * @p: destination, room for SFD_RB_VARLONG_MAX bytes.
+ * sf_rb_put_varint() - encode a zigzag varint in minimal form.
+ * @p: destination, room for SF_RB_VARINT_MAX bytes.
  * @v: value.
  *
  * Context: any.
  * Return: bytes written.
  */
-size_t sfd_rb_put_varlong(uint8_t *p, int64_t v);
+size_t sf_rb_put_varint(uint8_t *p, int32_t v);
 
 /**
- * sfd_rb_get_varint() - decode a zigzag varint.
+ * sf_rb_put_varlong() - encode a zigzag varlong in minimal form.
+ * @p: destination, room for SF_RB_VARLONG_MAX bytes.
+ * @v: value.
+ *
+ * Context: any.
+ * Return: bytes written.
+ */
+size_t sf_rb_put_varlong(uint8_t *p, int64_t v);
+
+/**
+ * sf_rb_get_varint() - decode a zigzag varint.
  * @p: encoded bytes.
  * @len: bytes available at @p.
  * @v: decoded value (set on success only).
@@ -232,27 +232,27 @@ size_t sfd_rb_put_varlong(uint8_t *p, int64_t v);
  * Context: any.
  * Return: bytes consumed (1..5), or -EBADMSG.
  */
-int sfd_rb_get_varint(const uint8_t *p, size_t len, int32_t *v);
+int sf_rb_get_varint(const uint8_t *p, size_t len, int32_t *v);
 
 /**
- * sfd_rb_get_varlong() - decode a zigzag varlong.
+ * sf_rb_get_varlong() - decode a zigzag varlong.
  * @p: encoded bytes.
  * @len: bytes available at @p.
  * @v: decoded value (set on success only).
  *
- * As sfd_rb_get_varint(), for 64 bits and at most 10 bytes.
+ * As sf_rb_get_varint(), for 64 bits and at most 10 bytes.
  *
  * Context: any.
  * Return: bytes consumed (1..10), or -EBADMSG.
  */
-int sfd_rb_get_varlong(const uint8_t *p, size_t len, int64_t *v);
+int sf_rb_get_varlong(const uint8_t *p, size_t len, int64_t *v);
 
 /* ---- batch header, CRC ---------------------------------------------- */
 
 /**
- * sfd_rb_parse_header() - decode and sanity-check a batch header.
+ * sf_rb_parse_header() - decode and sanity-check a batch header.
  * @buf: start of a batch.
- * @len: bytes available (at least SFD_RB_HEADER_SIZE for success).
+ * @len: bytes available (at least SF_RB_HEADER_SIZE for success).
  * @h: decoded header (set on success only).
  *
  * Checks what the header alone can tell: magic 2, batchLength large
@@ -263,45 +263,45 @@ int sfd_rb_get_varlong(const uint8_t *p, size_t len, int64_t *v);
  * Context: any.
  * Return: 0, or -EBADMSG.
  */
-int sfd_rb_parse_header(const void *buf, size_t len, struct sfd_rb_hdr *h);
+int sf_rb_parse_header(const void *buf, size_t len, struct sf_rb_hdr *h);
 
 /**
- * sfd_rb_size() - total size of a batch whose header was parsed.
- * @h: header from sfd_rb_parse_header().
+ * sf_rb_size() - total size of a batch whose header was parsed.
+ * @h: header from sf_rb_parse_header().
  *
  * Context: any.
  * Return: batchLength + 12.
  */
-static inline size_t sfd_rb_size(const struct sfd_rb_hdr *h)
+static inline size_t sf_rb_size(const struct sf_rb_hdr *h)
 {
-	return (size_t)h->batch_length + SFD_RB_LOG_OVERHEAD;
+	return (size_t)h->batch_length + SF_RB_LOG_OVERHEAD;
 }
 
 /**
- * sfd_rb_compression() - compression codec of a batch.
+ * sf_rb_compression() - compression codec of a batch.
  * @h: parsed header.
  *
  * Context: any.
- * Return: the attributes' bits 0-2 (enum sfd_rb_compression, or 5-7 for
+ * Return: the attributes' bits 0-2 (enum sf_rb_compression, or 5-7 for
  * codecs Kafka has not defined).
  */
-static inline int sfd_rb_compression(const struct sfd_rb_hdr *h)
+static inline int sf_rb_compression(const struct sf_rb_hdr *h)
 {
-	return h->attributes & SFD_RB_ATTR_COMPRESSION;
+	return h->attributes & SF_RB_ATTR_COMPRESSION;
 }
 
 /**
- * sfd_rb_crc() - compute the CRC a batch should carry.
+ * sf_rb_crc() - compute the CRC a batch should carry.
  * @batch: start of the batch.
- * @size: its total size (>= SFD_RB_HEADER_SIZE).
+ * @size: its total size (>= SF_RB_HEADER_SIZE).
  *
  * Context: any.
- * Return: CRC-32C of bytes SFD_RB_CRC_START .. @size.
+ * Return: CRC-32C of bytes SF_RB_CRC_START .. @size.
  */
-uint32_t sfd_rb_crc(const void *batch, size_t size);
+uint32_t sf_rb_crc(const void *batch, size_t size);
 
 /**
- * sfd_rb_check() - validate the header and CRC of the batch at @buf.
+ * sf_rb_check() - validate the header and CRC of the batch at @buf.
  * @buf: start of a batch.
  * @len: bytes available; the batch must fit (more may follow).
  * @h: decoded header (set on success only).
@@ -312,10 +312,10 @@ uint32_t sfd_rb_crc(const void *batch, size_t size);
  * Context: any.
  * Return: 0, or -EBADMSG (bad header, truncated, CRC mismatch).
  */
-int sfd_rb_check(const void *buf, size_t len, struct sfd_rb_hdr *h);
+int sf_rb_check(const void *buf, size_t len, struct sf_rb_hdr *h);
 
 /**
- * sfd_rb_set_base_offset() - rewrite the base offset of a batch.
+ * sf_rb_set_base_offset() - rewrite the base offset of a batch.
  * @batch: start of the batch (at least 8 bytes).
  * @base_offset: new value.
  *
@@ -323,10 +323,10 @@ int sfd_rb_check(const void *buf, size_t len, struct sfd_rb_hdr *h);
  *
  * Context: any.
  */
-void sfd_rb_set_base_offset(void *batch, int64_t base_offset);
+void sf_rb_set_base_offset(void *batch, int64_t base_offset);
 
 /**
- * sfd_rb_set_leader_epoch() - rewrite the partition leader epoch.
+ * sf_rb_set_leader_epoch() - rewrite the partition leader epoch.
  * @batch: start of the batch (at least 16 bytes).
  * @epoch: new value.
  *
@@ -334,27 +334,27 @@ void sfd_rb_set_base_offset(void *batch, int64_t base_offset);
  *
  * Context: any.
  */
-void sfd_rb_set_leader_epoch(void *batch, int32_t epoch);
+void sf_rb_set_leader_epoch(void *batch, int32_t epoch);
 
 /* ---- decoding records ----------------------------------------------- */
 
 /**
- * sfd_rb_iter_init() - validate a batch and prepare to read its records.
+ * sf_rb_iter_init() - validate a batch and prepare to read its records.
  * @it: iterator to initialise.
  * @buf: start of a batch.
  * @len: bytes available; only the first batch is used.
  *
- * Runs sfd_rb_check(); on success @it->hdr holds the header.  A
+ * Runs sf_rb_check(); on success @it->hdr holds the header.  A
  * compressed batch initialises fine (its header and CRC are good) but
- * sfd_rb_iter_next() then answers -EOPNOTSUPP.
+ * sf_rb_iter_next() then answers -EOPNOTSUPP.
  *
  * Context: any.
  * Return: 0, or -EBADMSG.
  */
-int sfd_rb_iter_init(struct sfd_rb_iter *it, const void *buf, size_t len);
+int sf_rb_iter_init(struct sf_rb_iter *it, const void *buf, size_t len);
 
 /**
- * sfd_rb_iter_next() - decode the next record.
+ * sf_rb_iter_next() - decode the next record.
  * @it: iterator.
  * @rec: the record (set when 1 is returned); it points into the batch.
  *
@@ -365,31 +365,31 @@ int sfd_rb_iter_init(struct sfd_rb_iter *it, const void *buf, size_t len);
  * Return: 1 for a record, 0 at the end, -EBADMSG for a malformed record or
  * a wrong record count, -EOPNOTSUPP for a compressed batch.
  */
-int sfd_rb_iter_next(struct sfd_rb_iter *it, struct sfd_rb_record *rec);
+int sf_rb_iter_next(struct sf_rb_iter *it, struct sf_rb_record *rec);
 
 /**
- * sfd_rb_headers_begin() - start iterating over a record's headers.
- * @rec: a record from sfd_rb_iter_next().
+ * sf_rb_headers_begin() - start iterating over a record's headers.
+ * @rec: a record from sf_rb_iter_next().
  * @hi: iterator to initialise.
  *
  * Context: any.
  */
-void sfd_rb_headers_begin(const struct sfd_rb_record *rec,
-			  struct sfd_rb_header_iter *hi);
+void sf_rb_headers_begin(const struct sf_rb_record *rec,
+			  struct sf_rb_header_iter *hi);
 
 /**
- * sfd_rb_headers_next() - decode the next header of a record.
+ * sf_rb_headers_next() - decode the next header of a record.
  * @hi: iterator.
  * @h: the header (set when 1 is returned).
  *
  * Context: any.
  * Return: 1 for a header, 0 at the end, -EBADMSG if malformed (cannot
- * happen for a record sfd_rb_iter_next() returned).
+ * happen for a record sf_rb_iter_next() returned).
  */
-int sfd_rb_headers_next(struct sfd_rb_header_iter *hi, struct sfd_rb_header *h);
+int sf_rb_headers_next(struct sf_rb_header_iter *hi, struct sf_rb_header *h);
 
 /**
- * sfd_rb_validate() - fully validate a batch: header, CRC and records.
+ * sf_rb_validate() - fully validate a batch: header, CRC and records.
  * @buf: start of a batch.
  * @len: bytes available; only the first batch is used.
  * @h: decoded header (set when 0 or -EOPNOTSUPP is returned); may be NULL.
@@ -398,12 +398,12 @@ int sfd_rb_headers_next(struct sfd_rb_header_iter *hi, struct sfd_rb_header *h);
  * Return: 0 if valid, -EOPNOTSUPP if header and CRC are valid but the
  * records are compressed and were not checked, -EBADMSG otherwise.
  */
-int sfd_rb_validate(const void *buf, size_t len, struct sfd_rb_hdr *h);
+int sf_rb_validate(const void *buf, size_t len, struct sf_rb_hdr *h);
 
 /* ---- encoding ------------------------------------------------------- */
 
 /**
- * sfd_rb_builder_init() - start a batch in a caller buffer.
+ * sf_rb_builder_init() - start a batch in a caller buffer.
  * @b: builder.
  * @buf: destination; must stay valid while the builder is used.
  * @cap: its size.  Records that do not fit are refused with -ENOBUFS.
@@ -413,38 +413,38 @@ int sfd_rb_validate(const void *buf, size_t len, struct sfd_rb_hdr *h);
  *
  * Context: any.
  */
-void sfd_rb_builder_init(struct sfd_rb_builder *b, void *buf, size_t cap);
+void sf_rb_builder_init(struct sf_rb_builder *b, void *buf, size_t cap);
 
 /**
- * sfd_rb_builder_init_alloc() - start a batch in a growable buffer.
+ * sf_rb_builder_init_alloc() - start a batch in a growable buffer.
  * @b: builder.
  * @hint: initial capacity in bytes (0 for a default).
  *
- * Free the buffer with sfd_rb_builder_release().
+ * Free the buffer with sf_rb_builder_release().
  *
  * Context: process context; allocates.
  * Return: 0, or -ENOMEM.
  */
-int sfd_rb_builder_init_alloc(struct sfd_rb_builder *b, size_t hint);
+int sf_rb_builder_init_alloc(struct sf_rb_builder *b, size_t hint);
 
 /**
- * sfd_rb_builder_release() - free a growable builder's buffer.
+ * sf_rb_builder_release() - free a growable builder's buffer.
  * @b: builder (either kind; may be already released).
  *
  * Context: any.
  */
-void sfd_rb_builder_release(struct sfd_rb_builder *b);
+void sf_rb_builder_release(struct sf_rb_builder *b);
 
 /**
- * sfd_rb_builder_reset() - drop all records and start a new batch.
+ * sf_rb_builder_reset() - drop all records and start a new batch.
  * @b: builder; keeps its buffer and its producer/attribute settings.
  *
  * Context: any.
  */
-void sfd_rb_builder_reset(struct sfd_rb_builder *b);
+void sf_rb_builder_reset(struct sf_rb_builder *b);
 
 /**
- * sfd_rb_builder_set_producer() - set the idempotent-producer fields.
+ * sf_rb_builder_set_producer() - set the idempotent-producer fields.
  * @b: builder.
  * @producer_id: producer id (-1 for none).
  * @producer_epoch: producer epoch (-1 for none).
@@ -452,21 +452,21 @@ void sfd_rb_builder_reset(struct sfd_rb_builder *b);
  *
  * Context: any.
  */
-void sfd_rb_builder_set_producer(struct sfd_rb_builder *b, int64_t producer_id,
+void sf_rb_builder_set_producer(struct sf_rb_builder *b, int64_t producer_id,
 				 int16_t producer_epoch, int32_t base_sequence);
 
 /**
- * sfd_rb_builder_set_attributes() - set the batch attributes.
+ * sf_rb_builder_set_attributes() - set the batch attributes.
  * @b: builder.
- * @attributes: SFD_RB_ATTR_* flags; compression bits must be 0.
+ * @attributes: SF_RB_ATTR_* flags; compression bits must be 0.
  *
  * Context: any.
  * Return: 0, or -EINVAL (compression requested: not supported yet).
  */
-int sfd_rb_builder_set_attributes(struct sfd_rb_builder *b, int16_t attributes);
+int sf_rb_builder_set_attributes(struct sf_rb_builder *b, int16_t attributes);
 
 /**
- * sfd_rb_builder_add() - append a record.
+ * sf_rb_builder_add() - append a record.
  * @b: builder.
  * @m: the record; null and empty keys/values are distinct.
  *
@@ -479,32 +479,32 @@ int sfd_rb_builder_set_attributes(struct sfd_rb_builder *b, int16_t attributes);
  * (below -1, a null header key), a timestamp delta that overflows or a
  * finished builder; -ENOMEM.
  */
-int sfd_rb_builder_add(struct sfd_rb_builder *b, const struct sfd_rb_msg *m);
+int sf_rb_builder_add(struct sf_rb_builder *b, const struct sf_rb_msg *m);
 
 /**
- * sfd_rb_builder_count() - records added so far.
+ * sf_rb_builder_count() - records added so far.
  * @b: builder.
  *
  * Context: any.
  * Return: the record count.
  */
-static inline int32_t sfd_rb_builder_count(const struct sfd_rb_builder *b)
+static inline int32_t sf_rb_builder_count(const struct sf_rb_builder *b)
 {
 	return b->count;
 }
 
 /**
- * sfd_rb_builder_finish() - write the batch header and CRC.
+ * sf_rb_builder_finish() - write the batch header and CRC.
  * @b: builder with at least one record.
  * @batch: set to the encoded batch (owned by the builder).
  * @len: set to its size.
  *
- * The builder takes no more records until sfd_rb_builder_reset().
+ * The builder takes no more records until sf_rb_builder_reset().
  *
  * Context: any.
  * Return: 0, or -EINVAL (no records, or already finished).
  */
-int sfd_rb_builder_finish(struct sfd_rb_builder *b, const uint8_t **batch,
+int sf_rb_builder_finish(struct sf_rb_builder *b, const uint8_t **batch,
 			  size_t *len);
 
 #endif

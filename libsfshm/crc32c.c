@@ -57,7 +57,7 @@ static uint32_t crc_step8(uint32_t c, const uint8_t *p)
 	       crc_tab[1][(hi >> 16) & 0xff] ^ crc_tab[0][hi >> 24];
 }
 
-uint32_t sfd_crc32c_sw(uint32_t crc, const void *buf, size_t len)
+uint32_t sf_crc32c_sw(uint32_t crc, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	uint32_t c = ~crc;
@@ -72,7 +72,7 @@ uint32_t sfd_crc32c_sw(uint32_t crc, const void *buf, size_t len)
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) uint32_t
-sfd_crc32c_hw(uint32_t crc, const void *buf, size_t len)
+sf_crc32c_hw(uint32_t crc, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	uint64_t c = (uint32_t)~crc;
@@ -87,25 +87,25 @@ sfd_crc32c_hw(uint32_t crc, const void *buf, size_t len)
 	return ~(uint32_t)c;
 }
 
-bool sfd_crc32c_hw_available(void)
+bool sf_crc32c_hw_available(void)
 {
 	return __builtin_cpu_supports("sse4.2");
 }
 #else
-uint32_t sfd_crc32c_hw(uint32_t crc, const void *buf, size_t len)
+uint32_t sf_crc32c_hw(uint32_t crc, const void *buf, size_t len)
 {
-	return sfd_crc32c_sw(crc, buf, len);
+	return sf_crc32c_sw(crc, buf, len);
 }
 
-bool sfd_crc32c_hw_available(void)
+bool sf_crc32c_hw_available(void)
 {
 	return false;
 }
 #endif
 
-uint32_t sfd_crc32c(uint32_t crc, const void *buf, size_t len)
+uint32_t sf_crc32c(uint32_t crc, const void *buf, size_t len)
 {
-	if (sfd_crc32c_hw_available())
-		return sfd_crc32c_hw(crc, buf, len);
-	return sfd_crc32c_sw(crc, buf, len);
+	if (sf_crc32c_hw_available())
+		return sf_crc32c_hw(crc, buf, len);
+	return sf_crc32c_sw(crc, buf, len);
 }

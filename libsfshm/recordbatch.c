@@ -14,7 +14,7 @@
 
 #include "crc32c.h"
 #include "recordbatch.h"
-#include "sfd_be.h"
+#include "sf_be.h"
 
 /* The smallest record: 7 one-byte fields (length .. header count). */
 #define MIN_RECORD_SIZE 7
@@ -90,40 +90,40 @@ static int uvar_get(const uint8_t *p, size_t len, unsigned max,
 	return -EBADMSG; /* runs past the buffer or too long */
 }
 
-size_t sfd_rb_varint_size(int32_t v)
+size_t sf_rb_varint_size(int32_t v)
 {
 	return uvar_size(zigzag32(v));
 }
 
-size_t sfd_rb_varlong_size(int64_t v)
+size_t sf_rb_varlong_size(int64_t v)
 {
 	return uvar_size(zigzag64(v));
 }
 
-size_t sfd_rb_put_varint(uint8_t *p, int32_t v)
+size_t sf_rb_put_varint(uint8_t *p, int32_t v)
 {
 	return uvar_put(p, zigzag32(v));
 }
 
-size_t sfd_rb_put_varlong(uint8_t *p, int64_t v)
+size_t sf_rb_put_varlong(uint8_t *p, int64_t v)
 {
 	return uvar_put(p, zigzag64(v));
 }
 
-int sfd_rb_get_varint(const uint8_t *p, size_t len, int32_t *v)
+int sf_rb_get_varint(const uint8_t *p, size_t len, int32_t *v)
 {
 	uint64_t u;
-	int n = uvar_get(p, len, SFD_RB_VARINT_MAX, 32 - 28, &u);
+	int n = uvar_get(p, len, SF_RB_VARINT_MAX, 32 - 28, &u);
 
 	if (n > 0)
 		*v = unzigzag32((uint32_t)u);
 	return n;
 }
 
-int sfd_rb_get_varlong(const uint8_t *p, size_t len, int64_t *v)
+int sf_rb_get_varlong(const uint8_t *p, size_t len, int64_t *v)
 {
 	uint64_t u;
-	int n = uvar_get(p, len, SFD_RB_VARLONG_MAX, 64 - 63, &u);
+	int n = uvar_get(p, len, SF_RB_VARLONG_MAX, 64 - 63, &u);
 
 	if (n > 0)
 		*v = unzigzag64(u);
@@ -132,33 +132,33 @@ int sfd_rb_get_varlong(const uint8_t *p, size_t len, int64_t *v)
 
 /* ---- batch header ----------------------------------------------------- */
 
-static void header_decode(const uint8_t *p, struct sfd_rb_hdr *h)
+static void header_decode(const uint8_t *p, struct sf_rb_hdr *h)
 {
-	h->base_offset = (int64_t)sfd_get_be64(p + SFD_RB_OFF_BASE_OFFSET);
-	h->batch_length = (int32_t)sfd_get_be32(p + SFD_RB_OFF_LENGTH);
-	h->leader_epoch = (int32_t)sfd_get_be32(p + SFD_RB_OFF_LEADER_EPOCH);
-	h->magic = (int8_t)p[SFD_RB_OFF_MAGIC];
-	h->crc = sfd_get_be32(p + SFD_RB_OFF_CRC);
-	h->attributes = (int16_t)sfd_get_be16(p + SFD_RB_OFF_ATTRIBUTES);
+	h->base_offset = (int64_t)sf_get_be64(p + SF_RB_OFF_BASE_OFFSET);
+	h->batch_length = (int32_t)sf_get_be32(p + SF_RB_OFF_LENGTH);
+	h->leader_epoch = (int32_t)sf_get_be32(p + SF_RB_OFF_LEADER_EPOCH);
+	h->magic = (int8_t)p[SF_RB_OFF_MAGIC];
+	h->crc = sf_get_be32(p + SF_RB_OFF_CRC);
+	h->attributes = (int16_t)sf_get_be16(p + SF_RB_OFF_ATTRIBUTES);
 	h->last_offset_delta =
-		(int32_t)sfd_get_be32(p + SFD_RB_OFF_LAST_OFFSET_DELTA);
+		(int32_t)sf_get_be32(p + SF_RB_OFF_LAST_OFFSET_DELTA);
 	h->base_timestamp =
-		(int64_t)sfd_get_be64(p + SFD_RB_OFF_BASE_TIMESTAMP);
-	h->max_timestamp = (int64_t)sfd_get_be64(p + SFD_RB_OFF_MAX_TIMESTAMP);
-	h->producer_id = (int64_t)sfd_get_be64(p + SFD_RB_OFF_PRODUCER_ID);
+		(int64_t)sf_get_be64(p + SF_RB_OFF_BASE_TIMESTAMP);
+	h->max_timestamp = (int64_t)sf_get_be64(p + SF_RB_OFF_MAX_TIMESTAMP);
+	h->producer_id = (int64_t)sf_get_be64(p + SF_RB_OFF_PRODUCER_ID);
 	h->producer_epoch =
-		(int16_t)sfd_get_be16(p + SFD_RB_OFF_PRODUCER_EPOCH);
-	h->base_sequence = (int32_t)sfd_get_be32(p + SFD_RB_OFF_BASE_SEQUENCE);
-	h->record_count = (int32_t)sfd_get_be32(p + SFD_RB_OFF_RECORD_COUNT);
+		(int16_t)sf_get_be16(p + SF_RB_OFF_PRODUCER_EPOCH);
+	h->base_sequence = (int32_t)sf_get_be32(p + SF_RB_OFF_BASE_SEQUENCE);
+	h->record_count = (int32_t)sf_get_be32(p + SF_RB_OFF_RECORD_COUNT);
 }
 
-static bool header_sane(const struct sfd_rb_hdr *h)
+static bool header_sane(const struct sf_rb_hdr *h)
 {
 	int64_t last;
 
-	if (h->magic != SFD_RB_MAGIC)
+	if (h->magic != SF_RB_MAGIC)
 		return false;
-	if (h->batch_length < SFD_RB_HEADER_SIZE - SFD_RB_LOG_OVERHEAD)
+	if (h->batch_length < SF_RB_HEADER_SIZE - SF_RB_LOG_OVERHEAD)
 		return false;
 	if (h->base_offset < 0 || h->last_offset_delta < 0 ||
 	    h->record_count < 0)
@@ -169,11 +169,11 @@ static bool header_sane(const struct sfd_rb_hdr *h)
 	return h->record_count <= (int64_t)h->last_offset_delta + 1;
 }
 
-int sfd_rb_parse_header(const void *buf, size_t len, struct sfd_rb_hdr *h)
+int sf_rb_parse_header(const void *buf, size_t len, struct sf_rb_hdr *h)
 {
-	struct sfd_rb_hdr tmp;
+	struct sf_rb_hdr tmp;
 
-	if (len < SFD_RB_HEADER_SIZE)
+	if (len < SF_RB_HEADER_SIZE)
 		return -EBADMSG;
 	header_decode(buf, &tmp);
 	if (!header_sane(&tmp))
@@ -182,37 +182,37 @@ int sfd_rb_parse_header(const void *buf, size_t len, struct sfd_rb_hdr *h)
 	return 0;
 }
 
-uint32_t sfd_rb_crc(const void *batch, size_t size)
+uint32_t sf_rb_crc(const void *batch, size_t size)
 {
 	const uint8_t *p = batch;
 
-	return sfd_crc32c(0, p + SFD_RB_CRC_START, size - SFD_RB_CRC_START);
+	return sf_crc32c(0, p + SF_RB_CRC_START, size - SF_RB_CRC_START);
 }
 
-int sfd_rb_check(const void *buf, size_t len, struct sfd_rb_hdr *h)
+int sf_rb_check(const void *buf, size_t len, struct sf_rb_hdr *h)
 {
-	struct sfd_rb_hdr tmp;
-	int ret = sfd_rb_parse_header(buf, len, &tmp);
+	struct sf_rb_hdr tmp;
+	int ret = sf_rb_parse_header(buf, len, &tmp);
 
 	if (ret)
 		return ret;
-	if (sfd_rb_size(&tmp) > len)
+	if (sf_rb_size(&tmp) > len)
 		return -EBADMSG; /* truncated */
-	if (sfd_rb_crc(buf, sfd_rb_size(&tmp)) != tmp.crc)
+	if (sf_rb_crc(buf, sf_rb_size(&tmp)) != tmp.crc)
 		return -EBADMSG;
 	*h = tmp;
 	return 0;
 }
 
-void sfd_rb_set_base_offset(void *batch, int64_t base_offset)
+void sf_rb_set_base_offset(void *batch, int64_t base_offset)
 {
-	sfd_put_be64((uint8_t *)batch + SFD_RB_OFF_BASE_OFFSET,
+	sf_put_be64((uint8_t *)batch + SF_RB_OFF_BASE_OFFSET,
 		     (uint64_t)base_offset);
 }
 
-void sfd_rb_set_leader_epoch(void *batch, int32_t epoch)
+void sf_rb_set_leader_epoch(void *batch, int32_t epoch)
 {
-	sfd_put_be32((uint8_t *)batch + SFD_RB_OFF_LEADER_EPOCH,
+	sf_put_be32((uint8_t *)batch + SF_RB_OFF_LEADER_EPOCH,
 		     (uint32_t)epoch);
 }
 
@@ -237,7 +237,7 @@ static int32_t cur_varint(struct cur *c)
 
 	if (c->bad)
 		return 0;
-	n = sfd_rb_get_varint(c->p, cur_left(c), &v);
+	n = sf_rb_get_varint(c->p, cur_left(c), &v);
 	if (n < 0)
 		c->bad = true;
 	else
@@ -252,7 +252,7 @@ static int64_t cur_varlong(struct cur *c)
 
 	if (c->bad)
 		return 0;
-	n = sfd_rb_get_varlong(c->p, cur_left(c), &v);
+	n = sf_rb_get_varlong(c->p, cur_left(c), &v);
 	if (n < 0)
 		c->bad = true;
 	else
@@ -270,13 +270,13 @@ static int8_t cur_int8(struct cur *c)
 }
 
 /* A length-prefixed byte string; @nullable allows length -1. */
-static struct sfd_rb_bytes cur_bytes(struct cur *c, bool nullable)
+static struct sf_rb_bytes cur_bytes(struct cur *c, bool nullable)
 {
-	struct sfd_rb_bytes b = { .ptr = NULL, .len = cur_varint(c) };
+	struct sf_rb_bytes b = { .ptr = NULL, .len = cur_varint(c) };
 
 	if (c->bad)
 		return b;
-	if (b.len < (nullable ? SFD_RB_NULL : 0) ||
+	if (b.len < (nullable ? SF_RB_NULL : 0) ||
 	    (b.len > 0 && (size_t)b.len > cur_left(c))) {
 		c->bad = true;
 		return b;
@@ -288,7 +288,7 @@ static struct sfd_rb_bytes cur_bytes(struct cur *c, bool nullable)
 	return b;
 }
 
-static void cur_header(struct cur *c, struct sfd_rb_header *h)
+static void cur_header(struct cur *c, struct sf_rb_header *h)
 {
 	h->key = cur_bytes(c, false);
 	h->value = cur_bytes(c, true);
@@ -297,36 +297,36 @@ static void cur_header(struct cur *c, struct sfd_rb_header *h)
 /* Walk @count headers to check them and find where they end. */
 static void cur_skip_headers(struct cur *c, int32_t count)
 {
-	struct sfd_rb_header h;
+	struct sf_rb_header h;
 
 	for (int32_t i = 0; i < count && !c->bad; i++)
 		cur_header(c, &h);
 }
 
-int sfd_rb_iter_init(struct sfd_rb_iter *it, const void *buf, size_t len)
+int sf_rb_iter_init(struct sf_rb_iter *it, const void *buf, size_t len)
 {
-	int ret = sfd_rb_check(buf, len, &it->hdr);
+	int ret = sf_rb_check(buf, len, &it->hdr);
 
 	if (ret)
 		return ret;
-	it->p = (const uint8_t *)buf + SFD_RB_HEADER_SIZE;
-	it->end = (const uint8_t *)buf + sfd_rb_size(&it->hdr);
+	it->p = (const uint8_t *)buf + SF_RB_HEADER_SIZE;
+	it->end = (const uint8_t *)buf + sf_rb_size(&it->hdr);
 	it->left = it->hdr.record_count;
 	it->prev_delta = -1;
 	it->err = 0;
-	if (sfd_rb_compression(&it->hdr) != SFD_RB_COMPRESSION_NONE)
+	if (sf_rb_compression(&it->hdr) != SF_RB_COMPRESSION_NONE)
 		it->err = -EOPNOTSUPP;
 	else if ((size_t)(it->end - it->p) / MIN_RECORD_SIZE < (size_t)it->left)
 		it->err = -EBADMSG; /* more records than bytes for them */
 	return 0;
 }
 
-static int64_t record_timestamp(const struct sfd_rb_iter *it, int64_t delta,
+static int64_t record_timestamp(const struct sf_rb_iter *it, int64_t delta,
 				bool *bad)
 {
 	int64_t ts;
 
-	if (it->hdr.attributes & SFD_RB_ATTR_LOG_APPEND_TIME)
+	if (it->hdr.attributes & SF_RB_ATTR_LOG_APPEND_TIME)
 		return it->hdr.max_timestamp;
 	if (__builtin_add_overflow(it->hdr.base_timestamp, delta, &ts))
 		*bad = true;
@@ -334,8 +334,8 @@ static int64_t record_timestamp(const struct sfd_rb_iter *it, int64_t delta,
 }
 
 /* Decode the fields of one record body [c->p, c->end). */
-static void record_decode(struct sfd_rb_iter *it, struct cur *c,
-			  struct sfd_rb_record *rec)
+static void record_decode(struct sf_rb_iter *it, struct cur *c,
+			  struct sf_rb_record *rec)
 {
 	int64_t ts_delta;
 	int32_t off_delta;
@@ -361,14 +361,14 @@ static void record_decode(struct sfd_rb_iter *it, struct cur *c,
 	it->prev_delta = off_delta;
 }
 
-static int iter_end(struct sfd_rb_iter *it)
+static int iter_end(struct sf_rb_iter *it)
 {
 	if (it->p != it->end)
 		it->err = -EBADMSG; /* bytes after the last record */
 	return it->err;
 }
 
-int sfd_rb_iter_next(struct sfd_rb_iter *it, struct sfd_rb_record *rec)
+int sf_rb_iter_next(struct sf_rb_iter *it, struct sf_rb_record *rec)
 {
 	struct cur c = { .p = it->p, .end = it->end };
 	int32_t len;
@@ -389,15 +389,15 @@ int sfd_rb_iter_next(struct sfd_rb_iter *it, struct sfd_rb_record *rec)
 	return 1;
 }
 
-void sfd_rb_headers_begin(const struct sfd_rb_record *rec,
-			  struct sfd_rb_header_iter *hi)
+void sf_rb_headers_begin(const struct sf_rb_record *rec,
+			  struct sf_rb_header_iter *hi)
 {
 	hi->p = rec->headers;
 	hi->end = rec->headers + rec->headers_len;
 	hi->left = rec->header_count;
 }
 
-int sfd_rb_headers_next(struct sfd_rb_header_iter *hi, struct sfd_rb_header *h)
+int sf_rb_headers_next(struct sf_rb_header_iter *hi, struct sf_rb_header *h)
 {
 	struct cur c = { .p = hi->p, .end = hi->end };
 
@@ -413,15 +413,15 @@ int sfd_rb_headers_next(struct sfd_rb_header_iter *hi, struct sfd_rb_header *h)
 	return 1;
 }
 
-int sfd_rb_validate(const void *buf, size_t len, struct sfd_rb_hdr *h)
+int sf_rb_validate(const void *buf, size_t len, struct sf_rb_hdr *h)
 {
-	struct sfd_rb_iter it;
-	struct sfd_rb_record rec;
-	int ret = sfd_rb_iter_init(&it, buf, len);
+	struct sf_rb_iter it;
+	struct sf_rb_record rec;
+	int ret = sf_rb_iter_init(&it, buf, len);
 
 	if (ret)
 		return ret;
-	while ((ret = sfd_rb_iter_next(&it, &rec)) == 1)
+	while ((ret = sf_rb_iter_next(&it, &rec)) == 1)
 		;
 	if (h && (ret == 0 || ret == -EOPNOTSUPP))
 		*h = it.hdr;
@@ -430,22 +430,22 @@ int sfd_rb_validate(const void *buf, size_t len, struct sfd_rb_hdr *h)
 
 /* ---- encoding --------------------------------------------------------- */
 
-static void builder_defaults(struct sfd_rb_builder *b)
+static void builder_defaults(struct sf_rb_builder *b)
 {
-	b->len = SFD_RB_HEADER_SIZE;
+	b->len = SF_RB_HEADER_SIZE;
 	b->finished = false;
 	b->attributes = 0;
 	b->leader_epoch = -1;
 	b->base_offset = 0;
-	b->producer_id = SFD_RB_NO_PRODUCER_ID;
+	b->producer_id = SF_RB_NO_PRODUCER_ID;
 	b->producer_epoch = -1;
 	b->base_sequence = -1;
-	b->base_timestamp = SFD_RB_NO_TIMESTAMP;
-	b->max_timestamp = SFD_RB_NO_TIMESTAMP;
+	b->base_timestamp = SF_RB_NO_TIMESTAMP;
+	b->max_timestamp = SF_RB_NO_TIMESTAMP;
 	b->count = 0;
 }
 
-void sfd_rb_builder_init(struct sfd_rb_builder *b, void *buf, size_t cap)
+void sf_rb_builder_init(struct sf_rb_builder *b, void *buf, size_t cap)
 {
 	b->buf = buf;
 	b->cap = cap;
@@ -453,19 +453,19 @@ void sfd_rb_builder_init(struct sfd_rb_builder *b, void *buf, size_t cap)
 	builder_defaults(b);
 }
 
-int sfd_rb_builder_init_alloc(struct sfd_rb_builder *b, size_t hint)
+int sf_rb_builder_init_alloc(struct sf_rb_builder *b, size_t hint)
 {
-	size_t cap = hint > SFD_RB_HEADER_SIZE ? hint : DEFAULT_ALLOC;
+	size_t cap = hint > SF_RB_HEADER_SIZE ? hint : DEFAULT_ALLOC;
 	void *buf = malloc(cap);
 
 	if (!buf)
 		return -ENOMEM;
-	sfd_rb_builder_init(b, buf, cap);
+	sf_rb_builder_init(b, buf, cap);
 	b->owned = true;
 	return 0;
 }
 
-void sfd_rb_builder_release(struct sfd_rb_builder *b)
+void sf_rb_builder_release(struct sf_rb_builder *b)
 {
 	if (b->owned)
 		free(b->buf);
@@ -474,16 +474,16 @@ void sfd_rb_builder_release(struct sfd_rb_builder *b)
 	b->owned = false;
 }
 
-void sfd_rb_builder_reset(struct sfd_rb_builder *b)
+void sf_rb_builder_reset(struct sf_rb_builder *b)
 {
-	b->len = SFD_RB_HEADER_SIZE;
+	b->len = SF_RB_HEADER_SIZE;
 	b->finished = false;
-	b->base_timestamp = SFD_RB_NO_TIMESTAMP;
-	b->max_timestamp = SFD_RB_NO_TIMESTAMP;
+	b->base_timestamp = SF_RB_NO_TIMESTAMP;
+	b->max_timestamp = SF_RB_NO_TIMESTAMP;
 	b->count = 0;
 }
 
-void sfd_rb_builder_set_producer(struct sfd_rb_builder *b, int64_t producer_id,
+void sf_rb_builder_set_producer(struct sf_rb_builder *b, int64_t producer_id,
 				 int16_t producer_epoch, int32_t base_sequence)
 {
 	b->producer_id = producer_id;
@@ -491,24 +491,24 @@ void sfd_rb_builder_set_producer(struct sfd_rb_builder *b, int64_t producer_id,
 	b->base_sequence = base_sequence;
 }
 
-int sfd_rb_builder_set_attributes(struct sfd_rb_builder *b, int16_t attributes)
+int sf_rb_builder_set_attributes(struct sf_rb_builder *b, int16_t attributes)
 {
-	if (attributes & SFD_RB_ATTR_COMPRESSION)
+	if (attributes & SF_RB_ATTR_COMPRESSION)
 		return -EINVAL;
 	b->attributes = attributes;
 	return 0;
 }
 
 /* Encoded size of a nullable byte string; 0 if the length is invalid. */
-static size_t bytes_size(struct sfd_rb_bytes v, bool nullable)
+static size_t bytes_size(struct sf_rb_bytes v, bool nullable)
 {
-	if (v.len < (nullable ? SFD_RB_NULL : 0))
+	if (v.len < (nullable ? SF_RB_NULL : 0))
 		return 0;
-	return sfd_rb_varint_size(v.len) + (v.len > 0 ? (size_t)v.len : 0);
+	return sf_rb_varint_size(v.len) + (v.len > 0 ? (size_t)v.len : 0);
 }
 
 /* Size of the record body (after its length), 0 if it cannot be encoded. */
-static size_t record_body_size(const struct sfd_rb_msg *m, int64_t ts_delta,
+static size_t record_body_size(const struct sf_rb_msg *m, int64_t ts_delta,
 			       int32_t off_delta)
 {
 	size_t k = bytes_size(m->key, true), v = bytes_size(m->value, true);
@@ -516,8 +516,8 @@ static size_t record_body_size(const struct sfd_rb_msg *m, int64_t ts_delta,
 
 	if (!k || !v || m->header_count > INT32_MAX)
 		return 0;
-	n = 1 + sfd_rb_varlong_size(ts_delta) + sfd_rb_varint_size(off_delta) +
-	    k + v + sfd_rb_varint_size((int32_t)m->header_count);
+	n = 1 + sf_rb_varlong_size(ts_delta) + sf_rb_varint_size(off_delta) +
+	    k + v + sf_rb_varint_size((int32_t)m->header_count);
 	for (uint32_t i = 0; i < m->header_count && n <= INT32_MAX; i++) {
 		size_t hk = bytes_size(m->headers[i].key, false);
 		size_t hv = bytes_size(m->headers[i].value, true);
@@ -530,12 +530,12 @@ static size_t record_body_size(const struct sfd_rb_msg *m, int64_t ts_delta,
 }
 
 /* Make room for @need more bytes. */
-static int builder_reserve(struct sfd_rb_builder *b, size_t need)
+static int builder_reserve(struct sf_rb_builder *b, size_t need)
 {
 	size_t cap;
 	uint8_t *p;
 
-	if (need > SFD_RB_MAX_SIZE - b->len)
+	if (need > SF_RB_MAX_SIZE - b->len)
 		return -EMSGSIZE;
 	if (b->len + need <= b->cap)
 		return 0;
@@ -543,7 +543,7 @@ static int builder_reserve(struct sfd_rb_builder *b, size_t need)
 		return -ENOBUFS;
 	cap = b->cap;
 	while (cap < b->len + need)
-		cap = cap > SFD_RB_MAX_SIZE / 2 ? SFD_RB_MAX_SIZE : cap * 2;
+		cap = cap > SF_RB_MAX_SIZE / 2 ? SF_RB_MAX_SIZE : cap * 2;
 	p = realloc(b->buf, cap);
 	if (!p)
 		return -ENOMEM;
@@ -552,9 +552,9 @@ static int builder_reserve(struct sfd_rb_builder *b, size_t need)
 	return 0;
 }
 
-static uint8_t *put_bytes(uint8_t *p, struct sfd_rb_bytes v)
+static uint8_t *put_bytes(uint8_t *p, struct sf_rb_bytes v)
 {
-	p += sfd_rb_put_varint(p, v.len);
+	p += sf_rb_put_varint(p, v.len);
 	if (v.len > 0) {
 		memcpy(p, v.ptr, (size_t)v.len);
 		p += v.len;
@@ -562,23 +562,23 @@ static uint8_t *put_bytes(uint8_t *p, struct sfd_rb_bytes v)
 	return p;
 }
 
-static void record_encode(uint8_t *p, const struct sfd_rb_msg *m, size_t body,
+static void record_encode(uint8_t *p, const struct sf_rb_msg *m, size_t body,
 			  int64_t ts_delta, int32_t off_delta)
 {
-	p += sfd_rb_put_varint(p, (int32_t)body);
+	p += sf_rb_put_varint(p, (int32_t)body);
 	*p++ = 0; /* record attributes: unused in v2 */
-	p += sfd_rb_put_varlong(p, ts_delta);
-	p += sfd_rb_put_varint(p, off_delta);
+	p += sf_rb_put_varlong(p, ts_delta);
+	p += sf_rb_put_varint(p, off_delta);
 	p = put_bytes(p, m->key);
 	p = put_bytes(p, m->value);
-	p += sfd_rb_put_varint(p, (int32_t)m->header_count);
+	p += sf_rb_put_varint(p, (int32_t)m->header_count);
 	for (uint32_t i = 0; i < m->header_count; i++) {
 		p = put_bytes(p, m->headers[i].key);
 		p = put_bytes(p, m->headers[i].value);
 	}
 }
 
-int sfd_rb_builder_add(struct sfd_rb_builder *b, const struct sfd_rb_msg *m)
+int sf_rb_builder_add(struct sf_rb_builder *b, const struct sf_rb_msg *m)
 {
 	int64_t base_ts = b->count ? b->base_timestamp : m->timestamp;
 	int64_t ts_delta;
@@ -594,7 +594,7 @@ int sfd_rb_builder_add(struct sfd_rb_builder *b, const struct sfd_rb_msg *m)
 		return -EINVAL;
 	if (body > INT32_MAX)
 		return -EMSGSIZE;
-	total = sfd_rb_varint_size((int32_t)body) + body;
+	total = sf_rb_varint_size((int32_t)body) + body;
 	ret = builder_reserve(b, total);
 	if (ret)
 		return ret;
@@ -607,33 +607,33 @@ int sfd_rb_builder_add(struct sfd_rb_builder *b, const struct sfd_rb_msg *m)
 	return 0;
 }
 
-static void header_encode(const struct sfd_rb_builder *b, uint8_t *p)
+static void header_encode(const struct sf_rb_builder *b, uint8_t *p)
 {
-	sfd_put_be64(p + SFD_RB_OFF_BASE_OFFSET, (uint64_t)b->base_offset);
-	sfd_put_be32(p + SFD_RB_OFF_LENGTH,
-		     (uint32_t)(b->len - SFD_RB_LOG_OVERHEAD));
-	sfd_put_be32(p + SFD_RB_OFF_LEADER_EPOCH, (uint32_t)b->leader_epoch);
-	p[SFD_RB_OFF_MAGIC] = SFD_RB_MAGIC;
-	sfd_put_be16(p + SFD_RB_OFF_ATTRIBUTES, (uint16_t)b->attributes);
-	sfd_put_be32(p + SFD_RB_OFF_LAST_OFFSET_DELTA,
+	sf_put_be64(p + SF_RB_OFF_BASE_OFFSET, (uint64_t)b->base_offset);
+	sf_put_be32(p + SF_RB_OFF_LENGTH,
+		     (uint32_t)(b->len - SF_RB_LOG_OVERHEAD));
+	sf_put_be32(p + SF_RB_OFF_LEADER_EPOCH, (uint32_t)b->leader_epoch);
+	p[SF_RB_OFF_MAGIC] = SF_RB_MAGIC;
+	sf_put_be16(p + SF_RB_OFF_ATTRIBUTES, (uint16_t)b->attributes);
+	sf_put_be32(p + SF_RB_OFF_LAST_OFFSET_DELTA,
 		     (uint32_t)(b->count - 1));
-	sfd_put_be64(p + SFD_RB_OFF_BASE_TIMESTAMP,
+	sf_put_be64(p + SF_RB_OFF_BASE_TIMESTAMP,
 		     (uint64_t)b->base_timestamp);
-	sfd_put_be64(p + SFD_RB_OFF_MAX_TIMESTAMP, (uint64_t)b->max_timestamp);
-	sfd_put_be64(p + SFD_RB_OFF_PRODUCER_ID, (uint64_t)b->producer_id);
-	sfd_put_be16(p + SFD_RB_OFF_PRODUCER_EPOCH,
+	sf_put_be64(p + SF_RB_OFF_MAX_TIMESTAMP, (uint64_t)b->max_timestamp);
+	sf_put_be64(p + SF_RB_OFF_PRODUCER_ID, (uint64_t)b->producer_id);
+	sf_put_be16(p + SF_RB_OFF_PRODUCER_EPOCH,
 		     (uint16_t)b->producer_epoch);
-	sfd_put_be32(p + SFD_RB_OFF_BASE_SEQUENCE, (uint32_t)b->base_sequence);
-	sfd_put_be32(p + SFD_RB_OFF_RECORD_COUNT, (uint32_t)b->count);
+	sf_put_be32(p + SF_RB_OFF_BASE_SEQUENCE, (uint32_t)b->base_sequence);
+	sf_put_be32(p + SF_RB_OFF_RECORD_COUNT, (uint32_t)b->count);
 }
 
-int sfd_rb_builder_finish(struct sfd_rb_builder *b, const uint8_t **batch,
+int sf_rb_builder_finish(struct sf_rb_builder *b, const uint8_t **batch,
 			  size_t *len)
 {
 	if (b->finished || b->count == 0)
 		return -EINVAL;
 	header_encode(b, b->buf);
-	sfd_put_be32(b->buf + SFD_RB_OFF_CRC, sfd_rb_crc(b->buf, b->len));
+	sf_put_be32(b->buf + SF_RB_OFF_CRC, sf_rb_crc(b->buf, b->len));
 	b->finished = true;
 	*batch = b->buf;
 	*len = b->len;

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+/*
+ * t_daemon.c - start and stop a real sfshmd for a test (see t_daemon.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sfshm/sfshm.h>
+
+#include "t_daemon.h"
+#include "t_util.h"
+
+#define START_MS 10000
+#define STOP_MS 30000
+
+const char *t_bin_dir(void)
+{
+	static char dir[PATH_MAX];
+	ssize_t n;
+
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n <= 0)
+		return ".";
+	dir[n] = '\0';
+	/* build/tests/X -> build */
+	for (int i = 0; i < 2; i++) {
+		char *slash = strrchr(dir, '/');
+
+		if (slash)
+			*slash = '\0';
+	}
+	return dir;
+}
+
+int t_daemon_init(struct t_daemon *d, const char *tag)
+{
+	memset(d, 0, sizeof(*d));
+	d->pid = -1;
+	snprintf(d->data_dir, sizeof(d->data_dir), "/tmp/sfshm-%s-XXXXXX",
+		 tag);
+	snprintf(d->run_dir, sizeof(d->run_dir), "/dev/shm/sfshm-%s-XXXXXX",
+		 tag);
+	if (!mkdtemp(d->data_dir) || !mkdtemp(d->run_dir))
+		return -1;
+	snprintf(d->log_path, sizeof(d->log_path), "%s.log", d->data_dir);
+	return 0;
+}
+
+static void exec_daemon(const struct t_daemon *d)
+{
+	const char *argv[24] = { "sfshmd", "--data-dir", d->data_dir,
+				 "--run-dir", d->run_dir };
+	char path[PATH_MAX + 16];
+	int n = 5, fd;
+
+	for (int i = 0; d->extra[i] && n < 23; i++)
+		argv[n++] = d->extra[i];
+	argv[n] = NULL;
+	fd = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		  0644);
+	if (fd < 0 || dup2(fd, 2) < 0)
+		_exit(126);
+	signal(SIGPIPE, SIG_DFL);
+	snprintf(path, sizeof(path), "%s/sfshmd", t_bin_dir());
+	execv(path, (char *const *)argv);
+	_exit(127);
+}
+
+static bool answers(const struct t_daemon *d)
+{
+	struct sfshm_client_opts o = { .size = sizeof(o),
+				       .run_dir = d->run_dir,
+				       .timeout_ms = 1000 };
+	struct sfshm_client *c;
+
+	if (sfshm_connect(&o, &c))
+		return false;
+	sfshm_disconnect(c);
+	return true;
+}
+
+void t_daemon_print_log(const struct t_daemon *d)
+{
+	char line[1024];
+	FILE *f = fopen(d->log_path, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		fprintf(stderr, "  sfshmd| %s", line);
+	if (f)
+		fclose(f);
+}
+
+int t_daemon_start(struct t_daemon *d)
+{
+	uint64_t deadline = T_DEADLINE(START_MS * t_slowdown());
+	int status;
+
+	d->pid = fork();
+	if (d->pid < 0)
+		return -1;
+	if (d->pid == 0)
+		exec_daemon(d);
+	while (t_now_ms() < deadline) {
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			fprintf(stderr, "sfshmd exited (status 0x%x)\n",
+				status);
+			d->pid = -1;
+			t_daemon_print_log(d);
+			return -1;
+		}
+		if (answers(d))
+			return 0;
+		t_sleep_us(10000);
+	}
+	fprintf(stderr, "sfshmd did not answer in %d ms\n", START_MS);
+	t_daemon_print_log(d);
+	return -1;
+}
+
+int t_daemon_stop(struct t_daemon *d, int sig)
+{
+	int status;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, sig);
+	status = t_wait_child(d->pid, STOP_MS * t_slowdown());
+	d->pid = -1;
+	return status;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void t_daemon_cleanup(struct t_daemon *d)
+{
+	if (d->pid > 0)
+		t_daemon_stop(d, SIGKILL);
+	if (d->data_dir[0])
+		nftw(d->data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (d->run_dir[0])
+		nftw(d->run_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (d->log_path[0])
+		unlink(d->log_path);
+}
+
+int t_daemon_sh(const struct t_daemon *d, const char *fmt, ...)
+{
+	char cmd[4096];
+	int n;
+	va_list ap;
+
+	n = snprintf(cmd, sizeof(cmd), "SFSHM_RUN_DIR='%s' B='%s'; ",
+		     d->run_dir, t_bin_dir());
+	va_start(ap, fmt);
+	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * t_daemon.h - start and stop a real sfshmd for a test.
+ *
+ * The daemon runs from the build tree next to the test binary
+ * (build/tests/X -> build/sfshmd), on a fresh data dir under /tmp and a
+ * fresh run dir under /dev/shm, logging to <data-dir>.log.
+ */
+#ifndef T_DAEMON_H
+#define T_DAEMON_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct t_daemon {
+	pid_t pid;
+	char data_dir[128];
+	char run_dir[128];
+	char log_path[160];
+	const char *extra[16]; /* more arguments, NULL-terminated */
+};
+
+/* build/ (the directory holding sfshmd), from /proc/self/exe. */
+const char *t_bin_dir(void);
+
+/* Make fresh data and run dirs named after @tag.  Return: 0 or -1. */
+int t_daemon_init(struct t_daemon *d, const char *tag);
+
+/*
+ * Start sfshmd and wait (deadline 10 s, scaled by t_slowdown()) until it
+ * answers a connect.  Return: 0; -1 if it exited or did not answer (its
+ * log is printed).
+ */
+int t_daemon_start(struct t_daemon *d);
+
+/* Send @sig and wait for the exit.  Return: the wait status, or -1. */
+int t_daemon_stop(struct t_daemon *d, int sig);
+
+/* Print the daemon's log to stderr (for failures). */
+void t_daemon_print_log(const struct t_daemon *d);
+
+/* Kill the daemon if running and remove both dirs. */
+void t_daemon_cleanup(struct t_daemon *d);
+
+/* Run a shell command with the daemon's run dir in SFSHM_RUN_DIR. */
+int t_daemon_sh(const struct t_daemon *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

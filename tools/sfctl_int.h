@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sfctl_int.h - what the parts of sfctl (tools/sfctl*.c) share.
+ *
+ * Every command is a function `int cmd(struct sfctl *ctl, int argc, char
+ * **argv)` whose argv[0] is the command's own name; it parses its options
+ * with sfctl_getopt() and returns the exit status (SFT_EXIT_*).
+ */
+#ifndef SFSHM_SFCTL_INT_H
+#define SFSHM_SFCTL_INT_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sftool.h"
+
+#define SFCTL "sfctl"
+
+struct sfctl {
+	const char *run_dir; /* --run-dir, NULL: the library's default */
+	bool json; /* --json */
+	int timeout_ms; /* --timeout */
+	struct sfshm_client *client; /* once connected */
+};
+
+/* A command: its full name ("topic create") and its manual. */
+struct sfctl_cmd {
+	const char *name;
+	void (*help)(FILE *f);
+};
+
+/* sfctl_getopt() results besides option characters and -1. */
+#define SFCTL_OPT_HELP 0x1000 /* --help was printed: exit 0 */
+#define SFCTL_OPT_BAD 0x1001 /* a usage error was printed: exit 2 */
+
+/*
+ * sfctl_getopt() - getopt_long() with the options every command takes
+ * (--help, --run-dir/-b, --json, --timeout) added to @shortopts and
+ * @longopts (which may be NULL); a leading '+' in @shortopts stops at the
+ * first operand (for commands with subcommands).  Before the first call
+ * on a new argv set optind to 0 (sfctl_dispatch() does).
+ * Return: an option character of the command's, -1 at the end,
+ * SFCTL_OPT_HELP or SFCTL_OPT_BAD (already reported).
+ */
+int sfctl_getopt(struct sfctl *ctl, const struct sfctl_cmd *cmd, int argc,
+		 char **argv, const char *shortopts,
+		 const struct option *longopts);
+/* Exit status for an sfctl_getopt() result that ends the command. */
+int sfctl_opt_status(int c);
+
+int sfctl_usage(const struct sfctl_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int sfctl_fail(struct sfctl *ctl, const struct sfctl_cmd *cmd, const char *what,
+	       int err);
+int sfctl_connect(struct sfctl *ctl);
+/* Run the subcommand named by argv[0] among @cmds (NULL-name ended). */
+struct sfctl_sub {
+	const char *name;
+	const char *summary;
+	int (*run)(struct sfctl *ctl, int argc, char **argv);
+};
+int sfctl_dispatch(struct sfctl *ctl, const struct sfctl_cmd *parent,
+		   const struct sfctl_sub *subs, int argc, char **argv);
+void sfctl_help_common(FILE *f);
+void sfctl_help_exit(FILE *f);
+
+/* The commands. */
+int sfctl_topic(struct sfctl *ctl, int argc, char **argv);
+int sfctl_topic_create(struct sfctl *ctl, int argc, char **argv);
+int sfctl_topic_describe(struct sfctl *ctl, int argc, char **argv);
+int sfctl_broker(struct sfctl *ctl, int argc, char **argv);
+
+/* ---- output: aligned tables (sfctl_table.c) ---------------------------- */
+
+struct table {
+	unsigned ncols;
+	const char *const *heads;
+	const char *align; /* per column: 'l' or 'r' */
+	char **cells;
+	size_t ncells, cap;
+};
+
+void table_init(struct table *t, unsigned ncols, const char *const *heads,
+		const char *align);
+void table_cell(struct table *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void table_print(const struct table *t, FILE *f);
+void table_free(struct table *t);
+
+/* ---- output: JSON (sfctl_json.c) --------------------------------------- */
+
+#define JSON_MAX_DEPTH 16
+
+struct json {
+	FILE *f;
+	int depth;
+	bool has_items[JSON_MAX_DEPTH];
+};
+
+void json_init(struct json *j, FILE *f);
+/* @key is NULL inside arrays and for the outermost value. */
+void json_obj_begin(struct json *j, const char *key);
+void json_obj_end(struct json *j);
+void json_arr_begin(struct json *j, const char *key);
+void json_arr_end(struct json *j);
+void json_str(struct json *j, const char *key, const char *s);
+void json_i64(struct json *j, const char *key, int64_t v);
+void json_u64(struct json *j, const char *key, uint64_t v);
+void json_bool(struct json *j, const char *key, bool v);
+
+#endif
