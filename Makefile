@@ -122,7 +122,9 @@ $(BUILD)/tools/%: tools/%.c $$(wildcard tools/$$*_*.c) $(wildcard tools/*.h) $(L
 	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsfshm -o $@ $(filter %.c,$^) $(LIB_A) \
 		$(LDLIBS_ALL) -lpthread -lm
 
-$(BUILD)/tests/test_%: tests/test_%.c $(TEST_HELPERS) $(LIB_A) $(SFD_A)
+# Integration tests run the daemon and tools next to them: build those too.
+$(BUILD)/tests/test_%: tests/test_%.c $(TEST_HELPERS) $(LIB_A) $(SFD_A) \
+		| $(SFSHMD) $(TOOL_BINS)
 	@mkdir -p $(dir $@)
 	$(E) CC $@
 	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsfshm -Idaemon -o $@ $< $(TEST_HELPERS) \
@@ -162,9 +164,11 @@ bench-smoke: tools
 
 # ThreadSanitizer: the concurrency tests only (cmocka programs named
 # test_*_mt or listed in TSAN_TESTS), with threads instead of processes.
-TSAN_TESTS ?= test_ring_stress
+# test_client runs a ThreadSanitizer build of sfshmd (control thread and
+# persister) under real client traffic.
+TSAN_TESTS ?= test_ring_stress test_client
 check-tsan: deps
-	$(Q)$(MAKE) --no-print-directory SAN=thread \
+	$(Q)$(MAKE) --no-print-directory SAN=thread build-thread/sfshmd \
 		$(TSAN_TESTS:%=build-thread/tests/%)
 	$(Q)SFSHM_TSAN=1 TSAN_OPTIONS=halt_on_error=1 \
 		sh tests/run-tests.sh build-thread/tests $(TSAN_TESTS)

@@ -299,7 +299,7 @@ static void stage_advance(struct sfd_log *log)
 
 	while (log->stage_walked < log->stage_done &&
 	       !sf_rb_parse_header(log->stage + log->stage_walked,
-				    log->stage_len - log->stage_walked, &h) &&
+				   log->stage_len - log->stage_walked, &h) &&
 	       sf_rb_size(&h) <= log->stage_done - log->stage_walked) {
 		log->stage_walked += sf_rb_size(&h);
 		log->written_size = log->stage_pos + log->stage_walked;

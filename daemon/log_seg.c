@@ -265,8 +265,7 @@ int64_t sfd_build_tim_ts(const struct sfd_build *b)
  * offset index entry, and a time index entry if the largest timestamp
  * grew since the last one.  Needs sfd_build_reserve() first.
  */
-void sfd_build_add(struct sfd_build *b, const struct sf_rb_hdr *h,
-		   uint64_t pos)
+void sfd_build_add(struct sfd_build *b, const struct sf_rb_hdr *h, uint64_t pos)
 {
 	int64_t last = h->base_offset + h->last_offset_delta;
 	uint32_t rel = (uint32_t)(last - b->base);

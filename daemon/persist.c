@@ -227,6 +227,8 @@ static int persist_batch(struct sfd_part *p, const struct sfd_config *cfg,
 	p->unsynced += (uint64_t)n;
 	p->written_pos = sfshm_ring_position(p->reader);
 	sfshm_ring_set_anchor(p->owner, p->written_pos, base + n);
+	/* Acknowledge per batch, not per pass: waiters go on sooner. */
+	sfshm_ring_set_persisted(p->owner, p->written_pos, p->durable_pos, 0);
 	clear_error(p);
 	return 0;
 }
@@ -354,9 +356,10 @@ static void retain_part(struct sfd_part *p)
 /*
  * How often to look for a claim left open at the drain position.  Nothing
  * wakes us for it: a claim wakes no reader, and the commits behind it do
- * not make our position readable.  Sleeping IDLE_MS would notice a
+ * not make our position readable.  Sleeping IDLE_MS, we would notice a
  * stalled producer up to IDLE_MS late and revoke its claim that much
- * after producer.unblock.ms; a quarter of that bounds the delay.
+ * after producer.unblock.ms; looking every quarter of producer.unblock.ms
+ * bounds the delay to that quarter.
  */
 static uint64_t stuck_poll_ns(const struct sfd_config *cfg)
 {
@@ -374,7 +377,6 @@ static uint64_t part_deadline(const struct sfd_part *p,
 
 	if (now + stuck_poll_ns(cfg) < d)
 		d = now + stuck_poll_ns(cfg);
-
 	if (p->error && p->retry_ns < d)
 		d = p->retry_ns;
 	if (p->clean_pending || p->stuck_since_ns)
@@ -438,21 +440,38 @@ static int timeout_ms(const struct pass *ps)
 	return (int)((ps->deadline - now + 999999) / 1000000);
 }
 
+/*
+ * Persist a stopped partition up to @stop (the tail when it stopped;
+ * claims after it were given back): open claims below it are unblocked
+ * at once, a claim committed meanwhile is drained.  Return: true if all
+ * of it is in the log.
+ */
+static bool drain_stopped(struct sfd_part *p, const struct sfd_config *cfg,
+			  uint64_t stop)
+{
+	uint64_t deadline = sfd_now_ns() + 5000ull * 1000000ull;
+
+	p->error = 0;
+	do {
+		persist_part(p, cfg, true);
+		if (sfshm_ring_position(p->reader) >= stop)
+			return !p->error;
+	} while (!p->error && sfd_now_ns() < deadline);
+	return false;
+}
+
 /* The last pass: stop producers, persist and sync everything. */
 static void final_pass(struct sfd_registry *reg)
 {
 	for (struct sfd_topic *t = reg->topics; t; t = t->next)
 		for (uint32_t i = 0; i < t->cfg.partitions; i++)
-			sfshm_ring_set_state(t->parts[i].owner,
-					     SFSHM_STATE_STOPPED);
+			t->parts[i].stop_tail = sfshm_ring_stop(
+				t->parts[i].owner, SFSHM_STATE_STOPPED);
 	for (struct sfd_topic *t = reg->topics; t; t = t->next) {
 		for (uint32_t i = 0; i < t->cfg.partitions; i++) {
 			struct sfd_part *p = &t->parts[i];
 
-			p->error = 0;
-			persist_part(p, reg->cfg, true);
-			if (p->error || sfshm_ring_tail(p->owner) >
-						p->written_pos)
+			if (!drain_stopped(p, reg->cfg, p->stop_tail))
 				reg->drained = false;
 		}
 	}

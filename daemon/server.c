@@ -11,10 +11,16 @@
  * Permissions: creating and deleting topics needs root or the daemon's
  * uid; producing and consuming need write / read permission on the
  * topic's ring file, which the kernel checks when the client opens it.
+ *
+ * Replies never block the loop: a client that does not read them (its
+ * socket's queue is full) gets them queued, and no further request of
+ * its own is read until they are gone (EPOLLOUT), so one slow or hostile
+ * client costs the others nothing and holds at most one reply in memory.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +36,19 @@
 
 #define MAX_ATTACH 256u /* attachments per client */
 #define SPLIT_ROOM 1024u /* start a new reply message below this room */
+#define OUT_MAX (32u << 20) /* reply bytes a client may leave unread */
 
 struct attach {
 	char topic[SFSHM_TOPIC_MAX + 1];
 	uint32_t role;
+	bool stale; /* to a topic since deleted: counts nowhere */
+};
+
+/* A reply message the client's socket had no room for yet. */
+struct outmsg {
+	struct outmsg *next;
+	size_t len;
+	uint8_t data[];
 };
 
 struct sfd_client {
@@ -43,6 +58,9 @@ struct sfd_client {
 	bool hello;
 	struct attach *att;
 	uint32_t natt;
+	struct outmsg *out; /* queued replies, oldest first */
+	struct outmsg **out_tail;
+	size_t out_bytes;
 	struct sfd_client *next;
 };
 
@@ -154,28 +172,55 @@ static int do_broker_info(struct sfd_server *s, struct reply *r)
 	return 0;
 }
 
-static void get_s64(const struct sfp_table *t, int type, int64_t *v)
-{
-	if (sfp_get_s64(t, type, v))
-		*v = 0;
-}
+/* The settings a TOPIC_CREATE may carry: attribute, size, field. */
+static const struct {
+	uint16_t type;
+	uint16_t size;
+	uint32_t off;
+} config_attrs[] = {
+#define CFG(type, field)                                               \
+	{                                                              \
+		type, sizeof(((struct sfshm_topic_config *)0)->field), \
+			offsetof(struct sfshm_topic_config, field)     \
+	}
+	CFG(SFA_PARTITIONS, partitions),
+	CFG(SFA_RING_BYTES, ring_bytes),
+	CFG(SFA_SEGMENT_BYTES, segment_bytes),
+	CFG(SFA_SEGMENT_MS, segment_ms),
+	CFG(SFA_RETENTION_BYTES, retention_bytes),
+	CFG(SFA_RETENTION_MS, retention_ms),
+	CFG(SFA_FLUSH_MESSAGES, flush_messages),
+	CFG(SFA_FLUSH_MS, flush_ms),
+	CFG(SFA_MODE, mode),
+#undef CFG
+};
 
-static void parse_topic_config(const struct sfp_table *t,
-			       struct sfshm_topic_config *c)
+/*
+ * The settings of a TOPIC_CREATE; an absent one is 0 (the default).  One
+ * of the wrong size is refused, not taken for "default": the client
+ * meant something.  Return: 0, or -EINVAL with @err set.
+ */
+static int parse_topic_config(const struct sfp_table *t,
+			      struct sfshm_topic_config *c, char *err,
+			      size_t errlen)
 {
 	sfshm_topic_config_init(c);
-	if (sfp_get_u32(t, SFA_PARTITIONS, &c->partitions))
-		c->partitions = 0;
-	if (sfp_get_u64(t, SFA_RING_BYTES, &c->ring_bytes))
-		c->ring_bytes = 0;
-	get_s64(t, SFA_SEGMENT_BYTES, &c->segment_bytes);
-	get_s64(t, SFA_SEGMENT_MS, &c->segment_ms);
-	get_s64(t, SFA_RETENTION_BYTES, &c->retention_bytes);
-	get_s64(t, SFA_RETENTION_MS, &c->retention_ms);
-	get_s64(t, SFA_FLUSH_MESSAGES, &c->flush_messages);
-	get_s64(t, SFA_FLUSH_MS, &c->flush_ms);
-	if (sfp_get_u32(t, SFA_MODE, &c->mode))
-		c->mode = 0;
+	for (size_t i = 0; i < sizeof(config_attrs) / sizeof(config_attrs[0]);
+	     i++) {
+		void *v = (uint8_t *)c + config_attrs[i].off;
+		int rc = config_attrs[i].size == 4 ?
+				 sfp_get_u32(t, config_attrs[i].type, v) :
+				 sfp_get_u64(t, config_attrs[i].type, v);
+
+		if (rc && rc != -ENOENT) {
+			snprintf(err, errlen,
+				 "topic setting (attribute %u) is not a "
+				 "%u-byte number",
+				 config_attrs[i].type, config_attrs[i].size);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /* The request's topic name, or an error reply. */
@@ -205,7 +250,8 @@ static int do_create(struct sfd_server *s, struct sfd_client *cl,
 		return reply_error(r, -EACCES,
 				   "creating topics needs root or the "
 				   "daemon's user");
-	parse_topic_config(&m->t, &c);
+	if (parse_topic_config(&m->t, &c, err, sizeof(err)))
+		return reply_error(r, -EINVAL, err);
 	pthread_mutex_lock(&s->reg->lock);
 	rc = sfd_topic_create(s->reg, name, &c, err, sizeof(err));
 	pthread_mutex_unlock(&s->reg->lock);
@@ -214,6 +260,21 @@ static int do_create(struct sfd_server *s, struct sfd_client *cl,
 	reply_begin(r, 0);
 	reply_flush(r, false);
 	return 0;
+}
+
+/*
+ * A topic is gone: every client's attachments to it become stale.  A
+ * DETACH names the topic, not the attachment, and a new topic of the same
+ * name must not lose its counts to the handles of the old one: a DETACH
+ * takes a stale attachment first (the old handles, which fail with
+ * -ENOENT, are usually closed first).
+ */
+static void forget_topic(struct sfd_server *s, const char *name)
+{
+	for (struct sfd_client *cl = s->clients; cl; cl = cl->next)
+		for (uint32_t i = 0; i < cl->natt; i++)
+			if (!strcmp(cl->att[i].topic, name))
+				cl->att[i].stale = true;
 }
 
 static int do_delete(struct sfd_server *s, struct sfd_client *cl,
@@ -232,6 +293,8 @@ static int do_delete(struct sfd_server *s, struct sfd_client *cl,
 	pthread_mutex_lock(&s->reg->lock);
 	rc = sfd_topic_delete(s->reg, name);
 	pthread_mutex_unlock(&s->reg->lock);
+	if (!rc)
+		forget_topic(s, name);
 	if (rc) {
 		snprintf(err, sizeof(err), "cannot delete topic \"%s\": %s",
 			 name, rc == -ENOENT ? "no such topic" : strerror(-rc));
@@ -380,6 +443,7 @@ static int do_attach(struct sfd_server *s, struct sfd_client *cl,
 		if (cl) {
 			snprintf(cl->att[cl->natt].topic,
 				 sizeof(cl->att[0].topic), "%s", name);
+			cl->att[cl->natt].stale = false;
 			cl->att[cl->natt++].role = role;
 		}
 	}
@@ -390,11 +454,30 @@ static int do_attach(struct sfd_server *s, struct sfd_client *cl,
 /* Drop attachment @i of @cl (registry locked). */
 static void detach(struct sfd_server *s, struct sfd_client *cl, uint32_t i)
 {
-	struct sfd_topic *t = sfd_topic_find(s->reg, cl->att[i].topic);
+	struct sfd_topic *t = cl->att[i].stale ?
+				      NULL :
+				      sfd_topic_find(s->reg, cl->att[i].topic);
 
 	if (t)
 		count_attach(t, cl->att[i].role, -1);
 	cl->att[i] = cl->att[--cl->natt];
+}
+
+/* The attachment a DETACH of @name as @role drops: a stale one first. */
+static int find_attach(const struct sfd_client *cl, const char *name,
+		       uint32_t role)
+{
+	int live = -1;
+
+	for (uint32_t i = 0; cl && i < cl->natt; i++) {
+		if (strcmp(cl->att[i].topic, name) || cl->att[i].role != role)
+			continue;
+		if (cl->att[i].stale)
+			return (int)i;
+		if (live < 0)
+			live = (int)i;
+	}
+	return live;
 }
 
 static int do_detach(struct sfd_server *s, struct sfd_client *cl,
@@ -407,13 +490,9 @@ static int do_detach(struct sfd_server *s, struct sfd_client *cl,
 	if (rc || (rc = role_arg(m, r, &role)))
 		return rc;
 	pthread_mutex_lock(&s->reg->lock);
-	for (uint32_t i = 0; cl && i < cl->natt; i++) {
-		if (!strcmp(cl->att[i].topic, name) &&
-		    cl->att[i].role == role) {
-			detach(s, cl, i);
-			break;
-		}
-	}
+	rc = find_attach(cl, name, role);
+	if (rc >= 0)
+		detach(s, cl, (uint32_t)rc);
 	pthread_mutex_unlock(&s->reg->lock);
 	reply_begin(r, 0);
 	reply_flush(r, false);
@@ -509,13 +588,83 @@ int sfd_handle(struct sfd_server *s, struct sfd_client *cl, const void *buf,
 
 /* ---- connections ------------------------------------------------------------- */
 
+/*
+ * Send one message without waiting.  A SOCK_SEQPACKET message goes whole
+ * or not at all.  Return: 0 sent; -EAGAIN no room now; -errno.
+ */
+static int send_now(int fd, const void *msg, size_t len)
+{
+	ssize_t n = send(fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0)
+		return -EPROTO;
+	return errno == EWOULDBLOCK || errno == EINTR ? -EAGAIN : -errno;
+}
+
+static int queue_msg(struct sfd_client *cl, const void *msg, size_t len)
+{
+	struct outmsg *o;
+
+	if (cl->out_bytes + len > OUT_MAX)
+		return -ENOBUFS;
+	o = malloc(sizeof(*o) + len);
+	if (!o)
+		return -ENOMEM;
+	o->next = NULL;
+	o->len = len;
+	memcpy(o->data, msg, len);
+	if (!cl->out)
+		cl->out_tail = &cl->out;
+	*cl->out_tail = o;
+	cl->out_tail = &o->next;
+	cl->out_bytes += len;
+	return 0;
+}
+
+/* sfd_send_fn of a connection: send, or queue behind what waits. */
 static int send_msg(void *arg, const void *msg, size_t len)
 {
 	struct sfd_client *cl = arg;
-	ssize_t n = send(cl->fd, msg, len, MSG_NOSIGNAL);
+	int err = cl->out ? -EAGAIN : send_now(cl->fd, msg, len);
 
-	/* The socket is blocking for sends: a reply is never half sent. */
-	return n == (ssize_t)len ? 0 : -errno;
+	return err == -EAGAIN ? queue_msg(cl, msg, len) : err;
+}
+
+/* Send what is queued.  Return: 0 (some may remain), or -errno. */
+static int flush_out(struct sfd_client *cl)
+{
+	while (cl->out) {
+		struct outmsg *o = cl->out;
+		int err = send_now(cl->fd, o->data, o->len);
+
+		if (err)
+			return err == -EAGAIN ? 0 : err;
+		cl->out = o->next;
+		cl->out_bytes -= o->len;
+		free(o);
+	}
+	return 0;
+}
+
+static void free_out(struct sfd_client *cl)
+{
+	while (cl->out) {
+		struct outmsg *o = cl->out;
+
+		cl->out = o->next;
+		free(o);
+	}
+	cl->out_bytes = 0;
+}
+
+/* Wait for @events (EPOLLIN: requests, EPOLLOUT: room for replies). */
+static int watch(struct sfd_server *s, struct sfd_client *cl, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = cl };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, cl->fd, &ev) < 0 ? -errno : 0;
 }
 
 static void client_close(struct sfd_server *s, struct sfd_client *cl)
@@ -534,6 +683,7 @@ static void client_close(struct sfd_server *s, struct sfd_client *cl)
 	sfd_registry_ring_bell(s->reg);
 	sfd_debug("ctl", "client %s (pid %d) gone", cl->id, cl->cred.pid);
 	close(cl->fd);
+	free_out(cl);
 	free(cl->att);
 	free(cl);
 }
@@ -584,7 +734,15 @@ static void client_input(struct sfd_server *s, struct sfd_client *cl)
 	}
 	if ((size_t)n > sizeof(s->rx))
 		n = sizeof(s->rx) + 1; /* truncated: sfp_parse refuses it */
-	if (sfd_handle(s, cl, s->rx, (size_t)n, send_msg, cl))
+	if (sfd_handle(s, cl, s->rx, (size_t)n, send_msg, cl) ||
+	    (cl->out && watch(s, cl, EPOLLOUT)))
+		client_close(s, cl);
+}
+
+/* Room for queued replies (or a hangup): send them, then read again. */
+static void client_output(struct sfd_server *s, struct sfd_client *cl)
+{
+	if (flush_out(cl) || (!cl->out && watch(s, cl, EPOLLIN)))
 		client_close(s, cl);
 }
 
@@ -667,6 +825,8 @@ int sfd_server_run(struct sfd_server *s)
 				return 0;
 			if (ev[i].data.ptr == &s->lfd)
 				client_accept(s);
+			else if (((struct sfd_client *)ev[i].data.ptr)->out)
+				client_output(s, ev[i].data.ptr);
 			else
 				client_input(s, ev[i].data.ptr);
 		}

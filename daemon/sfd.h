@@ -81,8 +81,8 @@ int sfd_config_parse_args(struct sfd_config *cfg, int argc, char **argv,
  * around '=' ignored).  Unknown keys are an error (with the line number).
  * Return: 0; -EINVAL with @err set; -errno if the file cannot be read.
  */
-int sfd_config_parse_file(struct sfd_config *cfg, const char *path,
-			  char *err, size_t errlen);
+int sfd_config_parse_file(struct sfd_config *cfg, const char *path, char *err,
+			  size_t errlen);
 
 /**
  * sfd_config_set() - set one key (as in the file) from a string.
@@ -120,14 +120,14 @@ int sfd_level_parse(const char *s, enum sfd_level *level);
  * sfd_assert() - our own invariant; on failure log it with context and
  * abort.  Never for data from outside (validate that instead).
  */
-#define sfd_assert(cond, ...)                                            \
-	do {                                                             \
-		if (__builtin_expect(!(cond), 0)) {                      \
-			sfd_logf(SFD_ERROR, "assert", 0, __VA_ARGS__);   \
-			sfd_logf(SFD_ERROR, "assert", 0, "%s:%d: %s",     \
-				 __FILE__, __LINE__, #cond);             \
-			abort();                                         \
-		}                                                        \
+#define sfd_assert(cond, ...)                                          \
+	do {                                                           \
+		if (__builtin_expect(!(cond), 0)) {                    \
+			sfd_logf(SFD_ERROR, "assert", 0, __VA_ARGS__); \
+			sfd_logf(SFD_ERROR, "assert", 0, "%s:%d: %s",  \
+				 __FILE__, __LINE__, #cond);           \
+			abort();                                       \
+		}                                                      \
 	} while (0)
 
 #endif

@@ -399,6 +399,8 @@ static int part_ring_adopt(struct sfd_part *p, int ring_fd, int ctl_fd)
 			 "ring only %lld",
 			 p->log_dir, (long long)(end - off), (long long)skipped);
 	p->written_pos = p->durable_pos = sfshm_ring_position(p->reader);
+	/* A ring stopped by a daemon that could not persist it all. */
+	sfshm_ring_set_state(p->owner, SFSHM_STATE_LIVE);
 	sfshm_ring_set_anchor(p->owner, p->written_pos, end);
 	sfshm_ring_set_persisted(p->owner, p->written_pos, p->durable_pos, 0);
 	sfd_info("topic",
@@ -613,6 +615,26 @@ int sfd_topic_create(struct sfd_registry *reg, const char *name,
 	return 0;
 }
 
+/* Stop a deleted partition's clients and free its file names. */
+static void part_unname(struct sfd_registry *reg, struct sfd_part *p)
+{
+	char tomb[PATH_MAX];
+	int n;
+
+	sfshm_ring_stop(p->owner, SFSHM_STATE_DELETED);
+	unlink(p->ring_path);
+	unlink(p->ctl_path);
+	p->ring_path[0] = p->ctl_path[0] = '\0';
+	n = snprintf(tomb, sizeof(tomb), "%s/.deleted-%llu-%s-%u",
+		     reg->cfg->data_dir, (unsigned long long)sfd_now_ns(),
+		     p->topic->name, p->index);
+	if (n < (int)sizeof(tomb) && !rename(p->log_dir, tomb))
+		snprintf(p->log_dir, sizeof(p->log_dir), "%s", tomb);
+	else
+		sfd_warn("topic", -errno, "%s: cannot rename for deletion",
+			 p->log_dir);
+}
+
 int sfd_topic_delete(struct sfd_registry *reg, const char *name)
 {
 	struct sfd_topic **pp = &reg->topics, *t;
@@ -628,10 +650,14 @@ int sfd_topic_delete(struct sfd_registry *reg, const char *name)
 		return -errno;
 	*pp = t->next;
 	reg->ntopics--;
-	/* Clients learn at once; the persister frees it (it may be asleep
-	 * on these rings right now). */
+	/*
+	 * Clients learn at once.  The names are freed at once too (a topic
+	 * of the same name may be created right after): ring files unlinked,
+	 * log directory renamed.  The persister frees the rest (it may be
+	 * asleep on these rings right now).
+	 */
 	for (uint32_t i = 0; i < t->cfg.partitions; i++)
-		sfshm_ring_set_state(t->parts[i].owner, SFSHM_STATE_DELETED);
+		part_unname(reg, &t->parts[i]);
 	t->next = reg->graveyard;
 	reg->graveyard = t;
 	sfd_info("topic", "deleted %s", name);
@@ -672,6 +698,24 @@ static bool is_meta(const char *f)
 	return n > e && !strcmp(f + n - e, META_EXT);
 }
 
+/* Remove what deletions a killed daemon did not finish left behind. */
+static void remove_tombs(const struct sfd_registry *reg)
+{
+	char path[PATH_MAX + 256];
+	DIR *d = opendir(reg->cfg->data_dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, ".deleted-", 9))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", reg->cfg->data_dir,
+			 e->d_name);
+		rm_tree(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 int sfd_registry_load(struct sfd_registry *reg)
 {
 	char dir[PATH_MAX];
@@ -679,6 +723,7 @@ int sfd_registry_load(struct sfd_registry *reg)
 	DIR *d;
 	int err = 0;
 
+	remove_tombs(reg);
 	snprintf(dir, sizeof(dir), "%s/" META_DIR, reg->cfg->data_dir);
 	d = opendir(dir);
 	if (!d)

@@ -41,6 +41,7 @@ struct sfd_part {
 	uint64_t unsynced_since_ns;
 	bool clean_pending; /* sfshm_ring_clean() said -EBUSY */
 	uint64_t stuck_pos; /* an uncommitted frame blocks the drain here */
+	uint64_t stop_tail; /* at shutdown: the tail when producers stopped */
 	uint64_t stuck_since_ns; /* 0: not stuck */
 	int error; /* persisting fails with it (-ENOSPC), 0 if not */
 	uint64_t retry_ns; /* when to try again after an error */

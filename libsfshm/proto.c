@@ -51,8 +51,8 @@ static int check_area(const uint8_t *p, uint32_t len, unsigned depth,
 		if (alen < SFP_ATTR_HDR || alen > len)
 			return -EPROTO;
 		if (is_nested(type) &&
-		    check_area(p + SFP_ATTR_HDR, alen - SFP_ATTR_HDR,
-			       depth + 1, NULL))
+		    check_area(p + SFP_ATTR_HDR, alen - SFP_ATTR_HDR, depth + 1,
+			       NULL))
 			return -EPROTO;
 		if (t && type < SFP_MAX_ATTR && !t->present[type]) {
 			t->present[type] = true;
@@ -216,7 +216,8 @@ void sfp_put(struct sfp_buf *b, uint16_t type, const void *v, uint16_t len)
 
 	if (b->err)
 		return;
-	if ((uint32_t)len + SFP_ATTR_HDR > UINT16_MAX || need > b->cap - b->len) {
+	if ((uint32_t)len + SFP_ATTR_HDR > UINT16_MAX ||
+	    need > b->cap - b->len) {
 		b->err = -EMSGSIZE;
 		return;
 	}

@@ -142,12 +142,10 @@ static void header_decode(const uint8_t *p, struct sf_rb_hdr *h)
 	h->attributes = (int16_t)sf_get_be16(p + SF_RB_OFF_ATTRIBUTES);
 	h->last_offset_delta =
 		(int32_t)sf_get_be32(p + SF_RB_OFF_LAST_OFFSET_DELTA);
-	h->base_timestamp =
-		(int64_t)sf_get_be64(p + SF_RB_OFF_BASE_TIMESTAMP);
+	h->base_timestamp = (int64_t)sf_get_be64(p + SF_RB_OFF_BASE_TIMESTAMP);
 	h->max_timestamp = (int64_t)sf_get_be64(p + SF_RB_OFF_MAX_TIMESTAMP);
 	h->producer_id = (int64_t)sf_get_be64(p + SF_RB_OFF_PRODUCER_ID);
-	h->producer_epoch =
-		(int16_t)sf_get_be16(p + SF_RB_OFF_PRODUCER_EPOCH);
+	h->producer_epoch = (int16_t)sf_get_be16(p + SF_RB_OFF_PRODUCER_EPOCH);
 	h->base_sequence = (int32_t)sf_get_be32(p + SF_RB_OFF_BASE_SEQUENCE);
 	h->record_count = (int32_t)sf_get_be32(p + SF_RB_OFF_RECORD_COUNT);
 }
@@ -207,13 +205,12 @@ int sf_rb_check(const void *buf, size_t len, struct sf_rb_hdr *h)
 void sf_rb_set_base_offset(void *batch, int64_t base_offset)
 {
 	sf_put_be64((uint8_t *)batch + SF_RB_OFF_BASE_OFFSET,
-		     (uint64_t)base_offset);
+		    (uint64_t)base_offset);
 }
 
 void sf_rb_set_leader_epoch(void *batch, int32_t epoch)
 {
-	sf_put_be32((uint8_t *)batch + SF_RB_OFF_LEADER_EPOCH,
-		     (uint32_t)epoch);
+	sf_put_be32((uint8_t *)batch + SF_RB_OFF_LEADER_EPOCH, (uint32_t)epoch);
 }
 
 /* ---- decoding records ------------------------------------------------- */
@@ -390,7 +387,7 @@ int sf_rb_iter_next(struct sf_rb_iter *it, struct sf_rb_record *rec)
 }
 
 void sf_rb_headers_begin(const struct sf_rb_record *rec,
-			  struct sf_rb_header_iter *hi)
+			 struct sf_rb_header_iter *hi)
 {
 	hi->p = rec->headers;
 	hi->end = rec->headers + rec->headers_len;
@@ -484,7 +481,7 @@ void sf_rb_builder_reset(struct sf_rb_builder *b)
 }
 
 void sf_rb_builder_set_producer(struct sf_rb_builder *b, int64_t producer_id,
-				 int16_t producer_epoch, int32_t base_sequence)
+				int16_t producer_epoch, int32_t base_sequence)
 {
 	b->producer_id = producer_id;
 	b->producer_epoch = producer_epoch;
@@ -611,24 +608,21 @@ static void header_encode(const struct sf_rb_builder *b, uint8_t *p)
 {
 	sf_put_be64(p + SF_RB_OFF_BASE_OFFSET, (uint64_t)b->base_offset);
 	sf_put_be32(p + SF_RB_OFF_LENGTH,
-		     (uint32_t)(b->len - SF_RB_LOG_OVERHEAD));
+		    (uint32_t)(b->len - SF_RB_LOG_OVERHEAD));
 	sf_put_be32(p + SF_RB_OFF_LEADER_EPOCH, (uint32_t)b->leader_epoch);
 	p[SF_RB_OFF_MAGIC] = SF_RB_MAGIC;
 	sf_put_be16(p + SF_RB_OFF_ATTRIBUTES, (uint16_t)b->attributes);
-	sf_put_be32(p + SF_RB_OFF_LAST_OFFSET_DELTA,
-		     (uint32_t)(b->count - 1));
-	sf_put_be64(p + SF_RB_OFF_BASE_TIMESTAMP,
-		     (uint64_t)b->base_timestamp);
+	sf_put_be32(p + SF_RB_OFF_LAST_OFFSET_DELTA, (uint32_t)(b->count - 1));
+	sf_put_be64(p + SF_RB_OFF_BASE_TIMESTAMP, (uint64_t)b->base_timestamp);
 	sf_put_be64(p + SF_RB_OFF_MAX_TIMESTAMP, (uint64_t)b->max_timestamp);
 	sf_put_be64(p + SF_RB_OFF_PRODUCER_ID, (uint64_t)b->producer_id);
-	sf_put_be16(p + SF_RB_OFF_PRODUCER_EPOCH,
-		     (uint16_t)b->producer_epoch);
+	sf_put_be16(p + SF_RB_OFF_PRODUCER_EPOCH, (uint16_t)b->producer_epoch);
 	sf_put_be32(p + SF_RB_OFF_BASE_SEQUENCE, (uint32_t)b->base_sequence);
 	sf_put_be32(p + SF_RB_OFF_RECORD_COUNT, (uint32_t)b->count);
 }
 
 int sf_rb_builder_finish(struct sf_rb_builder *b, const uint8_t **batch,
-			  size_t *len)
+			 size_t *len)
 {
 	if (b->finished || b->count == 0)
 		return -EINVAL;

@@ -375,7 +375,7 @@ int sf_rb_iter_next(struct sf_rb_iter *it, struct sf_rb_record *rec);
  * Context: any.
  */
 void sf_rb_headers_begin(const struct sf_rb_record *rec,
-			  struct sf_rb_header_iter *hi);
+			 struct sf_rb_header_iter *hi);
 
 /**
  * sf_rb_headers_next() - decode the next header of a record.
@@ -453,7 +453,7 @@ void sf_rb_builder_reset(struct sf_rb_builder *b);
  * Context: any.
  */
 void sf_rb_builder_set_producer(struct sf_rb_builder *b, int64_t producer_id,
-				 int16_t producer_epoch, int32_t base_sequence);
+				int16_t producer_epoch, int32_t base_sequence);
 
 /**
  * sf_rb_builder_set_attributes() - set the batch attributes.
@@ -505,6 +505,6 @@ static inline int32_t sf_rb_builder_count(const struct sf_rb_builder *b)
  * Return: 0, or -EINVAL (no records, or already finished).
  */
 int sf_rb_builder_finish(struct sf_rb_builder *b, const uint8_t **batch,
-			  size_t *len);
+			 size_t *len);
 
 #endif

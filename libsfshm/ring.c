@@ -611,6 +611,14 @@ int64_t sfshm_rec_frame_len(const struct sfshm_rec *rec)
 }
 
 /* Producers wait for the owner to move k_limit: spin, then futex. */
+/* The error a client gets from a ring in @state (0 when live). */
+static int state_error(uint32_t state)
+{
+	if (state == SFSHM_STATE_DELETED)
+		return -ENOENT;
+	return state == SFSHM_STATE_LIVE ? 0 : -ESHUTDOWN;
+}
+
 static int wait_space(struct sfshm_ring *r, uint64_t end, uint64_t deadline)
 {
 	struct sfshm_ring_hdr *h = r->hdr;
@@ -629,6 +637,10 @@ static int wait_space(struct sfshm_ring *r, uint64_t end, uint64_t deadline)
 
 		/* Pairs with the seq_cst store of k_limit in ring_clean(). */
 		if (sf_load_seqcst64(&h->k_limit) >= end)
+			break;
+		/* Acquire: pairs with sfshm_ring_set_state(), which wakes us. */
+		err = state_error(sf_load_acquire32(&h->k_state));
+		if (err)
 			break;
 		if (sf_now_ns() >= deadline) {
 			err = -ETIMEDOUT;
@@ -672,6 +684,24 @@ static int mark_frame(struct sfshm_ring *r, uint64_t pos, uint64_t word)
 revoked:
 	r->st.revoked++;
 	return -ECANCELED;
+}
+
+/*
+ * After the tail CAS: is the ring still live?  If the owner stopped or
+ * deleted it, give the claim back as padding.  seq_cst load: either we
+ * see the owner's state store, or the owner's tail load after it sees
+ * our claim (and waits for it or revokes it): never a record committed
+ * behind the owner's back.
+ */
+static int claim_live(struct sfshm_ring *r, uint64_t pos, uint32_t need)
+{
+	int err = state_error(sf_load_seqcst32(&r->hdr->k_state));
+
+	if (!err)
+		return 0;
+	mark_frame(r, pos, word_at(r, SFSHM_FRAME_PAD, pos, (int32_t)need));
+	clear_hazard(r);
+	return err;
 }
 
 /*
@@ -720,9 +750,12 @@ static int claim_space(struct sfshm_ring *r, uint32_t need, int timeout_ms,
 		/*
 		 * Release: publishes the hazard just stored (see set_hazard()).
 		 * Our frame bytes are published by the frame word CASes, and
-		 * erased memory reached us through k_limit above.
+		 * erased memory reached us through k_limit above.  seq_cst:
+		 * the Dekker pair with sfshm_ring_stop() (its state store,
+		 * then its tail load) and our state load in claim_live();
+		 * the same locked instruction as acq_rel on x86.
 		 */
-		if (sf_cas_acqrel64(&h->k_tail, &t, end))
+		if (sf_cas_seqcst64(&h->k_tail, &t, end))
 			break;
 	}
 	if (pad) {
@@ -737,6 +770,9 @@ static int claim_space(struct sfshm_ring *r, uint32_t need, int timeout_ms,
 		}
 	}
 	*fpos = t + pad;
+	err = claim_live(r, *fpos, need);
+	if (err)
+		return err;
 	/*
 	 * The owner's erase left the lines ahead in its cache: ask for the
 	 * next frame's line for writing now, so the next claim's CAS does
@@ -877,8 +913,7 @@ static int commit_word(struct sfshm_ring *r, struct sfshm_claim *c,
 		sf_store_relaxed64(&r->hdr->producer[r->pslot].k_ack_pos,
 				   c->pos);
 	done = sf_cas_seqcst64(&f->k_word, &expect,
-				    word_at(r, type, c->pos,
-					    (int32_t)c->frame_len));
+			       word_at(r, type, c->pos, (int32_t)c->frame_len));
 
 	/* Committed or revoked, we write no more into this claim. */
 	clear_hazard(r);
@@ -1828,8 +1863,8 @@ static int persist_blocker(const struct sfshm_ring *r)
 	return sfshm_ring_error(r);
 }
 
-static int wait_persisted_once(struct sfshm_ring *r, uint64_t pos,
-			       bool durable, uint64_t deadline)
+static int wait_persisted_once(struct sfshm_ring *r, uint64_t pos, bool durable,
+			       uint64_t deadline)
 {
 	struct sfshm_ring_hdr *h = r->hdr;
 	uint32_t seq;
@@ -1862,8 +1897,8 @@ static int wait_persisted_once(struct sfshm_ring *r, uint64_t pos,
 	return err;
 }
 
-int sfshm_ring_wait_persisted(struct sfshm_ring *r, uint64_t pos,
-			      bool durable, int timeout_ms)
+int sfshm_ring_wait_persisted(struct sfshm_ring *r, uint64_t pos, bool durable,
+			      int timeout_ms)
 {
 	uint64_t deadline = deadline_of(timeout_ms);
 	uint64_t spin_until = sf_now_ns() + r->spin_ns;
@@ -1873,8 +1908,8 @@ int sfshm_ring_wait_persisted(struct sfshm_ring *r, uint64_t pos,
 		sf_cpu_relax();
 	while (!persisted(r, pos, durable)) {
 		int err = timeout_ms ? wait_persisted_once(r, pos, durable,
-							   deadline)
-				     : -EAGAIN;
+							   deadline) :
+				       -EAGAIN;
 
 		if (err)
 			return err;
@@ -1893,7 +1928,8 @@ int sfshm_ring_ack_offset(const struct sfshm_ring *r, uint64_t pos,
 	/* Acquire: pairs with the release store in sfshm_ring_ack(). */
 	if (sf_load_acquire64(&ps->k_ack_done) != pos)
 		return -ENOENT;
-	*offset = (int64_t)sf_load_relaxed64((const uint64_t *)&ps->k_ack_offset);
+	*offset =
+		(int64_t)sf_load_relaxed64((const uint64_t *)&ps->k_ack_offset);
 	/* The slot is ours: nobody else asks for acks in it meanwhile. */
 	return 0;
 }
@@ -1964,8 +2000,7 @@ static int ready_index(struct sfshm_ring **rs, unsigned n)
 }
 
 /* Arm every ring and record the futex values; -1 or a ready index. */
-static int arm_all(struct sfshm_ring **rs, unsigned n,
-		   struct sf_futex_waitv *w)
+static int arm_all(struct sfshm_ring **rs, unsigned n, struct sf_futex_waitv *w)
 {
 	for (unsigned i = 0; i < n; i++) {
 		/* seq_cst: as in sleep_frame() (Dekker with producers). */
@@ -2050,8 +2085,8 @@ int sfshm_ring_claim_holder_alive(struct sfshm_ring *r, uint64_t pos)
 		/* Acquire: pairs with the release CAS in take_pslot(). */
 		uint32_t pid = sf_load_acquire32(&ps->k_pid);
 		/* Acquire: pairs with clear_hazard(). */
-		uint64_t hz = pid ? sf_load_acquire64(&ps->k_hazard)
-				  : SFSHM_NO_HAZARD;
+		uint64_t hz = pid ? sf_load_acquire64(&ps->k_hazard) :
+				    SFSHM_NO_HAZARD;
 
 		if (hz == SFSHM_NO_HAZARD || hz > pos)
 			continue;
@@ -2070,4 +2105,14 @@ uint32_t sfshm_ring_durable_waiters(const struct sfshm_ring *r)
 	 * wakes sees it.
 	 */
 	return sf_load_seqcst32(&r->hdr->k_durable_waiters);
+}
+
+uint64_t sfshm_ring_stop(struct sfshm_ring *r, uint32_t state)
+{
+	sfshm_ring_set_state(r, state);
+	/*
+	 * seq_cst, after the seq_cst state store: every claim not in this
+	 * tail saw the new state and gave itself back (claim_live()).
+	 */
+	return sf_load_seqcst64(&r->hdr->k_tail);
 }

@@ -47,8 +47,7 @@ int t_daemon_init(struct t_daemon *d, const char *tag)
 {
 	memset(d, 0, sizeof(*d));
 	d->pid = -1;
-	snprintf(d->data_dir, sizeof(d->data_dir), "/tmp/sfshm-%s-XXXXXX",
-		 tag);
+	snprintf(d->data_dir, sizeof(d->data_dir), "/tmp/sfshm-%s-XXXXXX", tag);
 	snprintf(d->run_dir, sizeof(d->run_dir), "/dev/shm/sfshm-%s-XXXXXX",
 		 tag);
 	if (!mkdtemp(d->data_dir) || !mkdtemp(d->run_dir))
@@ -67,8 +66,7 @@ static void exec_daemon(const struct t_daemon *d)
 	for (int i = 0; d->extra[i] && n < 23; i++)
 		argv[n++] = d->extra[i];
 	argv[n] = NULL;
-	fd = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-		  0644);
+	fd = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0 || dup2(fd, 2) < 0)
 		_exit(126);
 	signal(SIGPIPE, SIG_DFL);

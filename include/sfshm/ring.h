@@ -459,6 +459,16 @@ SFSHM_API uint32_t sfshm_ring_state(const struct sfshm_ring *r);
 SFSHM_API int sfshm_ring_set_state(struct sfshm_ring *r, uint32_t state);
 
 /**
+ * sfshm_ring_stop() - set a final state (STOPPED or DELETED) and learn how
+ * far producers got: every claim beyond the returned position saw the
+ * state and was given back as padding (its producer got -ESHUTDOWN or
+ * -ENOENT); claims below it are committed, or open (the owner waits for
+ * them or unblocks them).
+ * Context: owner only.  Return: the tail position.
+ */
+SFSHM_API uint64_t sfshm_ring_stop(struct sfshm_ring *r, uint32_t state);
+
+/**
  * sfshm_ring_set_persisted() - publish how far frames are persisted.
  * @written: frames below this position are written to the log.
  * @durable: frames below this position are fsynced.
@@ -527,8 +537,8 @@ SFSHM_API unsigned sfshm_ring_acks(struct sfshm_ring *r, uint64_t from,
 				   unsigned max);
 
 /** sfshm_ring_ack() - answer a request: frame @pos got offset @offset. */
-SFSHM_API void sfshm_ring_ack(struct sfshm_ring *r, unsigned slot,
-			      uint64_t pos, int64_t offset);
+SFSHM_API void sfshm_ring_ack(struct sfshm_ring *r, unsigned slot, uint64_t pos,
+			      int64_t offset);
 
 /**
  * sfshm_ring_claim_holder_alive() - may a live producer own the
@@ -537,8 +547,7 @@ SFSHM_API void sfshm_ring_ack(struct sfshm_ring *r, unsigned slot,
  * When false, the owner may unblock @pos at once (its producer died).
  * Context: owner only.  Return: 1, 0, or -EPERM.
  */
-SFSHM_API int sfshm_ring_claim_holder_alive(struct sfshm_ring *r,
-					    uint64_t pos);
+SFSHM_API int sfshm_ring_claim_holder_alive(struct sfshm_ring *r, uint64_t pos);
 
 /* Producers asleep waiting for a durable acknowledgement (an fsync). */
 SFSHM_API uint32_t sfshm_ring_durable_waiters(const struct sfshm_ring *r);

@@ -329,8 +329,10 @@ SFSHM_API uint32_t sfshm_partition_for_key(const void *key, size_t len,
  * -ETIMEDOUT (ring full / no acknowledgement in time: the record may
  * still be persisted); -EINVAL (bad partition, or a record whose lengths
  * and pointers disagree); -ENOENT (the topic was deleted); -ENOSPC (the
- * daemon cannot persist: disk full; or all of the ring's producer slots
- * are taken); -ESHUTDOWN (the daemon stopped); -EPROTO (persisted but not
+ * daemon cannot persist: disk full, with disk.full.policy=fail; the record
+ * is in the ring and is persisted once space returns, unacknowledged; or
+ * all of the ring's producer slots are taken); -ESHUTDOWN (the daemon
+ * stopped; the record was not sent); -EPROTO (persisted but not
  * acknowledged: a daemon bug).
  */
 SFSHM_API int sfshm_producer_send(struct sfshm_producer *p, int32_t partition,
@@ -379,8 +381,8 @@ SFSHM_API int sfshm_producer_claim(struct sfshm_producer *p, int32_t partition,
  * Return: 0; -ECANCELED if the claim was held so long that the daemon
  * revoked it (the record was not sent); or an acknowledgement error.
  */
-SFSHM_API int sfshm_producer_commit(struct sfshm_producer *p,
-				    int32_t partition, struct sfshm_claim *c,
+SFSHM_API int sfshm_producer_commit(struct sfshm_producer *p, int32_t partition,
+				    struct sfshm_claim *c,
 				    struct sfshm_delivery *d);
 
 /* Give a claim up.  Return: 0 or -ECANCELED. */
