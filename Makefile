@@ -157,10 +157,13 @@ endif
 check-unit: deps tests
 	$(Q)sh tests/run-tests.sh $(BUILD)/tests
 
-bench-smoke: tools
+bench-smoke: tools daemon
 	$(Q)$(BUILD)/tools/sfbench ring --quick >$(BUILD)/bench-smoke.txt 2>&1 || \
 		{ cat $(BUILD)/bench-smoke.txt; exit 1; }
 	$(Q)echo "  BENCH   sfbench ring --quick ok ($(BUILD)/bench-smoke.txt)"
+	$(Q)$(BUILD)/tools/sfbench daemon --quick >$(BUILD)/bench-smoke-daemon.txt \
+		2>&1 || { cat $(BUILD)/bench-smoke-daemon.txt; exit 1; }
+	$(Q)echo "  BENCH   sfbench daemon --quick ok ($(BUILD)/bench-smoke-daemon.txt)"
 
 # ThreadSanitizer: the concurrency tests only (cmocka programs named
 # test_*_mt or listed in TSAN_TESTS), with threads instead of processes.

@@ -501,8 +501,18 @@ int sfd_log_roll(struct sfd_log *log)
 	return log->act.size ? do_roll(log) : 0;
 }
 
-int sfd_log_append(struct sfd_log *log, const void *batch, size_t len,
-		   int64_t *base_offset)
+/* Check a batch to append: header and CRC, or (@built) the header only. */
+static int check_batch(const void *batch, size_t len, bool built,
+		       struct sf_rb_hdr *h)
+{
+	int err = built ? sf_rb_parse_header(batch, len, h)
+			: sf_rb_check(batch, len, h);
+
+	return err || sf_rb_size(h) != len ? -EBADMSG : 0;
+}
+
+static int append(struct sfd_log *log, const void *batch, size_t len,
+		  bool built, int64_t *base_offset)
 {
 	struct sf_rb_hdr h;
 	int64_t base = log->act.next, last;
@@ -512,7 +522,7 @@ int sfd_log_append(struct sfd_log *log, const void *batch, size_t len,
 		return log->err;
 	if (len > log->cfg.max_batch_bytes)
 		return -EMSGSIZE;
-	if (sf_rb_check(batch, len, &h) || sf_rb_size(&h) != len)
+	if (check_batch(batch, len, built, &h))
 		return -EBADMSG;
 	if (__builtin_add_overflow(base, h.last_offset_delta, &last) ||
 	    last == INT64_MAX)
@@ -532,6 +542,18 @@ int sfd_log_append(struct sfd_log *log, const void *batch, size_t len,
 	log->st.appended_bytes += len;
 	*base_offset = base;
 	return 0;
+}
+
+int sfd_log_append(struct sfd_log *log, const void *batch, size_t len,
+		   int64_t *base_offset)
+{
+	return append(log, batch, len, false, base_offset);
+}
+
+int sfd_log_append_built(struct sfd_log *log, const void *batch, size_t len,
+			 int64_t *base_offset)
+{
+	return append(log, batch, len, true, base_offset);
 }
 
 /* ---- retention ---------------------------------------------------------- */

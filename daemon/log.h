@@ -167,6 +167,14 @@ int sfd_log_append(struct sfd_log *log, const void *batch, size_t len,
 		   int64_t *base_offset);
 
 /**
+ * sfd_log_append_built() - sfd_log_append() for a batch this process just
+ * built with sf_rb_builder_finish(): its CRC is not computed again (the
+ * header is still checked).
+ */
+int sfd_log_append_built(struct sfd_log *log, const void *batch, size_t len,
+			 int64_t *base_offset);
+
+/**
  * sfd_log_write() - write queued batches to the file, without syncing.
  * @log: the log.
  *

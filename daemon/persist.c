@@ -208,7 +208,7 @@ static int persist_batch(struct sfd_part *p, const struct sfd_config *cfg,
 	int err = sf_rb_builder_finish(&p->rb, &batch, &len);
 
 	if (!err)
-		err = sfd_log_append(p->log, batch, len, &base);
+		err = sfd_log_append_built(p->log, batch, len, &base);
 	if (err) {
 		/* Not in the log: read these records again next time. */
 		sfshm_ring_seek(p->reader, from);

@@ -27,11 +27,14 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "proto.h"
+#include "ctl.h"
+#include "group.h"
 #include "server.h"
 
 #define MAX_ATTACH 256u /* attachments per client */
@@ -53,6 +56,7 @@ struct outmsg {
 
 struct sfd_client {
 	int fd;
+	int pidfd; /* readable when the peer process exits; -1 if none */
 	struct ucred cred;
 	char id[64];
 	bool hello;
@@ -71,26 +75,16 @@ struct sfd_server {
 	struct sfd_client *clients;
 	uint32_t nclients;
 	uint64_t start_ns;
+	struct sfd_groups *groups;
 	uint8_t rx[SFP_MAX_MSG];
 };
 
-/* A reply being built; split into several messages when it is long. */
-struct reply {
-	struct sfp_buf b;
-	uint8_t buf[SFP_MAX_MSG];
-	uint16_t type;
-	uint32_t seq;
-	sfd_send_fn send;
-	void *arg;
-	int err; /* of sending */
-};
-
-static void reply_begin(struct reply *r, int status)
+void sfd_reply_begin(struct sfd_reply *r, int status)
 {
 	sfp_begin(&r->b, r->buf, sizeof(r->buf), r->type, r->seq, status);
 }
 
-static void reply_flush(struct reply *r, bool more)
+void sfd_reply_flush(struct sfd_reply *r, bool more)
 {
 	int n;
 
@@ -105,20 +99,20 @@ static void reply_flush(struct reply *r, bool more)
 }
 
 /* Before adding an element: start a new message if little room is left. */
-static void reply_room(struct reply *r)
+void sfd_reply_room(struct sfd_reply *r)
 {
 	if (sfp_room(&r->b) >= SPLIT_ROOM)
 		return;
-	reply_flush(r, true);
-	reply_begin(r, 0);
+	sfd_reply_flush(r, true);
+	sfd_reply_begin(r, 0);
 }
 
-static int reply_error(struct reply *r, int err, const char *msg)
+int sfd_reply_error(struct sfd_reply *r, int err, const char *msg)
 {
-	reply_begin(r, err);
+	sfd_reply_begin(r, err);
 	if (msg && *msg)
 		sfp_put_str(&r->b, SFA_ERRMSG, msg);
-	reply_flush(r, false);
+	sfd_reply_flush(r, false);
 	return err;
 }
 
@@ -127,6 +121,21 @@ static int reply_error(struct reply *r, int err, const char *msg)
 static bool is_admin(const struct sfd_client *cl)
 {
 	return !cl || cl->cred.uid == 0 || cl->cred.uid == geteuid();
+}
+
+bool sfd_client_admin(const struct sfd_client *cl)
+{
+	return is_admin(cl);
+}
+
+pid_t sfd_client_pid(const struct sfd_client *cl)
+{
+	return cl ? cl->cred.pid : getpid();
+}
+
+const char *sfd_client_id(const struct sfd_client *cl)
+{
+	return cl ? cl->id : "sfshmd";
 }
 
 static void put_broker(struct sfd_server *s, struct sfp_buf *b)
@@ -139,28 +148,28 @@ static void put_broker(struct sfd_server *s, struct sfp_buf *b)
 }
 
 static int do_hello(struct sfd_server *s, struct sfd_client *cl,
-		    const struct sfp_msg *m, struct reply *r)
+		    const struct sfp_msg *m, struct sfd_reply *r)
 {
 	const char *id;
 	uint32_t v;
 
 	if (sfp_get_u32(&m->t, SFA_VERSION, &v) || v != SFP_VERSION)
-		return reply_error(r, -EPROTONOSUPPORT,
+		return sfd_reply_error(r, -EPROTONOSUPPORT,
 				   "protocol version not supported");
 	if (cl) {
 		if (!sfp_get_str(&m->t, SFA_CLIENT_ID, &id))
 			snprintf(cl->id, sizeof(cl->id), "%s", id);
 		cl->hello = true;
 	}
-	reply_begin(r, 0);
+	sfd_reply_begin(r, 0);
 	put_broker(s, &r->b);
-	reply_flush(r, false);
+	sfd_reply_flush(r, false);
 	return 0;
 }
 
-static int do_broker_info(struct sfd_server *s, struct reply *r)
+static int do_broker_info(struct sfd_server *s, struct sfd_reply *r)
 {
-	reply_begin(r, 0);
+	sfd_reply_begin(r, 0);
 	put_broker(s, &r->b);
 	pthread_mutex_lock(&s->reg->lock);
 	sfp_put_u32(&r->b, SFA_TOPICS, s->reg->ntopics);
@@ -168,7 +177,7 @@ static int do_broker_info(struct sfd_server *s, struct reply *r)
 	sfp_put_u32(&r->b, SFA_CLIENTS, s->nclients);
 	sfp_put_u64(&r->b, SFA_UPTIME_MS,
 		    (sfd_now_ns() - s->start_ns) / 1000000ull);
-	reply_flush(r, false);
+	sfd_reply_flush(r, false);
 	return 0;
 }
 
@@ -224,20 +233,20 @@ static int parse_topic_config(const struct sfp_table *t,
 }
 
 /* The request's topic name, or an error reply. */
-static int topic_arg(const struct sfp_msg *m, struct reply *r,
+static int topic_arg(const struct sfp_msg *m, struct sfd_reply *r,
 		     const char **name)
 {
 	char err[160];
 	int rc = sfp_get_str(&m->t, SFA_TOPIC, name);
 
 	if (rc)
-		return reply_error(r, -EINVAL, "no topic name in the request");
+		return sfd_reply_error(r, -EINVAL, "no topic name in the request");
 	rc = sfd_topic_name_check(*name, err, sizeof(err));
-	return rc ? reply_error(r, rc, err) : 0;
+	return rc ? sfd_reply_error(r, rc, err) : 0;
 }
 
 static int do_create(struct sfd_server *s, struct sfd_client *cl,
-		     const struct sfp_msg *m, struct reply *r)
+		     const struct sfp_msg *m, struct sfd_reply *r)
 {
 	struct sfshm_topic_config c;
 	const char *name;
@@ -247,18 +256,18 @@ static int do_create(struct sfd_server *s, struct sfd_client *cl,
 	if (rc)
 		return rc;
 	if (!is_admin(cl))
-		return reply_error(r, -EACCES,
+		return sfd_reply_error(r, -EACCES,
 				   "creating topics needs root or the "
 				   "daemon's user");
 	if (parse_topic_config(&m->t, &c, err, sizeof(err)))
-		return reply_error(r, -EINVAL, err);
+		return sfd_reply_error(r, -EINVAL, err);
 	pthread_mutex_lock(&s->reg->lock);
 	rc = sfd_topic_create(s->reg, name, &c, err, sizeof(err));
 	pthread_mutex_unlock(&s->reg->lock);
 	if (rc)
-		return reply_error(r, rc, err);
-	reply_begin(r, 0);
-	reply_flush(r, false);
+		return sfd_reply_error(r, rc, err);
+	sfd_reply_begin(r, 0);
+	sfd_reply_flush(r, false);
 	return 0;
 }
 
@@ -278,7 +287,7 @@ static void forget_topic(struct sfd_server *s, const char *name)
 }
 
 static int do_delete(struct sfd_server *s, struct sfd_client *cl,
-		     const struct sfp_msg *m, struct reply *r)
+		     const struct sfp_msg *m, struct sfd_reply *r)
 {
 	const char *name;
 	char err[300];
@@ -287,7 +296,7 @@ static int do_delete(struct sfd_server *s, struct sfd_client *cl,
 	if (rc)
 		return rc;
 	if (!is_admin(cl))
-		return reply_error(r, -EACCES,
+		return sfd_reply_error(r, -EACCES,
 				   "deleting topics needs root or the "
 				   "daemon's user");
 	pthread_mutex_lock(&s->reg->lock);
@@ -298,26 +307,26 @@ static int do_delete(struct sfd_server *s, struct sfd_client *cl,
 	if (rc) {
 		snprintf(err, sizeof(err), "cannot delete topic \"%s\": %s",
 			 name, rc == -ENOENT ? "no such topic" : strerror(-rc));
-		return reply_error(r, rc, err);
+		return sfd_reply_error(r, rc, err);
 	}
-	reply_begin(r, 0);
-	reply_flush(r, false);
+	sfd_reply_begin(r, 0);
+	sfd_reply_flush(r, false);
 	return 0;
 }
 
-static int do_list(struct sfd_server *s, struct reply *r)
+static int do_list(struct sfd_server *s, struct sfd_reply *r)
 {
-	reply_begin(r, 0);
+	sfd_reply_begin(r, 0);
 	pthread_mutex_lock(&s->reg->lock);
 	for (struct sfd_topic *t = s->reg->topics; t; t = t->next) {
-		reply_room(r);
+		sfd_reply_room(r);
 		sfp_nest_begin(&r->b, SFA_TOPIC_INFO);
 		sfp_put_str(&r->b, SFA_TOPIC, t->name);
 		sfp_put_u32(&r->b, SFA_PARTITIONS, t->cfg.partitions);
 		sfp_nest_end(&r->b);
 	}
 	pthread_mutex_unlock(&s->reg->lock);
-	reply_flush(r, false);
+	sfd_reply_flush(r, false);
 	return 0;
 }
 
@@ -368,27 +377,27 @@ static void put_part(struct sfp_buf *b, struct sfd_part *p, bool paths)
 }
 
 /* Describe (and with @paths attach): topic, then each partition. */
-static void put_describe(struct reply *r, struct sfd_topic *t, bool paths)
+static void put_describe(struct sfd_reply *r, struct sfd_topic *t, bool paths)
 {
-	reply_begin(r, 0);
+	sfd_reply_begin(r, 0);
 	put_topic(&r->b, t);
 	for (uint32_t i = 0; i < t->cfg.partitions; i++) {
-		reply_room(r);
+		sfd_reply_room(r);
 		put_part(&r->b, &t->parts[i], paths);
 	}
-	reply_flush(r, false);
+	sfd_reply_flush(r, false);
 }
 
-static int no_topic(struct reply *r, const char *name)
+static int no_topic(struct sfd_reply *r, const char *name)
 {
 	char err[300];
 
 	snprintf(err, sizeof(err), "unknown topic \"%s\"", name);
-	return reply_error(r, -ENOENT, err);
+	return sfd_reply_error(r, -ENOENT, err);
 }
 
 static int do_describe(struct sfd_server *s, const struct sfp_msg *m,
-		       struct reply *r)
+		       struct sfd_reply *r)
 {
 	struct sfd_topic *t;
 	const char *name;
@@ -415,16 +424,16 @@ static void count_attach(struct sfd_topic *t, uint32_t role, int delta)
 	}
 }
 
-static int role_arg(const struct sfp_msg *m, struct reply *r, uint32_t *role)
+static int role_arg(const struct sfp_msg *m, struct sfd_reply *r, uint32_t *role)
 {
 	if (!sfp_get_u32(&m->t, SFA_ROLE, role) &&
 	    (*role == SFSHM_ROLE_PRODUCER || *role == SFSHM_ROLE_READER))
 		return 0;
-	return reply_error(r, -EINVAL, "role must be producer or reader");
+	return sfd_reply_error(r, -EINVAL, "role must be producer or reader");
 }
 
 static int do_attach(struct sfd_server *s, struct sfd_client *cl,
-		     const struct sfp_msg *m, struct reply *r)
+		     const struct sfp_msg *m, struct sfd_reply *r)
 {
 	struct sfd_topic *t;
 	const char *name;
@@ -434,7 +443,7 @@ static int do_attach(struct sfd_server *s, struct sfd_client *cl,
 	if (rc || (rc = role_arg(m, r, &role)))
 		return rc;
 	if (cl && cl->natt >= MAX_ATTACH)
-		return reply_error(r, -EMFILE, "too many attachments");
+		return sfd_reply_error(r, -EMFILE, "too many attachments");
 	pthread_mutex_lock(&s->reg->lock);
 	t = sfd_topic_find(s->reg, name);
 	if (t) {
@@ -481,7 +490,7 @@ static int find_attach(const struct sfd_client *cl, const char *name,
 }
 
 static int do_detach(struct sfd_server *s, struct sfd_client *cl,
-		     const struct sfp_msg *m, struct reply *r)
+		     const struct sfp_msg *m, struct sfd_reply *r)
 {
 	const char *name;
 	uint32_t role;
@@ -494,13 +503,13 @@ static int do_detach(struct sfd_server *s, struct sfd_client *cl,
 	if (rc >= 0)
 		detach(s, cl, (uint32_t)rc);
 	pthread_mutex_unlock(&s->reg->lock);
-	reply_begin(r, 0);
-	reply_flush(r, false);
+	sfd_reply_begin(r, 0);
+	sfd_reply_flush(r, false);
 	return 0;
 }
 
 static int do_list_offsets(struct sfd_server *s, const struct sfp_msg *m,
-			   struct reply *r)
+			   struct sfd_reply *r)
 {
 	struct sfd_topic *t;
 	const char *name;
@@ -512,7 +521,7 @@ static int do_list_offsets(struct sfd_server *s, const struct sfp_msg *m,
 		return rc;
 	if (sfp_get_u32(&m->t, SFA_PARTITION, &part) ||
 	    sfp_get_s64(&m->t, SFA_TIMESTAMP, &ts))
-		return reply_error(r, -EINVAL, "partition and timestamp needed");
+		return sfd_reply_error(r, -EINVAL, "partition and timestamp needed");
 	pthread_mutex_lock(&s->reg->lock);
 	t = sfd_topic_find(s->reg, name);
 	if (!t)
@@ -525,21 +534,21 @@ static int do_list_offsets(struct sfd_server *s, const struct sfp_msg *m,
 	if (rc == -ENOENT)
 		return no_topic(r, name);
 	if (rc)
-		return reply_error(r, rc == -ERANGE ? -ENOENT : rc,
+		return sfd_reply_error(r, rc == -ERANGE ? -ENOENT : rc,
 				   rc == -ERANGE ? "no such partition" : "");
-	reply_begin(r, 0);
+	sfd_reply_begin(r, 0);
 	sfp_put_s64(&r->b, SFA_OFFSET, off);
-	reply_flush(r, false);
+	sfd_reply_flush(r, false);
 	return 0;
 }
 
 static int dispatch(struct sfd_server *s, struct sfd_client *cl,
-		    const struct sfp_msg *m, struct reply *r)
+		    const struct sfp_msg *m, struct sfd_reply *r)
 {
 	if (m->type == SFP_HELLO)
 		return do_hello(s, cl, m, r);
 	if (cl && !cl->hello)
-		return reply_error(r, -EPROTO, "HELLO must come first");
+		return sfd_reply_error(r, -EPROTO, "HELLO must come first");
 	switch (m->type) {
 	case SFP_BROKER_INFO:
 		return do_broker_info(s, r);
@@ -558,14 +567,16 @@ static int dispatch(struct sfd_server *s, struct sfd_client *cl,
 	case SFP_LIST_OFFSETS:
 		return do_list_offsets(s, m, r);
 	default:
-		return reply_error(r, -EOPNOTSUPP, "unknown request type");
+		if (sfd_group_request(m->type) && s->groups)
+			return sfd_group_handle(s->groups, cl, m, r);
+		return sfd_reply_error(r, -EOPNOTSUPP, "unknown request type");
 	}
 }
 
 int sfd_handle(struct sfd_server *s, struct sfd_client *cl, const void *buf,
 	       size_t len, sfd_send_fn send, void *arg)
 {
-	struct reply *r = malloc(sizeof(*r));
+	struct sfd_reply *r = malloc(sizeof(*r));
 	struct sfp_msg m;
 	int rc;
 
@@ -578,7 +589,7 @@ int sfd_handle(struct sfd_server *s, struct sfd_client *cl, const void *buf,
 	r->arg = arg;
 	r->err = 0;
 	if (rc)
-		reply_error(r, rc, "malformed request");
+		sfd_reply_error(r, rc, "malformed request");
 	else
 		dispatch(s, cl, &m, r);
 	rc = r->err;
@@ -675,6 +686,8 @@ static void client_close(struct sfd_server *s, struct sfd_client *cl)
 		pp = &(*pp)->next;
 	*pp = cl->next;
 	s->nclients--;
+	if (s->groups)
+		sfd_groups_client_gone(s->groups, cl);
 	pthread_mutex_lock(&s->reg->lock);
 	while (cl->natt)
 		detach(s, cl, 0);
@@ -682,10 +695,42 @@ static void client_close(struct sfd_server *s, struct sfd_client *cl)
 	/* A dead client may hold a claim: let the persister look now. */
 	sfd_registry_ring_bell(s->reg);
 	sfd_debug("ctl", "client %s (pid %d) gone", cl->id, cl->cred.pid);
+	if (cl->pidfd >= 0)
+		close(cl->pidfd);
 	close(cl->fd);
 	free_out(cl);
 	free(cl->att);
 	free(cl);
+}
+
+/*
+ * The peer process's exit, seen at once (a pidfd polls readable when it
+ * becomes a zombie): the persister then finds a claim it left open
+ * without a live holder and pads it over.  Its socket closes earlier, on
+ * the way out, when its claims may still look alive.  The event's data
+ * is the client pointer with its low bit set.
+ */
+static int watch_pid(struct sfd_server *s, struct sfd_client *cl)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd = (int)syscall(SYS_pidfd_open, cl->cred.pid, 0);
+
+	if (fd < 0)
+		return -1;
+	ev.data.u64 = (uint64_t)(uintptr_t)cl | 1;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void client_exited(struct sfd_server *s, struct sfd_client *cl)
+{
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, cl->pidfd, NULL);
+	close(cl->pidfd);
+	cl->pidfd = -1;
+	sfd_registry_ring_bell(s->reg);
 }
 
 static void client_accept(struct sfd_server *s)
@@ -717,6 +762,7 @@ static void client_accept(struct sfd_server *s)
 		close(fd);
 		return;
 	}
+	cl->pidfd = watch_pid(s, cl);
 	cl->next = s->clients;
 	s->clients = cl;
 	s->nclients++;
@@ -737,6 +783,16 @@ static void client_input(struct sfd_server *s, struct sfd_client *cl)
 	if (sfd_handle(s, cl, s->rx, (size_t)n, send_msg, cl) ||
 	    (cl->out && watch(s, cl, EPOLLOUT)))
 		client_close(s, cl);
+}
+
+void sfd_client_notify(struct sfd_server *s, struct sfd_client *cl,
+		       const void *msg, size_t len)
+{
+	if (!cl)
+		return;
+	/* A failure shows up as a hang-up of the connection soon after. */
+	if (!send_msg(cl, msg, len) && cl->out)
+		watch(s, cl, EPOLLOUT);
 }
 
 /* Room for queued replies (or a hangup): send them, then read again. */
@@ -801,6 +857,8 @@ int sfd_server_open(struct sfd_registry *reg, struct sfd_server **out)
 	ev.data.ptr = &s->sigfd;
 	if (!err && epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev) < 0)
 		err = -errno;
+	if (!err)
+		err = sfd_groups_open(reg, s, &s->groups);
 	if (err) {
 		sfd_server_close(s);
 		return err;
@@ -814,15 +872,23 @@ int sfd_server_run(struct sfd_server *s)
 	struct epoll_event ev[32];
 
 	for (;;) {
-		int n = epoll_wait(s->epfd, ev, 32, -1);
+		int tmo = s->groups ? sfd_groups_tick(s->groups) : -1;
+		int n = epoll_wait(s->epfd, ev, 32, tmo);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
+		/* Exits first: a connection event below may free a client. */
+		for (int i = 0; i < n; i++)
+			if (ev[i].data.u64 & 1)
+				client_exited(s, (void *)(uintptr_t)(
+							 ev[i].data.u64 & ~1ull));
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.ptr == &s->sigfd)
 				return 0;
+			if (ev[i].data.u64 & 1)
+				continue;
 			if (ev[i].data.ptr == &s->lfd)
 				client_accept(s);
 			else if (((struct sfd_client *)ev[i].data.ptr)->out)
@@ -843,6 +909,7 @@ void sfd_server_close(struct sfd_server *s)
 	}
 	while (s->clients)
 		client_close(s, s->clients);
+	sfd_groups_close(s->groups);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	if (s->sigfd >= 0)

@@ -589,6 +589,12 @@ int sfd_topic_create(struct sfd_registry *reg, const char *name,
 	struct sfd_topic *t;
 	int rc = sfd_topic_name_check(name, err, errlen);
 
+	if (!rc && !strncmp(name, "__", 2)) {
+		snprintf(err, errlen,
+			 "topic names starting with \"__\" are reserved for "
+			 "internal topics (__consumer_offsets)");
+		rc = -EINVAL;
+	}
 	if (!rc)
 		rc = sfd_topic_resolve(reg->cfg, in, &cfg, err, errlen);
 	if (rc)

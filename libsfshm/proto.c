@@ -11,7 +11,8 @@
 /* Nested attribute types: their values are attribute areas themselves. */
 static bool is_nested(uint16_t type)
 {
-	return type == SFA_TOPIC_INFO || type == SFA_PART_INFO;
+	return type == SFA_TOPIC_INFO || type == SFA_PART_INFO ||
+	       type == SFA_TP || type == SFA_GROUP_INFO || type == SFA_MEMBER;
 }
 
 static uint32_t align4(uint32_t n)

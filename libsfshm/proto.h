@@ -51,7 +51,26 @@ enum {
 	SFP_ATTACH, /* -> SFA_TOPIC, SFA_ROLE; <- config + SFA_PART_INFO */
 	SFP_DETACH, /* -> SFA_TOPIC, SFA_ROLE */
 	SFP_LIST_OFFSETS, /* -> topic, partition, SFA_TIMESTAMP; <- OFFSET */
+	/* consumer groups (see docs/ARCHITECTURE.md §3) */
+	SFP_GROUP_JOIN, /* -> group, subscriptions; <- member id */
+	SFP_GROUP_REVOKED, /* -> group, generation: done with the old one */
+	SFP_GROUP_HEARTBEAT, /* -> group: still polling */
+	SFP_GROUP_LEAVE, /* -> group */
+	SFP_GROUP_NOTIFY, /* <- unsolicited (seq 0): REVOKE or ASSIGN */
+	SFP_OFFSET_COMMIT, /* -> group, generation, SFA_TP (+OFFSET, META) */
+	SFP_OFFSET_FETCH, /* -> group, SFA_TP...; <- SFA_TP with OFFSET */
+	SFP_GROUP_LIST, /* <- SFA_GROUP_INFO (nested: group, state, members) */
+	SFP_GROUP_DESCRIBE, /* -> group; <- info, SFA_MEMBER..., SFA_TP... */
+	SFP_GROUP_DELETE, /* -> group (no live members) */
+	SFP_GROUP_RESET, /* -> group, SFA_TP (+OFFSET)...: set offsets */
 	SFP_TYPE_MAX
+};
+
+/* SFA_GROUP_EVENT values of SFP_GROUP_NOTIFY. */
+enum {
+	SFP_EVENT_REVOKE = 1, /* stop delivering, commit, answer REVOKED */
+	SFP_EVENT_ASSIGN = 2, /* the member's partitions for the generation */
+	SFP_EVENT_FENCED = 3, /* removed (max poll interval): join again */
 };
 
 /* Header flags. */
@@ -103,6 +122,21 @@ enum {
 	SFA_CLIENTS, /* u32 */
 	SFA_SOFTWARE, /* string: "sfshmd 0.1.0" */
 	SFA_UNBLOCK_MS, /* s64 */
+	SFA_GROUP, /* string */
+	SFA_MEMBER_ID, /* string */
+	SFA_INSTANCE_ID, /* string: static membership */
+	SFA_SUBSCRIBE, /* string, repeated: a topic name, or ^regex */
+	SFA_ASSIGNOR, /* string: range, roundrobin, sticky */
+	SFA_MAX_POLL_MS, /* s64 */
+	SFA_SESSION_MS, /* s64: static member's grace period */
+	SFA_GENERATION, /* s32 */
+	SFA_GROUP_EVENT, /* u32: SFP_EVENT_* */
+	SFA_TP, /* nested: topic, partition [, offset, metadata, log end] */
+	SFA_METADATA, /* string */
+	SFA_GROUP_INFO, /* nested: group, state, generation, members... */
+	SFA_MEMBER, /* nested: member id, instance, client id, pid, TPs */
+	SFA_STATE, /* string: Empty, Stable, PreparingRebalance */
+	SFA_MEMBERS, /* u32 */
 	SFA_TYPE_MAX
 };
 

@@ -13,10 +13,8 @@
  *      reader saw a lost, duplicated, reordered or corrupt record)
  *   2  usage error (bad option or value); nothing was measured
  *
- * sfbench has no header of its own (the build compiles tools/sfbench.c
- * with tools/sfbench_*.c), so the few functions shared between its files
- * are declared in each file that uses them, in a block marked "shared".
- * Keep those blocks in step with the definitions.
+ * The build compiles tools/sfbench.c with tools/sfbench_*.c; what they
+ * share is declared once, in tools/sfbench.h.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,17 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- shared: defined here ---------------------------------------------- */
-int sfb_usage(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-int sfb_parse_u64(const char *s, uint64_t *out);
-int sfb_parse_bytes(const char *s, uint64_t *out);
-int sfb_parse_seconds(const char *s, double *out);
-int sfb_parse_list(const char *s, bool bytes, uint64_t *out, int max);
-
-/* ---- shared: the commands (sfbench_<command>.c) ------------------------- */
-int sfbench_ring_main(int argc, char **argv);
-void sfbench_ring_help(FILE *f);
+#include "sfbench.h"
 
 struct command {
 	const char *name;
@@ -52,6 +40,10 @@ static const struct command commands[] = {
 	  "partition ring throughput and latency, with a UNIX "
 	  "socket baseline",
 	  sfbench_ring_main, sfbench_ring_help },
+	{ "daemon",
+	  "a real sfshmd: persisting, durable acks, catch-up reads, "
+	  "recovery, idle CPU",
+	  sfbench_daemon_main, sfbench_daemon_help },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -92,7 +84,9 @@ static void tool_help(FILE *f)
 	      "EXAMPLES\n"
 	      "    sfbench ring --quick          smoke test (a few seconds)\n"
 	      "    sfbench ring                  the full ring benchmark\n"
-	      "    sfbench help ring             what `ring` measures and how\n",
+	      "    sfbench help ring             what `ring` measures and how\n"
+	      "    sfbench daemon --quick        smoke test of sfshmd (seconds)\n"
+	      "    sfbench daemon --cpu 0,1      the full daemon benchmark\n",
 	      f);
 }
 

@@ -65,32 +65,7 @@
 
 #include <sfshm/ring.h>
 
-/* ---- shared: defined in sfbench.c and sfbench_stats.c ------------------ */
-int sfb_usage(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-int sfb_parse_u64(const char *s, uint64_t *out);
-int sfb_parse_bytes(const char *s, uint64_t *out);
-int sfb_parse_seconds(const char *s, double *out);
-int sfb_parse_list(const char *s, bool bytes, uint64_t *out, int max);
-void sfb_percentiles(uint64_t *v, size_t n, const double *pct, size_t npct,
-		     uint64_t *out);
-double sfb_mean(const uint64_t *v, size_t n);
-void sfb_json_begin(FILE *f);
-void sfb_json_end(void);
-void sfb_json_object(const char *key);
-void sfb_json_array(const char *key);
-void sfb_json_close(void);
-void sfb_json_str(const char *key, const char *v);
-void sfb_json_u64(const char *key, uint64_t v);
-void sfb_json_num(const char *key, double v);
-void sfb_json_bool(const char *key, bool v);
-void sfb_machine_probe(void);
-void sfb_machine_print(FILE *f);
-void sfb_machine_json(void);
-
-/* ---- shared: defined here ---------------------------------------------- */
-int sfbench_ring_main(int argc, char **argv);
-void sfbench_ring_help(FILE *f);
+#include "sfbench.h"
 
 #define CMD "ring"
 #define MAX_SIZES 16
@@ -2577,4 +2552,33 @@ int sfbench_ring_main(int argc, char **argv)
 	free(g_verify);
 	free(rep);
 	return rc;
+}
+
+/**
+ * sfb_ring_1to1() - the 1->1 throughput case for other commands to compare
+ * with (sfbench.h); the same code as `sfbench ring`, default options but
+ * for the count, the ring size and the CPUs.
+ * Return: 0, or 1 if a worker failed.
+ */
+int sfb_ring_1to1(uint64_t value_len, uint64_t count, uint64_t ring_size,
+		  const int *cpus, int ncpus, struct sfb_tp *out)
+{
+	struct tp_result res;
+	struct opts o;
+	int rc;
+
+	default_opts(&o);
+	o.count = count;
+	o.ring_size = ring_size;
+	o.clean_step = ring_size / 4;
+	o.ncpus = ncpus < MAX_CPUS ? ncpus : MAX_CPUS;
+	for (int i = 0; i < o.ncpus; i++)
+		o.cpus[i] = cpus[i];
+	rc = tp_ring_case(&o, "1->1", 1, 1, value_len, &res);
+	if (rc)
+		return rc;
+	out->records = res.records;
+	out->secs = res.secs;
+	out->cpu_ns = res.cpu.user_ns + res.cpu.sys_ns;
+	return 0;
 }

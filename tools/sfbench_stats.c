@@ -19,22 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- shared: defined here ---------------------------------------------- */
-void sfb_percentiles(uint64_t *v, size_t n, const double *pct, size_t npct,
-		     uint64_t *out);
-double sfb_mean(const uint64_t *v, size_t n);
-void sfb_json_begin(FILE *f);
-void sfb_json_end(void);
-void sfb_json_object(const char *key);
-void sfb_json_array(const char *key);
-void sfb_json_close(void);
-void sfb_json_str(const char *key, const char *v);
-void sfb_json_u64(const char *key, uint64_t v);
-void sfb_json_num(const char *key, double v);
-void sfb_json_bool(const char *key, bool v);
-void sfb_machine_probe(void);
-void sfb_machine_print(FILE *f);
-void sfb_machine_json(void);
+#include "sfbench.h"
 
 /* ---- percentiles ----------------------------------------------------------- */
 
