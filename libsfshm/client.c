@@ -360,6 +360,27 @@ int sf_call(struct sfshm_client *c, struct sfp_buf *b, struct sf_reply *rep)
 	return err;
 }
 
+/* What to make of a successful reply (@arg: where the result goes). */
+typedef int (*reply_fn)(struct sfshm_client *c, const struct sf_reply *rep,
+			void *arg);
+
+/*
+ * Send the request in @b and hand its reply to @parse, then free it.
+ * Return: sf_call()'s error, else what @parse returns.
+ */
+static int call_parse(struct sfshm_client *c, struct sfp_buf *b, reply_fn parse,
+		      void *arg)
+{
+	struct sf_reply rep;
+	int err = sf_call(c, b, &rep);
+
+	if (err)
+		return err;
+	err = parse(c, &rep, arg);
+	sf_reply_free(&rep);
+	return err;
+}
+
 /* ---- connecting --------------------------------------------------------- */
 
 static const char *pick_run_dir(const struct sfshm_client_opts *o)
@@ -398,23 +419,23 @@ static int open_socket(const char *run_dir, int *out)
 	return 0;
 }
 
+static int parse_hello(struct sfshm_client *c, const struct sf_reply *rep,
+		       void *arg)
+{
+	int err = sfp_get_s32(&rep->msg[0].m.t, SFA_BROKER_ID, &c->broker_id);
+
+	(void)arg;
+	return err == -ENOENT ? 0 : err;
+}
+
 static int hello(struct sfshm_client *c, const char *client_id)
 {
-	struct sf_reply rep;
 	struct sfp_buf b;
-	int err;
 
 	sf_req_begin(c, &b, SFP_HELLO);
 	sfp_put_u32(&b, SFA_VERSION, SFP_VERSION);
 	sfp_put_str(&b, SFA_CLIENT_ID, client_id);
-	err = sf_call(c, &b, &rep);
-	if (err)
-		return err;
-	err = sfp_get_s32(&rep.msg[0].m.t, SFA_BROKER_ID, &c->broker_id);
-	if (err == -ENOENT)
-		err = 0;
-	sf_reply_free(&rep);
-	return err;
+	return call_parse(c, &b, parse_hello, NULL);
 }
 
 int sfshm_connect(const struct sfshm_client_opts *opts,
@@ -507,15 +528,28 @@ static int check_name(struct sfshm_client *c, const char *name)
 	return 0;
 }
 
+/* Start a request of @type about the topic @name, checked first. */
+static int begin_topic(struct sfshm_client *c, struct sfp_buf *b, uint16_t type,
+		       const char *name)
+{
+	int err;
+
+	c->errmsg[0] = '\0';
+	err = check_name(c, name);
+	if (err)
+		return err;
+	sf_req_begin(c, b, type);
+	sfp_put_str(b, SFA_TOPIC, name);
+	return 0;
+}
+
 int sfshm_topic_create(struct sfshm_client *c, const char *name,
 		       const struct sfshm_topic_config *cfg)
 {
 	struct sfshm_topic_config conf;
 	struct sfp_buf b;
-	int err;
+	int err = begin_topic(c, &b, SFP_TOPIC_CREATE, name);
 
-	c->errmsg[0] = '\0';
-	err = check_name(c, name);
 	if (err)
 		return err;
 	sfshm_topic_config_init(&conf);
@@ -523,31 +557,16 @@ int sfshm_topic_create(struct sfshm_client *c, const char *name,
 		sf_set_error(c, "bad struct sfshm_topic_config size");
 		return -EINVAL;
 	}
-	sf_req_begin(c, &b, SFP_TOPIC_CREATE);
-	sfp_put_str(&b, SFA_TOPIC, name);
 	put_fields(&b, config_fields, NFIELDS(config_fields), &conf);
 	return sf_call(c, &b, NULL);
 }
 
-/* A request that names only a topic. */
-static int topic_request(struct sfshm_client *c, uint16_t type,
-			 const char *name, struct sf_reply *rep)
-{
-	struct sfp_buf b;
-	int err;
-
-	c->errmsg[0] = '\0';
-	err = check_name(c, name);
-	if (err)
-		return err;
-	sf_req_begin(c, &b, type);
-	sfp_put_str(&b, SFA_TOPIC, name);
-	return sf_call(c, &b, rep);
-}
-
 int sfshm_topic_delete(struct sfshm_client *c, const char *name)
 {
-	return topic_request(c, SFP_TOPIC_DELETE, name, NULL);
+	struct sfp_buf b;
+	int err = begin_topic(c, &b, SFP_TOPIC_DELETE, name);
+
+	return err ? err : sf_call(c, &b, NULL);
 }
 
 void sfshm_free_list(char **names)
@@ -612,28 +631,30 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int sfshm_topic_list(struct sfshm_client *c, char ***names)
+/* The sorted names of a TOPIC_LIST reply into *(char ***)@arg. */
+static int parse_list(struct sfshm_client *c, const struct sf_reply *rep,
+		      void *arg)
 {
-	struct sf_reply rep;
-	struct sfp_buf b;
-	char **v = NULL;
+	char **v = calloc(1, sizeof(*v));
 	size_t n = 0;
-	int err;
+	int err = v ? list_names(rep, &v, &n) : -ENOMEM;
 
-	sf_req_begin(c, &b, SFP_TOPIC_LIST);
-	err = sf_call(c, &b, &rep);
-	if (err)
-		return err;
-	v = calloc(1, sizeof(*v));
-	err = v ? list_names(&rep, &v, &n) : -ENOMEM;
-	sf_reply_free(&rep);
+	(void)c;
 	if (err) {
 		sfshm_free_list(v);
 		return err;
 	}
 	qsort(v, n, sizeof(*v), cmp_names);
-	*names = v;
+	*(char ***)arg = v;
 	return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+int sfshm_topic_list(struct sfshm_client *c, char ***names)
+{
+	struct sfp_buf b;
+
+	sf_req_begin(c, &b, SFP_TOPIC_LIST);
+	return call_parse(c, &b, parse_list, names);
 }
 
 void sfshm_topic_info_free(struct sfshm_topic_info *info)
@@ -789,35 +810,34 @@ static int parse_description(const struct sf_reply *rep,
 	return 0;
 }
 
-int sfshm_topic_describe(struct sfshm_client *c, const char *name,
-			 struct sfshm_topic_info **out)
+static int parse_describe(struct sfshm_client *c, const struct sf_reply *rep,
+			  void *arg)
 {
-	struct sf_reply rep;
-	int err = topic_request(c, SFP_TOPIC_DESCRIBE, name, &rep);
+	int err = parse_description(rep, arg, NULL);
 
-	if (err)
-		return err;
-	err = parse_description(&rep, out, NULL);
-	sf_reply_free(&rep);
 	if (err)
 		sf_set_error(c, "malformed describe reply");
 	return err;
 }
 
-int sfshm_broker_info(struct sfshm_client *c, struct sfshm_broker_info *out)
+int sfshm_topic_describe(struct sfshm_client *c, const char *name,
+			 struct sfshm_topic_info **out)
+{
+	struct sfp_buf b;
+	int err = begin_topic(c, &b, SFP_TOPIC_DESCRIBE, name);
+
+	return err ? err : call_parse(c, &b, parse_describe, out);
+}
+
+/* A BROKER_INFO reply into the struct sfshm_broker_info at @arg. */
+static int parse_broker(struct sfshm_client *c, const struct sf_reply *rep,
+			void *arg)
 {
 	struct sfshm_broker_info bi = { 0 };
-	const struct sfp_table *t;
-	struct sf_reply rep;
-	struct sfp_buf b;
-	int err;
+	const struct sfp_table *t = &rep->msg[0].m.t;
+	int err = get_fields(t, broker_fields, NFIELDS(broker_fields), &bi);
 
-	sf_req_begin(c, &b, SFP_BROKER_INFO);
-	err = sf_call(c, &b, &rep);
-	if (err)
-		return err;
-	t = &rep.msg[0].m.t;
-	err = get_fields(t, broker_fields, NFIELDS(broker_fields), &bi);
+	(void)c;
 	if (!err)
 		err = get_str_into(t, SFA_SOFTWARE, bi.software,
 				   sizeof(bi.software));
@@ -827,38 +847,52 @@ int sfshm_broker_info(struct sfshm_client *c, struct sfshm_broker_info *out)
 	if (!err)
 		err = get_str_into(t, SFA_RUN_DIR, bi.run_dir,
 				   sizeof(bi.run_dir));
-	sf_reply_free(&rep);
 	if (!err)
-		*out = bi;
+		*(struct sfshm_broker_info *)arg = bi;
 	return err;
+}
+
+int sfshm_broker_info(struct sfshm_client *c, struct sfshm_broker_info *out)
+{
+	struct sfp_buf b;
+
+	sf_req_begin(c, &b, SFP_BROKER_INFO);
+	return call_parse(c, &b, parse_broker, out);
 }
 
 /* ---- attaching ---------------------------------------------------------- */
 
+/* An attach in flight: what parse_attach() fills, or detaches from. */
+struct attach_req {
+	const char *topic;
+	enum sfshm_role role;
+	struct sf_attach *a;
+};
+
+static int parse_attach(struct sfshm_client *c, const struct sf_reply *rep,
+			void *arg)
+{
+	struct attach_req *r = arg;
+	int err = parse_description(rep, &r->a->info, &r->a->files);
+
+	if (err) {
+		sf_set_error(c, "malformed attach reply");
+		sf_detach(c, r->topic, r->role);
+	}
+	return err;
+}
+
 int sf_attach(struct sfshm_client *c, const char *topic, enum sfshm_role role,
 	      struct sf_attach *a)
 {
-	struct sf_reply rep;
+	struct attach_req r = { topic, role, a };
 	struct sfp_buf b;
-	int err;
+	int err = begin_topic(c, &b, SFP_ATTACH, topic);
 
-	c->errmsg[0] = '\0';
-	err = check_name(c, topic);
 	if (err)
 		return err;
-	sf_req_begin(c, &b, SFP_ATTACH);
-	sfp_put_str(&b, SFA_TOPIC, topic);
 	sfp_put_u32(&b, SFA_ROLE, (uint32_t)role);
-	err = sf_call(c, &b, &rep);
-	if (err)
-		return err;
-	err = parse_description(&rep, &a->info, &a->files);
-	sf_reply_free(&rep);
-	if (err) {
-		sf_set_error(c, "malformed attach reply");
-		sf_detach(c, topic, role);
-	}
-	return err;
+	return call_parse(c, &b, parse_attach, &r);
 }
 
 void sf_attach_free(struct sf_attach *a)
@@ -917,21 +951,23 @@ int sf_map_partition(struct sfshm_client *c, const struct sf_part_files *f,
 	return err;
 }
 
+static int parse_offset(struct sfshm_client *c, const struct sf_reply *rep,
+			void *arg)
+{
+	int err = sfp_get_s64(&rep->msg[0].m.t, SFA_OFFSET, arg);
+
+	(void)c;
+	return err == -ENOENT ? -EPROTO : err;
+}
+
 int sf_list_offsets(struct sfshm_client *c, const char *topic,
 		    uint32_t partition, int64_t ts_ms, int64_t *offset)
 {
-	struct sf_reply rep;
 	struct sfp_buf b;
-	int err;
 
 	sf_req_begin(c, &b, SFP_LIST_OFFSETS);
 	sfp_put_str(&b, SFA_TOPIC, topic);
 	sfp_put_u32(&b, SFA_PARTITION, partition);
 	sfp_put_s64(&b, SFA_TIMESTAMP, ts_ms);
-	err = sf_call(c, &b, &rep);
-	if (err)
-		return err;
-	err = sfp_get_s64(&rep.msg[0].m.t, SFA_OFFSET, offset);
-	sf_reply_free(&rep);
-	return err == -ENOENT ? -EPROTO : err;
+	return call_parse(c, &b, parse_offset, offset);
 }

@@ -65,7 +65,7 @@ static uint8_t *resealed(const uint8_t *data, size_t size)
 		return NULL;
 	memcpy(p, data, size);
 	sf_put_be32(p + SF_RB_OFF_LENGTH,
-		     (uint32_t)(size - SF_RB_LOG_OVERHEAD));
+		    (uint32_t)(size - SF_RB_LOG_OVERHEAD));
 	sf_put_be32(p + SF_RB_OFF_CRC, sf_rb_crc(p, size));
 	return p;
 }

@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -43,17 +42,37 @@ const char *t_bin_dir(void)
 	return dir;
 }
 
+/* The run dir under /dev/shm; without one, any directory will do. */
+static int make_run_dir(struct t_daemon *d, const char *tag)
+{
+	snprintf(d->run_dir, sizeof(d->run_dir), "/dev/shm/sfshm-%s-XXXXXX",
+		 tag);
+	if (mkdtemp(d->run_dir))
+		return 0;
+	snprintf(d->run_dir, sizeof(d->run_dir), "/tmp/sfshm-%s-run-XXXXXX",
+		 tag);
+	return mkdtemp(d->run_dir) ? 0 : -1;
+}
+
 int t_daemon_init(struct t_daemon *d, const char *tag)
 {
 	memset(d, 0, sizeof(*d));
 	d->pid = -1;
 	snprintf(d->data_dir, sizeof(d->data_dir), "/tmp/sfshm-%s-XXXXXX", tag);
-	snprintf(d->run_dir, sizeof(d->run_dir), "/dev/shm/sfshm-%s-XXXXXX",
-		 tag);
-	if (!mkdtemp(d->data_dir) || !mkdtemp(d->run_dir))
+	if (!mkdtemp(d->data_dir) || make_run_dir(d, tag))
 		return -1;
 	snprintf(d->log_path, sizeof(d->log_path), "%s.log", d->data_dir);
 	return 0;
+}
+
+static void sfshmd_path(char *buf, size_t len)
+{
+	const char *env = getenv("SFSHMD");
+
+	if (env && env[0])
+		snprintf(buf, len, "%s", env);
+	else
+		snprintf(buf, len, "%s/sfshmd", t_bin_dir());
 }
 
 static void exec_daemon(const struct t_daemon *d)
@@ -70,7 +89,7 @@ static void exec_daemon(const struct t_daemon *d)
 	if (fd < 0 || dup2(fd, 2) < 0)
 		_exit(126);
 	signal(SIGPIPE, SIG_DFL);
-	snprintf(path, sizeof(path), "%s/sfshmd", t_bin_dir());
+	sfshmd_path(path, sizeof(path));
 	execv(path, (char *const *)argv);
 	_exit(127);
 }
@@ -138,24 +157,27 @@ int t_daemon_stop(struct t_daemon *d, int sig)
 	return status;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
+int t_daemon_term(struct t_daemon *d)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
+	bool early = d->pid > 0 && t_proc_gone(d->pid);
+	int st = t_daemon_stop(d, SIGTERM);
+	char why[64];
+
+	if (st == 0 && !early)
+		return 0;
+	fprintf(stderr, "sfshmd %s: %s\n",
+		early ? "had stopped before SIGTERM" : "on SIGTERM",
+		t_status_str(st, why, sizeof(why)));
+	t_daemon_print_log(d);
+	return -1;
 }
 
 void t_daemon_cleanup(struct t_daemon *d)
 {
 	if (d->pid > 0)
 		t_daemon_stop(d, SIGKILL);
-	if (d->data_dir[0])
-		nftw(d->data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if (d->run_dir[0])
-		nftw(d->run_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	t_rm_rf(d->data_dir);
+	t_rm_rf(d->run_dir);
 	if (d->log_path[0])
 		unlink(d->log_path);
 }

@@ -3,8 +3,9 @@
  * t_daemon.h - start and stop a real sfshmd for a test.
  *
  * The daemon runs from the build tree next to the test binary
- * (build/tests/X -> build/sfshmd), on a fresh data dir under /tmp and a
- * fresh run dir under /dev/shm, logging to <data-dir>.log.
+ * (build/tests/X -> build/sfshmd), or from $SFSHMD if set, on a fresh
+ * data dir under /tmp and a fresh run dir under /dev/shm (under /tmp where
+ * there is no /dev/shm), logging its standard error to <data-dir>.log.
  */
 #ifndef T_DAEMON_H
 #define T_DAEMON_H
@@ -35,6 +36,13 @@ int t_daemon_start(struct t_daemon *d);
 
 /* Send @sig and wait for the exit.  Return: the wait status, or -1. */
 int t_daemon_stop(struct t_daemon *d, int sig);
+
+/*
+ * Stop the daemon with SIGTERM, which it must survive until then and
+ * answer with exit status 0; otherwise say how it ended and print its log.
+ * Return: 0 or -1.
+ */
+int t_daemon_term(struct t_daemon *d);
 
 /* Print the daemon's log to stderr (for failures). */
 void t_daemon_print_log(const struct t_daemon *d);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* t_util.c - helpers shared by the test programs. */
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <string.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -15,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "recordbatch.h"
+#include "sf_be.h"
 #include "sfatomic.h"
 #include "t_util.h"
 
@@ -674,4 +678,80 @@ int t_owner_clean(struct sfshm_ring *o)
 		return 0;
 	err = sfshm_ring_clean(o, upto);
 	return err && err != -EBUSY ? err : 1;
+}
+
+/* ---- files and directories ---------------------------------------------- */
+
+int t_tmpdir(char *buf, size_t len, const char *prefix)
+{
+	const char *tmp = getenv("TMPDIR");
+	int n = snprintf(buf, len, "%s/%s-XXXXXX", tmp && *tmp ? tmp : "/tmp",
+			 prefix);
+
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return mkdtemp(buf) ? 0 : -1;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int t_rm_rf(const char *dir)
+{
+	return dir[0] ? nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) : 0;
+}
+
+void t_seg_path(char *buf, size_t len, const char *dir, int64_t base,
+		const char *suffix)
+{
+	snprintf(buf, len, "%s/%020lld%s", dir, (long long)base, suffix);
+}
+
+void t_file_append(const char *path, const void *p, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_APPEND);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, p, len), (ssize_t)len);
+	close(fd);
+}
+
+void t_file_flip(const char *path, off_t at)
+{
+	int fd = open(path, O_RDWR);
+	uint8_t b;
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, at), 1);
+	b ^= 0x5a;
+	assert_int_equal(pwrite(fd, &b, 1, at), 1);
+	close(fd);
+}
+
+/* ---- record batches ----------------------------------------------------- */
+
+void t_fill_value(uint8_t *v, size_t len, int64_t seq)
+{
+	sf_put_be64(v, (uint64_t)seq);
+	for (size_t i = 8; i < len; i++)
+		v[i] = (uint8_t)(seq * 7 + (int64_t)i);
+}
+
+uint8_t *t_rb_take(struct sf_rb_builder *b, size_t *len)
+{
+	const uint8_t *out;
+	uint8_t *copy = NULL;
+
+	if (!sf_rb_builder_finish(b, &out, len) && (copy = malloc(*len)))
+		memcpy(copy, out, *len);
+	sf_rb_builder_release(b);
+	return copy;
 }

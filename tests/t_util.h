@@ -293,4 +293,46 @@ struct sfshm_ring *t_child_map(const struct t_ring *t, enum sfshm_role role,
  */
 int t_owner_clean(struct sfshm_ring *o);
 
+/* ---- files and directories (test_log, test_segread, t_daemon) --------- */
+
+/*
+ * Make a fresh directory ${TMPDIR:-/tmp}/@prefix-XXXXXX; its path goes
+ * into @buf.  Return: 0, or -1 with errno set.
+ */
+int t_tmpdir(char *buf, size_t len, const char *prefix);
+
+/*
+ * Remove @dir and everything below it (nothing if @dir is "").
+ * Return: 0, or -1 where something could not be removed.
+ */
+int t_rm_rf(const char *dir);
+
+/* The path of a log segment file: @dir/<@base, 20 digits>@suffix. */
+void t_seg_path(char *buf, size_t len, const char *dir, int64_t base,
+		const char *suffix);
+
+/* Append @len bytes to the file @path; aborts the test on failure. */
+void t_file_append(const char *path, const void *p, size_t len);
+
+/* Flip bits of the byte at @at of @path (xor 0x5a); aborts on failure. */
+void t_file_flip(const char *path, off_t at);
+
+/* ---- record batches (test_log, test_segread) --------------------------- */
+
+struct sf_rb_builder;
+
+/*
+ * The value of the record with sequence number @seq: 8 bytes of @seq
+ * (big-endian), then a pattern of it; @len >= 8.
+ */
+void t_fill_value(uint8_t *v, size_t len, int64_t seq);
+
+/*
+ * Finish the batch @b holds and release @b.  Uses no cmocka asserts, so
+ * that forked children may call it.
+ * Return: a malloc()ed copy of the batch, its size in *@len; NULL if the
+ * builder failed or memory ran out.
+ */
+uint8_t *t_rb_take(struct sf_rb_builder *b, size_t *len);
+
 #endif

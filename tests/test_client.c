@@ -2,17 +2,14 @@
 /*
  * test_client.c - the client API (sfshm.h) against a real sfshmd.
  *
- * The group setup starts build/sfshmd (or $SFSHMD) on a fresh data
- * directory under ${TMPDIR:-/tmp} and a run directory under /dev/shm, and
- * waits for its socket with a deadline; the teardown stops it with
- * SIGTERM and expects a clean exit.  Each test works on topics of its
+ * The group setup starts build/sfshmd (or $SFSHMD) with t_daemon.h on
+ * fresh data and run directories and waits for it to answer with a
+ * deadline; the teardown stops it with SIGTERM and expects a clean exit.  Each test works on topics of its
  * own.  Records carry their sequence number in the value, so that what a
  * consumer reads can be checked against what was sent: every record
  * exactly once, offsets dense and in order per partition.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -24,8 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,10 +28,9 @@
 
 #include <sfshm/sfshm.h>
 
+#include "t_daemon.h"
 #include "t_util.h"
 
-#define START_MS 10000 /* the daemon must answer within this */
-#define STOP_MS 20000
 #define POLL_MS 20000 /* a consumer gets everything within this */
 #define KEYED_RECORDS 100000
 #define KEYED_PARTS 4
@@ -46,67 +40,9 @@
 #define HDR_RING 1
 #define HDR_KAFKA 2
 
-struct daemon {
-	pid_t pid;
-	char data_dir[256];
-	char run_dir[256];
-	char log_path[PATH_MAX];
-};
-
-static struct daemon g_d;
+static struct t_daemon g_d;
 
 /* ---- the daemon ---------------------------------------------------------- */
-
-static void sfshmd_path(char *buf, size_t len)
-{
-	const char *env = getenv("SFSHMD");
-	char self[PATH_MAX - 16];
-	ssize_t n;
-
-	if (env) {
-		snprintf(buf, len, "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = '\0';
-	/* build/tests/test_client -> build/sfshmd */
-	*strrchr(self, '/') = '\0';
-	*strrchr(self, '/') = '\0';
-	snprintf(buf, len, "%s/sfshmd", self);
-}
-
-static void print_daemon_log(void)
-{
-	char line[512];
-	FILE *f = fopen(g_d.log_path, "r");
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		fprintf(stderr, "  sfshmd| %s", line);
-	fclose(f);
-}
-
-static pid_t spawn_daemon(void)
-{
-	char exe[PATH_MAX];
-	pid_t pid;
-
-	sfshmd_path(exe, sizeof(exe));
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(g_d.log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 2);
-			dup2(fd, 1);
-		}
-		execl(exe, "sfshmd", "--data-dir", g_d.data_dir, "--run-dir",
-		      g_d.run_dir, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
 
 /* Connect to the test daemon (with the default options but the dir). */
 static struct sfshm_client *connect_or_null(int *errp)
@@ -132,99 +68,23 @@ static struct sfshm_client *connect_ok(void)
 	return c;
 }
 
-/* Wait for the daemon's socket to answer, or for the daemon to die. */
-static int wait_daemon_ready(void)
-{
-	uint64_t deadline = T_DEADLINE(START_MS * t_slowdown());
-	int err = -ETIMEDOUT;
-
-	while (t_now_ms() < deadline) {
-		struct sfshm_client *c = connect_or_null(&err);
-		int status;
-
-		if (c) {
-			sfshm_disconnect(c);
-			return 0;
-		}
-		if (waitpid(g_d.pid, &status, WNOHANG) == g_d.pid) {
-			g_d.pid = 0;
-			return -ECHILD;
-		}
-		t_sleep_us(2000); /* pacing the retries, not synchronisation */
-	}
-	return err;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_rf(const char *dir)
-{
-	if (dir[0])
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static int group_setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	int err;
-
 	(void)state;
-	snprintf(g_d.data_dir, sizeof(g_d.data_dir), "%s/sfshm-tc-XXXXXX",
-		 tmp ? tmp : "/tmp");
-	snprintf(g_d.run_dir, sizeof(g_d.run_dir), "/dev/shm/sfshm-tc-XXXXXX");
-	if (!mkdtemp(g_d.data_dir) || !mkdtemp(g_d.run_dir)) {
+	if (t_daemon_init(&g_d, "tc")) {
 		fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
 		return -1;
 	}
-	snprintf(g_d.log_path, sizeof(g_d.log_path), "%s.log", g_d.data_dir);
-	g_d.pid = spawn_daemon();
-	if (g_d.pid < 0)
-		return -1;
-	err = wait_daemon_ready();
-	if (err) {
-		fprintf(stderr, "sfshmd did not come up: %s\n",
-			sfshm_strerror(err));
-		print_daemon_log();
-		return -1;
-	}
-	return 0;
+	return t_daemon_start(&g_d);
 }
 
 static int group_teardown(void **state)
 {
-	int status = 0;
+	int rc = g_d.pid > 0 ? t_daemon_term(&g_d) : 0;
 
 	(void)state;
-	if (g_d.pid > 0 && waitpid(g_d.pid, &status, WNOHANG) == g_d.pid) {
-		fprintf(stderr, "sfshmd stopped before the tests ended (%s)\n",
-			WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) :
-					      "exit");
-		print_daemon_log();
-		g_d.pid = 0;
-		status = -1;
-	}
-	if (g_d.pid > 0) {
-		kill(g_d.pid, SIGTERM);
-		status = t_wait_child(g_d.pid, STOP_MS * t_slowdown());
-		if (status != 0) {
-			char why[64];
-
-			fprintf(stderr, "sfshmd: %s\n",
-				t_status_str(status, why, sizeof(why)));
-			print_daemon_log();
-		}
-	}
-	rm_rf(g_d.data_dir);
-	rm_rf(g_d.run_dir);
-	unlink(g_d.log_path);
-	return status == 0 ? 0 : -1;
+	t_daemon_cleanup(&g_d);
+	return rc;
 }
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -273,6 +133,38 @@ static struct sfshm_consumer *consumer_ok(struct sfshm_client *c,
 
 	assert_int_equal(sfshm_consumer_open(c, &o, &cons), 0);
 	return cons;
+}
+
+/* A consumer assigned @partition (-1: all) of @topic from @offset. */
+static struct sfshm_consumer *consumer_at(struct sfshm_client *c,
+					  enum sfshm_offset_reset reset,
+					  const char *topic, int32_t partition,
+					  int64_t offset)
+{
+	struct sfshm_consumer *cons = consumer_ok(c, reset);
+
+	assert_int_equal(sfshm_consumer_assign(cons, topic, partition, offset),
+			 0);
+	return cons;
+}
+
+/* The end of a test: close @cons and @p, delete @topic, disconnect @c. */
+static void done_with(struct sfshm_client *c, struct sfshm_producer *p,
+		      struct sfshm_consumer *cons, const char *topic)
+{
+	sfshm_consumer_close(cons);
+	sfshm_producer_close(p);
+	if (topic)
+		assert_int_equal(sfshm_topic_delete(c, topic), 0);
+	sfshm_disconnect(c);
+}
+
+/* A record with a null key whose value is the 8 bytes of *@v. */
+static struct sfshm_rec u64_rec(const uint64_t *v)
+{
+	return (struct sfshm_rec){ .key_len = -1,
+				   .value = v,
+				   .value_len = sizeof(*v) };
 }
 
 /* The sequence number a record's value starts with. */
@@ -577,10 +469,8 @@ static void test_keyed(void **state)
 	sfshm_topic_info_free(ti);
 
 	t0 = t_now_ms();
-	cons = consumer_ok(c, SFSHM_RESET_EARLIEST);
-	assert_int_equal(sfshm_consumer_assign(cons, "keyed", -1,
-					       SFSHM_OFFSET_BEGINNING),
-			 0);
+	cons = consumer_at(c, SFSHM_RESET_EARLIEST, "keyed", -1,
+			   SFSHM_OFFSET_BEGINNING);
 	for (uint64_t n = 0; n < k.n; n++) {
 		poll_one(cons, &r);
 		keyed_check(&k, &r, next);
@@ -597,14 +487,11 @@ static void test_keyed(void **state)
 	assert_int_equal(sfshm_consumer_poll(cons, &r, 50), 0);
 	assert_int_equal(sfshm_consumer_at_end(cons), 1);
 
-	sfshm_consumer_close(cons);
-	sfshm_producer_close(p);
-	assert_int_equal(sfshm_topic_delete(c, "keyed"), 0);
 	for (int i = 0; i < KEYED_PARTS; i++)
 		free(k.by_off[i]);
 	free(k.part);
 	free(k.off);
-	sfshm_disconnect(c);
+	done_with(c, p, cons, "keyed");
 }
 
 /* Send @n records numbered from @first to partition 0, no acks waited. */
@@ -666,6 +553,27 @@ static void *bg_produce(void *arg)
 	return NULL;
 }
 
+/* Where a consumer's records came from, and how often that changed. */
+struct sources {
+	uint64_t log, ring, switches;
+	uint32_t last;
+};
+
+/* Expect the record @i next; count its source in @src. */
+static void next_from(struct sfshm_consumer *cons, uint64_t i,
+		      struct sources *src)
+{
+	struct sfshm_record r;
+
+	poll_one(cons, &r);
+	assert_int_equal(r.offset, (int64_t)i);
+	assert_int_equal(value_seq(&r), i);
+	src->log += r.hdr_format == HDR_KAFKA;
+	src->ring += r.hdr_format == HDR_RING;
+	src->switches += src->last && r.hdr_format != src->last;
+	src->last = r.hdr_format;
+}
+
 /*
  * A consumer that starts after 10x the ring has been produced reads the
  * log, then moves to the ring while a producer keeps going: every offset
@@ -676,12 +584,12 @@ static void test_log_then_ring(void **state)
 	const uint64_t before = 10 * SMALL_RING / 200 * 2, during = 20000;
 	struct sfshm_client *c = connect_ok();
 	struct bg_producer bg = { .first = before, .n = during };
-	uint64_t from_log = 0, from_ring = 0, switches = 0;
+	struct sources src = { 0 };
 	struct sfshm_consumer *cons;
 	struct sfshm_producer *p;
 	struct sfshm_topic_info *ti;
 	struct sfshm_record r;
-	uint32_t last_fmt = 0;
+	uint64_t switches;
 	pthread_t th;
 
 	(void)state;
@@ -694,19 +602,11 @@ static void test_log_then_ring(void **state)
 	sfshm_topic_info_free(ti);
 
 	assert_int_equal(pthread_create(&th, NULL, bg_produce, &bg), 0);
-	cons = consumer_ok(c, SFSHM_RESET_NONE);
-	assert_int_equal(sfshm_consumer_assign(cons, "lagging", 0,
-					       SFSHM_OFFSET_BEGINNING),
-			 0);
-	for (uint64_t i = 0; i < before + during; i++) {
-		poll_one(cons, &r);
-		assert_int_equal(r.offset, (int64_t)i);
-		assert_int_equal(value_seq(&r), i);
-		from_log += r.hdr_format == HDR_KAFKA;
-		from_ring += r.hdr_format == HDR_RING;
-		switches += last_fmt && r.hdr_format != last_fmt;
-		last_fmt = r.hdr_format;
-	}
+	cons = consumer_at(c, SFSHM_RESET_NONE, "lagging", 0,
+			   SFSHM_OFFSET_BEGINNING);
+	for (uint64_t i = 0; i < before + during; i++)
+		next_from(cons, i, &src);
+	switches = src.switches;
 	pthread_join(th, NULL);
 	assert_int_equal(bg.err, 0);
 	/*
@@ -716,24 +616,17 @@ static void test_log_then_ring(void **state)
 	 * it records one at a time until one comes from the ring.
 	 */
 	for (uint64_t i = before + during;
-	     from_ring == 0 && i < before + during + 1000; i++) {
+	     src.ring == 0 && i < before + during + 1000; i++) {
 		send_seq(p, i, 1, 200, 0);
-		poll_one(cons, &r);
-		assert_int_equal(r.offset, (int64_t)i);
-		assert_int_equal(value_seq(&r), i);
-		from_log += r.hdr_format == HDR_KAFKA;
-		from_ring += r.hdr_format == HDR_RING;
+		next_from(cons, i, &src);
 	}
 	assert_int_equal(sfshm_consumer_poll(cons, &r, 50), 0);
 	print_message("  %" PRIu64 " records from the log, %" PRIu64
 		      " from the ring, %" PRIu64 " switches\n",
-		      from_log, from_ring, switches);
-	assert_true(from_log >= before - SMALL_RING / 200);
-	assert_true(from_ring > 0);
-	sfshm_consumer_close(cons);
-	sfshm_producer_close(p);
-	assert_int_equal(sfshm_topic_delete(c, "lagging"), 0);
-	sfshm_disconnect(c);
+		      src.log, src.ring, switches);
+	assert_true(src.log >= before - SMALL_RING / 200);
+	assert_true(src.ring > 0);
+	done_with(c, p, cons, "lagging");
 }
 
 /* ---- seeking ------------------------------------------------------------- */
@@ -772,9 +665,8 @@ static void test_seek(void **state)
 	send_seq(p, 0, SEEK_N, 100, SEEK_T0_MS * 1000000);
 	assert_int_equal(sfshm_producer_flush(p, 10000), 0);
 
-	cons = consumer_ok(c, SFSHM_RESET_EARLIEST);
-	assert_int_equal(
-		sfshm_consumer_assign(cons, "seeking", 0, SFSHM_OFFSET_END), 0);
+	cons = consumer_at(c, SFSHM_RESET_EARLIEST, "seeking", 0,
+			   SFSHM_OFFSET_END);
 	assert_int_equal(sfshm_consumer_position(cons, "seeking", 0, &pos), 0);
 	assert_int_equal(pos, SEEK_N);
 	expect_none(cons);
@@ -833,10 +725,7 @@ static void test_seek(void **state)
 	expect_next(strict, SEEK_N);
 	sfshm_consumer_close(strict);
 
-	sfshm_consumer_close(cons);
-	sfshm_producer_close(p);
-	assert_int_equal(sfshm_topic_delete(c, "seeking"), 0);
-	sfshm_disconnect(c);
+	done_with(c, p, cons, "seeking");
 }
 
 /* ---- acknowledgements, batches, claims ----------------------------------- */
@@ -858,9 +747,7 @@ static void test_acks(void **state)
 	p = producer_ok(c, "acks", SFSHM_ACKS_DURABLE);
 	for (uint64_t i = 0; i < 10; i++) {
 		seq[i] = i;
-		recs[i] = (struct sfshm_rec){ .key_len = -1,
-					      .value = &seq[i],
-					      .value_len = sizeof(seq[i]) };
+		recs[i] = u64_rec(&seq[i]);
 	}
 	assert_int_equal(sfshm_producer_send(p, 2, &recs[0], &d), 0);
 	assert_int_equal(d.partition, 2);
@@ -926,10 +813,8 @@ static void test_acks(void **state)
 		sfshm_producer_close(p);
 	}
 
-	cons = consumer_ok(c, SFSHM_RESET_EARLIEST);
-	assert_int_equal(sfshm_consumer_assign(cons, "acks", 2,
-					       SFSHM_OFFSET_BEGINNING),
-			 0);
+	cons = consumer_at(c, SFSHM_RESET_EARLIEST, "acks", 2,
+			   SFSHM_OFFSET_BEGINNING);
 	for (int64_t i = 0; i < 12; i++)
 		expect_next(cons, i);
 	sfshm_consumer_close(cons);
@@ -982,9 +867,8 @@ static void test_headers(void **state)
 	(void)state;
 	create_topic(c, "headers", 1, SMALL_RING);
 	p = producer_ok(c, "headers", SFSHM_ACKS_NONE);
-	cons = consumer_ok(c, SFSHM_RESET_EARLIEST);
-	assert_int_equal(
-		sfshm_consumer_assign(cons, "headers", 0, SFSHM_OFFSET_END), 0);
+	cons = consumer_at(c, SFSHM_RESET_EARLIEST, "headers", 0,
+			   SFSHM_OFFSET_END);
 	expect_none(cons);
 	/* A reader waiting on the ring usually beats the persister. */
 	for (v = 0; v < 100 && !seen_ring; v++) {
@@ -1005,10 +889,7 @@ static void test_headers(void **state)
 	assert_int_equal(r.offset, 0);
 	assert_int_equal(r.hdr_format, HDR_KAFKA);
 	check_headers(&r);
-	sfshm_consumer_close(cons);
-	sfshm_producer_close(p);
-	assert_int_equal(sfshm_topic_delete(c, "headers"), 0);
-	sfshm_disconnect(c);
+	done_with(c, p, cons, "headers");
 }
 
 /* ---- deletion under attached clients ------------------------------------- */
@@ -1021,18 +902,14 @@ static void test_delete_attached(void **state)
 	struct sfshm_consumer *cons;
 	struct sfshm_record r;
 	uint64_t v = 0;
-	struct sfshm_rec rec = { .key_len = -1,
-				 .value = &v,
-				 .value_len = sizeof(v) };
+	struct sfshm_rec rec = u64_rec(&v);
 	struct sfshm_delivery d;
 
 	(void)state;
 	create_topic(admin, "doomed", 1, SMALL_RING);
 	p = producer_ok(c, "doomed", SFSHM_ACKS_WRITTEN);
-	cons = consumer_ok(c, SFSHM_RESET_EARLIEST);
-	assert_int_equal(sfshm_consumer_assign(cons, "doomed", -1,
-					       SFSHM_OFFSET_BEGINNING),
-			 0);
+	cons = consumer_at(c, SFSHM_RESET_EARLIEST, "doomed", -1,
+			   SFSHM_OFFSET_BEGINNING);
 	assert_int_equal(sfshm_producer_send(p, 0, &rec, &d), 0);
 	expect_next(cons, 0);
 	assert_int_equal(sfshm_topic_delete(admin, "doomed"), 0);
@@ -1059,41 +936,29 @@ static void test_restart(void **state)
 	struct sfshm_consumer *cons;
 	struct sfshm_record r;
 	uint64_t v = 0;
-	struct sfshm_rec rec = { .key_len = -1,
-				 .value = &v,
-				 .value_len = sizeof(v) };
+	struct sfshm_rec rec = u64_rec(&v);
 	struct sfshm_delivery d;
 	char **names;
 
 	(void)state;
 	create_topic(c, "durable", 1, SMALL_RING);
 	p = producer_ok(c, "durable", SFSHM_ACKS_DURABLE);
-	cons = consumer_ok(c, SFSHM_RESET_EARLIEST);
-	assert_int_equal(sfshm_consumer_assign(cons, "durable", 0,
-					       SFSHM_OFFSET_BEGINNING),
-			 0);
+	cons = consumer_at(c, SFSHM_RESET_EARLIEST, "durable", 0,
+			   SFSHM_OFFSET_BEGINNING);
 	for (v = 0; v < 3; v++) {
 		assert_int_equal(sfshm_producer_send(p, 0, &rec, &d), 0);
 		assert_int_equal(d.offset, (int64_t)v);
 	}
-	kill(g_d.pid, SIGTERM);
-	assert_int_equal(t_wait_child(g_d.pid, STOP_MS * t_slowdown()), 0);
-	g_d.pid = 0;
+	assert_int_equal(t_daemon_stop(&g_d, SIGTERM), 0);
 	assert_int_equal(sfshm_producer_send(p, 0, &rec, NULL), -ESHUTDOWN);
 	assert_int_equal(sfshm_consumer_poll(cons, &r, 0), -ESHUTDOWN);
 	assert_true(sfshm_topic_list(c, &names) < 0);
-	sfshm_consumer_close(cons);
-	sfshm_producer_close(p);
-	sfshm_disconnect(c);
+	done_with(c, p, cons, NULL);
 
-	g_d.pid = spawn_daemon();
-	assert_true(g_d.pid > 0);
-	assert_int_equal(wait_daemon_ready(), 0);
+	assert_int_equal(t_daemon_start(&g_d), 0);
 	c = connect_ok();
-	cons = consumer_ok(c, SFSHM_RESET_EARLIEST);
-	assert_int_equal(sfshm_consumer_assign(cons, "durable", 0,
-					       SFSHM_OFFSET_BEGINNING),
-			 0);
+	cons = consumer_at(c, SFSHM_RESET_EARLIEST, "durable", 0,
+			   SFSHM_OFFSET_BEGINNING);
 	for (int64_t i = 0; i < 3; i++)
 		expect_next(cons, i);
 	expect_none(cons);
@@ -1101,10 +966,7 @@ static void test_restart(void **state)
 	assert_int_equal(sfshm_producer_send(p, 0, &rec, &d), 0);
 	assert_int_equal(d.offset, 3);
 	expect_next(cons, 3);
-	sfshm_consumer_close(cons);
-	sfshm_producer_close(p);
-	assert_int_equal(sfshm_topic_delete(c, "durable"), 0);
-	sfshm_disconnect(c);
+	done_with(c, p, cons, "durable");
 }
 
 int main(void)

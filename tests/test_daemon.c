@@ -584,16 +584,17 @@ static bool full_disk_setup(struct fx *f, const char *policy_flag, char *filler,
 	return true;
 }
 
-/* Wait until everything in the ring is written and published. */
-struct caught_up {
+/* A wait_for() condition on partition 0 of @topic, last seen as @pi. */
+struct part_wait {
 	struct sfshm_client *c;
 	const char *topic;
 	struct sfshm_partition_info pi;
 };
 
+/* Everything in the ring is written and published. */
 static bool caught_up_cond(void *arg)
 {
-	struct caught_up *w = arg;
+	struct part_wait *w = arg;
 
 	part_info(w->c, w->topic, 0, &w->pi);
 	return w->pi.ring_written == w->pi.ring_tail &&
@@ -609,7 +610,7 @@ static bool caught_up_cond(void *arg)
 static void test_full_disk_fail(void **state)
 {
 	struct fx *f = *state;
-	struct caught_up w = { .topic = full_topic };
+	struct part_wait w = { .topic = full_topic };
 	struct sfshm_producer *p;
 	struct sfshm_consumer *cons;
 	struct sfshm_delivery d;
@@ -1556,15 +1557,9 @@ static int perm_child(void *arg)
 	return 0;
 }
 
-struct attached_wait {
-	struct sfshm_client *c;
-	const char *topic;
-	struct sfshm_partition_info pi;
-};
-
 static bool nobody_attached(void *arg)
 {
-	struct attached_wait *w = arg;
+	struct part_wait *w = arg;
 
 	part_info(w->c, w->topic, 0, &w->pi);
 	return w->pi.producers == 0 && w->pi.consumers == 0;
@@ -1573,7 +1568,7 @@ static bool nobody_attached(void *arg)
 static void test_permissions(void **state)
 {
 	struct fx *f = *state;
-	struct attached_wait w = { .topic = "public" };
+	struct part_wait w = { .topic = "public" };
 	struct sfshm_producer *p;
 	char why[64];
 	int st;

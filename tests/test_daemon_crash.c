@@ -138,12 +138,8 @@ static void daemon_kill(struct fx *f)
 /* SIGTERM the daemon: it must exit 0. */
 static void daemon_term(struct fx *f)
 {
-	int st = t_daemon_stop(&f->d, SIGTERM);
-
-	if (st != 0) {
-		t_daemon_print_log(&f->d);
-		fail_msg("sfshmd exited with status %d on SIGTERM", st);
-	}
+	if (t_daemon_term(&f->d))
+		fail_msg("sfshmd did not exit cleanly on SIGTERM");
 }
 
 static int try_connect(const char *run_dir, struct sfshm_client **c)

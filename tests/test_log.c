@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,26 +64,14 @@ static int64_t fake_clock(void *arg)
 
 /* ---- fixture and file helpers ----------------------------------------- */
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
 	struct fx *f = calloc(1, sizeof(*f));
 
-	if (!f)
+	if (!f || t_tmpdir(f->root, sizeof(f->root), "sfd-log")) {
+		free(f);
 		return -1;
-	snprintf(f->root, sizeof(f->root), "%s/sfd-log-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(f->root))
-		return -1;
+	}
 	snprintf(f->dir, sizeof(f->dir), "%s/topic-0", f->root);
 	snprintf(f->mnt, sizeof(f->mnt), "%s/mnt", f->root);
 	g_now = T0;
@@ -112,15 +99,9 @@ static int teardown(void **state)
 	}
 	if (f->mounted)
 		umount2(f->mnt, MNT_DETACH);
-	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	t_rm_rf(f->root);
 	free(f);
 	return 0;
-}
-
-static void seg_path(char *buf, size_t n, const char *dir, int64_t base,
-		     const char *suffix)
-{
-	snprintf(buf, n, "%s/%020lld%s", dir, (long long)base, suffix);
 }
 
 static off_t file_size(const char *path)
@@ -152,43 +133,13 @@ static void spill(const char *path, const void *p, size_t len)
 	close(fd);
 }
 
-static void append_bytes(const char *path, const void *p, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_APPEND);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, p, len), (ssize_t)len);
-	close(fd);
-}
-
-static void flip_byte(const char *path, off_t at)
-{
-	int fd = open(path, O_RDWR);
-	uint8_t b;
-
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, &b, 1, at), 1);
-	b ^= 0x5a;
-	assert_int_equal(pwrite(fd, &b, 1, at), 1);
-	close(fd);
-}
-
 /* ---- batches and the model -------------------------------------------- */
-
-/* Value of the record with sequence @seq: 8 bytes of seq, then a pattern. */
-static void fill_value(uint8_t *v, size_t len, int64_t seq)
-{
-	sf_put_be64(v, (uint64_t)seq);
-	for (size_t i = 8; i < len; i++)
-		v[i] = (uint8_t)(seq * 7 + (int64_t)i);
-}
 
 static uint8_t *mk_batch(int64_t seq, int n, size_t vlen, const int64_t *ts,
 			 size_t *len)
 {
 	struct sf_rb_builder b;
 	uint8_t *v = malloc(vlen);
-	const uint8_t *out;
 	uint8_t *copy;
 	char key[32];
 
@@ -198,16 +149,13 @@ static uint8_t *mk_batch(int64_t seq, int n, size_t vlen, const int64_t *ts,
 		struct sf_rb_msg m = { .timestamp = ts[i] };
 
 		snprintf(key, sizeof(key), "k%lld", (long long)(seq + i));
-		fill_value(v, vlen, seq + i);
+		t_fill_value(v, vlen, seq + i);
 		m.key = (struct sf_rb_bytes){ key, (int32_t)strlen(key) };
 		m.value = (struct sf_rb_bytes){ v, (int32_t)vlen };
 		assert_int_equal(sf_rb_builder_add(&b, &m), 0);
 	}
-	assert_int_equal(sf_rb_builder_finish(&b, &out, len), 0);
-	copy = malloc(*len);
+	copy = t_rb_take(&b, len);
 	assert_non_null(copy);
-	memcpy(copy, out, *len);
-	sf_rb_builder_release(&b);
 	free(v);
 	return copy;
 }
@@ -288,7 +236,7 @@ static void verify_range(struct sfd_log *log, const struct model *m,
 			struct sf_rb_record r;
 
 			assert_int_equal(sf_rb_iter_init(&it, buf + at,
-							  (size_t)(got - at)),
+							 (size_t)(got - at)),
 					 0);
 			while (sf_rb_iter_next(&it, &r) == 1) {
 				check_record(&r, m);
@@ -389,7 +337,7 @@ static void test_append_read_rolls(void **state)
 	for (unsigned i = 0; i < sfd_log_segment_count(log); i++) {
 		int64_t base = sfd_log_segment_base(log, i);
 
-		seg_path(path, sizeof(path), f->dir, base, ".log");
+		t_seg_path(path, sizeof(path), f->dir, base, ".log");
 		assert_true(file_size(path) >= 0);
 		assert_true(i == 0 || base > sfd_log_segment_base(log, i - 1));
 		/* Only a lone batch may take a segment past segment_bytes. */
@@ -437,10 +385,10 @@ static void test_loc_is_sendable(void **state)
 			struct sf_rb_hdr h;
 
 			assert_int_equal(sf_rb_validate(buf + at,
-							 loc.segment_end -
-								 loc.position -
-								 at,
-							 &h),
+							loc.segment_end -
+								loc.position -
+								at,
+							&h),
 					 0);
 			at += sf_rb_size(&h);
 		}
@@ -463,11 +411,11 @@ static void check_index_files(const char *dir, int64_t base, uint32_t ival)
 	uint32_t prev_rel = 0, prev_pos = 0;
 	int64_t prev_ts = -1;
 
-	seg_path(path, sizeof(path), dir, base, ".index");
+	t_seg_path(path, sizeof(path), dir, base, ".index");
 	idx = slurp(path, &ilen);
-	seg_path(path, sizeof(path), dir, base, ".timeindex");
+	t_seg_path(path, sizeof(path), dir, base, ".timeindex");
 	tim = slurp(path, &tlen);
-	seg_path(path, sizeof(path), dir, base, ".log");
+	t_seg_path(path, sizeof(path), dir, base, ".log");
 	data = slurp(path, &llen);
 	assert_int_equal(ilen % 8, 0);
 	assert_int_equal(tlen % 12, 0);
@@ -636,8 +584,8 @@ static void test_reopen(void **state)
 	assert_int_equal(r->index_entries_written, 0);
 	assert_int_equal(r->indexes_rebuilt, 0);
 	/* A clean log is checked from its last index point, not from 0. */
-	seg_path(msg, sizeof(msg), f->dir, sfd_log_segment_base(log, segs - 1),
-		 ".timeindex");
+	t_seg_path(msg, sizeof(msg), f->dir,
+		   sfd_log_segment_base(log, segs - 1), ".timeindex");
 	if (file_size(msg) > 0)
 		assert_true(r->scan_start > 0);
 	assert_true(sfd_log_recovery_describe(r, msg, sizeof(msg)) > 0);
@@ -667,7 +615,7 @@ static void save_segment(struct saved *s, const char *dir, int64_t base)
 	char path[400];
 
 	for (int i = 0; i < 3; i++) {
-		seg_path(path, sizeof(path), dir, base, sfx[i]);
+		t_seg_path(path, sizeof(path), dir, base, sfx[i]);
 		s->file[i] = slurp(path, &s->len[i]);
 	}
 }
@@ -678,7 +626,7 @@ static void restore_segment(const struct saved *s, const char *dir,
 	char path[400];
 
 	for (int i = 0; i < 3; i++) {
-		seg_path(path, sizeof(path), dir, base, sfx[i]);
+		t_seg_path(path, sizeof(path), dir, base, sfx[i]);
 		spill(path, s->file[i], s->len[i]);
 	}
 }
@@ -714,7 +662,7 @@ static void test_torn_tail(void **state)
 	assert_int_equal(sfd_log_find(log, m.n - 1, &last), 0);
 	assert_int_equal(sfd_log_close(log), 0);
 	save_segment(&sv, f->dir, last.segment_base);
-	seg_path(path, sizeof(path), f->dir, last.segment_base, ".log");
+	t_seg_path(path, sizeof(path), f->dir, last.segment_base, ".log");
 	end = m.n;
 	for (uint64_t cut = last.position; cut < last.position + last.size;
 	     cut++) {
@@ -763,7 +711,7 @@ static void test_garbage_tail(void **state)
 	fill_log(log, &m, 100, 9);
 	base = sfd_log_segment_base(log, sfd_log_segment_count(log) - 1);
 	assert_int_equal(sfd_log_close(log), 0);
-	seg_path(path, sizeof(path), f->dir, base, ".log");
+	t_seg_path(path, sizeof(path), f->dir, base, ".log");
 	good = file_size(path);
 
 	for (int round = 0; round < 3; round++) {
@@ -781,7 +729,7 @@ static void test_garbage_tail(void **state)
 			memcpy(junk, b, len);
 			free(b);
 		}
-		append_bytes(path, junk, sizeof(junk));
+		t_file_append(path, junk, sizeof(junk));
 		log = open_log(f->dir, &c);
 		r = sfd_log_recovery_info(log);
 		assert_int_equal(r->bytes_truncated, sizeof(junk));
@@ -811,10 +759,10 @@ static void test_corrupt_last_batches(void **state)
 	assert_int_equal(sfd_log_find(log, m.n - 1, &b), 0);
 	assert_int_equal(sfd_log_find(log, b.base_offset - 1, &a), 0);
 	assert_int_equal(sfd_log_close(log), 0);
-	seg_path(path, sizeof(path), f->dir, b.segment_base, ".log");
+	t_seg_path(path, sizeof(path), f->dir, b.segment_base, ".log");
 
 	/* A byte in the middle of the last batch. */
-	flip_byte(path, (off_t)(b.position + b.size / 2));
+	t_file_flip(path, (off_t)(b.position + b.size / 2));
 	log = open_log(f->dir, &c);
 	assert_true(sfd_log_end_offset(log) == b.base_offset);
 	assert_int_equal(sfd_log_recovery_info(log)->bytes_truncated, b.size);
@@ -824,7 +772,7 @@ static void test_corrupt_last_batches(void **state)
 
 	/* A byte in the batch before it: that one and after are gone. */
 	mid = a.base_offset;
-	flip_byte(path, (off_t)(a.position + a.size / 2));
+	t_file_flip(path, (off_t)(a.position + a.size / 2));
 	log = open_log(f->dir, &c);
 	assert_true(sfd_log_end_offset(log) == mid);
 	model_cut(&m, mid);
@@ -851,7 +799,7 @@ static void test_corrupt_indexed_batch(void **state)
 	fill_log(log, &m, 80, 11);
 	assert_int_equal(sfd_log_close(log), 0);
 	/* Damage the batch the last index entry points at. */
-	seg_path(path, sizeof(path), f->dir, 0, ".index");
+	t_seg_path(path, sizeof(path), f->dir, 0, ".index");
 	idx = slurp(path, &ilen);
 	assert_true(ilen >= 8);
 	pos = sf_get_be32(idx + ilen - 4);
@@ -861,8 +809,8 @@ static void test_corrupt_indexed_batch(void **state)
 	while (b.position != pos)
 		assert_int_equal(sfd_log_find(log, b.last_offset + 1, &b), 0);
 	sfd_log_close(log);
-	seg_path(path, sizeof(path), f->dir, 0, ".log");
-	flip_byte(path, (off_t)(pos + 30));
+	t_seg_path(path, sizeof(path), f->dir, 0, ".log");
+	t_file_flip(path, (off_t)(pos + 30));
 	log = open_log(f->dir, &c);
 	assert_true(sfd_log_end_offset(log) == b.base_offset);
 	assert_int_equal(sfd_log_recovery_info(log)->scan_start, 0);
@@ -895,9 +843,9 @@ static void test_rebuild_indexes(void **state)
 	sv = calloc(n, sizeof(*sv));
 	for (unsigned i = 0; i < n; i++) {
 		save_segment(&sv[i], f->dir, bases[i]);
-		seg_path(path, sizeof(path), f->dir, bases[i], ".index");
+		t_seg_path(path, sizeof(path), f->dir, bases[i], ".index");
 		assert_int_equal(unlink(path), 0);
-		seg_path(path, sizeof(path), f->dir, bases[i], ".timeindex");
+		t_seg_path(path, sizeof(path), f->dir, bases[i], ".timeindex");
 		assert_int_equal(unlink(path), 0);
 	}
 	log = open_log(f->dir, &c);
@@ -911,7 +859,8 @@ static void test_rebuild_indexes(void **state)
 			size_t len;
 			uint8_t *p;
 
-			seg_path(path, sizeof(path), f->dir, bases[i], sfx[k]);
+			t_seg_path(path, sizeof(path), f->dir, bases[i],
+				   sfx[k]);
 			p = slurp(path, &len);
 			assert_int_equal(len, sv[i].len[k]);
 			assert_memory_equal(p, sv[i].file[k], len);
@@ -944,12 +893,12 @@ static void test_damaged_indexes(void **state)
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = (uint8_t)t_rand(&seed);
 	/* Old segment: a torn entry.  Active: garbage entries. */
-	seg_path(path, sizeof(path), f->dir, b0, ".index");
-	append_bytes(path, junk, 5);
-	seg_path(path, sizeof(path), f->dir, blast, ".index");
-	append_bytes(path, junk, 96);
-	seg_path(path, sizeof(path), f->dir, blast, ".timeindex");
-	append_bytes(path, junk, 36);
+	t_seg_path(path, sizeof(path), f->dir, b0, ".index");
+	t_file_append(path, junk, 5);
+	t_seg_path(path, sizeof(path), f->dir, blast, ".index");
+	t_file_append(path, junk, 96);
+	t_seg_path(path, sizeof(path), f->dir, blast, ".timeindex");
+	t_file_append(path, junk, 36);
 	log = open_log(f->dir, &c);
 	r = sfd_log_recovery_info(log);
 	assert_int_equal(r->indexes_rebuilt, 1);
@@ -961,7 +910,7 @@ static void test_damaged_indexes(void **state)
 	check_index_files(f->dir, b0, 512);
 	check_index_files(f->dir, blast, 512);
 	/* An index pointing past the data (the log lost its tail). */
-	seg_path(path, sizeof(path), f->dir, blast, ".log");
+	t_seg_path(path, sizeof(path), f->dir, blast, ".log");
 	assert_int_equal(truncate(path, 50), 0); /* inside the first header */
 	log = open_log(f->dir, &c);
 	r = sfd_log_recovery_info(log);
@@ -990,7 +939,7 @@ static void test_misleading_index(void **state)
 	fill_log(log, &m, 100, 23);
 	b1 = sfd_log_segment_base(log, 1);
 	assert_int_equal(sfd_log_close(log), 0);
-	seg_path(path, sizeof(path), f->dir, b1, ".index");
+	t_seg_path(path, sizeof(path), f->dir, b1, ".index");
 	idx = slurp(path, &ilen);
 	assert_true(ilen >= 24);
 	for (size_t i = 0; i + 8 < ilen; i += 8) /* the last one stays sane */
@@ -1026,9 +975,9 @@ static void test_damaged_old_segment(void **state)
 	assert_true(bad.position > 0);
 	assert_int_equal(sfd_log_close(log), 0);
 	/* Break its magic byte and make the open rebuild the index. */
-	seg_path(path, sizeof(path), f->dir, b1, ".log");
-	flip_byte(path, (off_t)(bad.position + SF_RB_OFF_MAGIC));
-	seg_path(path, sizeof(path), f->dir, b1, ".index");
+	t_seg_path(path, sizeof(path), f->dir, b1, ".log");
+	t_file_flip(path, (off_t)(bad.position + SF_RB_OFF_MAGIC));
+	t_seg_path(path, sizeof(path), f->dir, b1, ".index");
 	assert_int_equal(unlink(path), 0);
 	log = open_log(f->dir, &c);
 	assert_int_equal(sfd_log_recovery_info(log)->corrupt_segments, 1);
@@ -1057,11 +1006,11 @@ static void test_strays(void **state)
 	log = open_log(f->dir, &c);
 	fill_log(log, &m, 30, 17);
 	assert_int_equal(sfd_log_close(log), 0);
-	seg_path(path, sizeof(path), f->dir, 999999, ".index");
+	t_seg_path(path, sizeof(path), f->dir, 999999, ".index");
 	spill(path, "x", 1);
-	seg_path(path, sizeof(path), f->dir, 999999, ".timeindex");
+	t_seg_path(path, sizeof(path), f->dir, 999999, ".timeindex");
 	spill(path, "x", 1);
-	seg_path(path, sizeof(path), f->dir, 0, ".index.tmp");
+	t_seg_path(path, sizeof(path), f->dir, 0, ".index.tmp");
 	spill(path, "x", 1);
 	snprintf(path, sizeof(path), "%s/notes.txt", f->dir);
 	spill(path, "keep", 4);
@@ -1073,7 +1022,7 @@ static void test_strays(void **state)
 	sfd_log_close(log);
 	snprintf(path, sizeof(path), "%s/notes.txt", f->dir);
 	assert_int_equal(file_size(path), 4);
-	seg_path(path, sizeof(path), f->dir, 999999, ".index");
+	t_seg_path(path, sizeof(path), f->dir, 999999, ".index");
 	assert_int_equal(file_size(path), -1);
 	model_free(&m);
 }
@@ -1101,16 +1050,16 @@ static void test_retention_size(void **state)
 	assert_true(sfd_log_retain(log) > 0);
 	assert_true(sfd_log_size(log) >= 30000);
 	/* Deleting the oldest remaining one would go below the limit. */
-	seg_path(path, sizeof(path), f->dir, sfd_log_segment_base(log, 0),
-		 ".log");
+	t_seg_path(path, sizeof(path), f->dir, sfd_log_segment_base(log, 0),
+		   ".log");
 	assert_true(sfd_log_size(log) - (uint64_t)file_size(path) < 30000);
 	assert_true(sfd_log_segment_count(log) < n);
 	assert_true(sfd_log_start_offset(log) == sfd_log_segment_base(log, 0));
 	assert_int_equal(sfd_log_find(log, sfd_log_start_offset(log) - 1, &loc),
 			 -ERANGE);
-	seg_path(path, sizeof(path), f->dir, first, ".log");
+	t_seg_path(path, sizeof(path), f->dir, first, ".log");
 	assert_int_equal(file_size(path), -1);
-	seg_path(path, sizeof(path), f->dir, first, ".index");
+	t_seg_path(path, sizeof(path), f->dir, first, ".index");
 	assert_int_equal(file_size(path), -1);
 	verify_all(log, &m);
 	assert_int_equal(sfd_log_retain(log), 0); /* idempotent */
@@ -1330,27 +1279,23 @@ static uint8_t *child_batch(int64_t seq, int n, size_t *len)
 {
 	struct sf_rb_builder b;
 	uint8_t v[200];
-	const uint8_t *out;
-	uint8_t *copy = NULL;
 
 	if (sf_rb_builder_init_alloc(&b, 4096))
 		return NULL;
 	for (int i = 0; i < n; i++) {
 		struct sf_rb_msg m = { T0 + 10 * (seq + i),
-					{ "k", 1 },
-					{ v, (int32_t)sizeof(v) },
-					NULL,
-					0 };
+				       { "k", 1 },
+				       { v, (int32_t)sizeof(v) },
+				       NULL,
+				       0 };
 
-		fill_value(v, sizeof(v), seq + i);
-		if (sf_rb_builder_add(&b, &m))
-			goto out;
+		t_fill_value(v, sizeof(v), seq + i);
+		if (sf_rb_builder_add(&b, &m)) {
+			sf_rb_builder_release(&b);
+			return NULL;
+		}
 	}
-	if (!sf_rb_builder_finish(&b, &out, len) && (copy = malloc(*len)))
-		memcpy(copy, out, *len);
-out:
-	sf_rb_builder_release(&b);
-	return copy;
+	return t_rb_take(&b, len);
 }
 
 /* Append and flush until killed; publish each durable offset. */
@@ -1494,7 +1439,7 @@ static void test_short_write_log(void **state)
 	written = sfd_log_written_offset(log);
 	assert_true(written > 0 && written < m.n);
 	assert_true(sfd_log_durable_offset(log) == 0);
-	seg_path(path, sizeof(path), f->dir, 0, ".log");
+	t_seg_path(path, sizeof(path), f->dir, 0, ".log");
 	assert_int_equal(file_size(path), 20000);
 	assert_int_equal(sfd_log_find(log, written - 1, &loc), 0);
 	assert_true(loc.position + loc.size <= 20000);
@@ -1600,7 +1545,7 @@ static void enospc_flushing(struct fx *f, uint64_t seg_bytes)
 	sfd_log_close(log);
 	model_free(&m);
 	/* Free the space for the next round. */
-	assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(t_rm_rf(dir), 0);
 }
 
 static void enospc_closing(struct fx *f)

@@ -35,8 +35,7 @@ static struct sf_rb_bytes bytes_of(const char *s)
 /* Rewrite batchLength for a new total size and recompute the CRC. */
 static void reseal(uint8_t *b, size_t len)
 {
-	sf_put_be32(b + SF_RB_OFF_LENGTH,
-		     (uint32_t)(len - SF_RB_LOG_OVERHEAD));
+	sf_put_be32(b + SF_RB_OFF_LENGTH, (uint32_t)(len - SF_RB_LOG_OVERHEAD));
 	sf_put_be32(b + SF_RB_OFF_CRC, sf_rb_crc(b, len));
 }
 
@@ -108,10 +107,10 @@ static void test_crc_hw_vs_sw(void **state)
 		assert_int_equal(sf_crc32c(0, buf + off, len), sw);
 		/* Feeding in two pieces gives the same CRC. */
 		assert_int_equal(sf_crc32c(sf_crc32c(0, buf + off, cut),
-					    buf + off + cut, len - cut),
+					   buf + off + cut, len - cut),
 				 sw);
 		assert_int_equal(sf_crc32c_sw(sf_crc32c_sw(0, buf + off, cut),
-					       buf + off + cut, len - cut),
+					      buf + off + cut, len - cut),
 				 sw);
 	}
 }
@@ -163,8 +162,7 @@ static void test_varint_known(void **state)
 		assert_int_equal(sf_rb_put_varint(buf, (int32_t)c32[i].v),
 				 c32[i].len);
 		assert_memory_equal(buf, c32[i].enc, c32[i].len);
-		assert_int_equal(sf_rb_get_varint(c32[i].enc, c32[i].len,
-						   &v32),
+		assert_int_equal(sf_rb_get_varint(c32[i].enc, c32[i].len, &v32),
 				 (int)c32[i].len);
 		assert_int_equal(v32, c32[i].v);
 	}
@@ -173,7 +171,7 @@ static void test_varint_known(void **state)
 		assert_int_equal(sf_rb_put_varlong(buf, c64[i].v), c64[i].len);
 		assert_memory_equal(buf, c64[i].enc, c64[i].len);
 		assert_int_equal(sf_rb_get_varlong(c64[i].enc, c64[i].len,
-						    &v64),
+						   &v64),
 				 (int)c64[i].len);
 		assert_true(v64 == c64[i].v);
 	}
@@ -196,8 +194,7 @@ static void test_varint_roundtrip(void **state)
 
 		assert_int_equal(sf_rb_get_varlong(buf, n, &v64), (int)n);
 		assert_true(v64 == x);
-		assert_int_equal(sf_rb_get_varlong(buf, n - 1, &v64),
-				 -EBADMSG);
+		assert_int_equal(sf_rb_get_varlong(buf, n - 1, &v64), -EBADMSG);
 		n = sf_rb_put_varint(buf, y);
 		assert_int_equal(sf_rb_get_varint(buf, n, &v32), (int)n);
 		assert_int_equal(v32, y);
@@ -302,7 +299,7 @@ static const uint8_t hand_batch[] = {
 _Static_assert(sizeof(hand_batch) == 84, "12 + batchLength 72");
 
 static const struct sf_rb_header hand_hdr = { { "h", 1 },
-					       { NULL, SF_RB_NULL } };
+					      { NULL, SF_RB_NULL } };
 
 static const struct sf_rb_msg hand_msgs[2] = {
 	{ 1700000000000LL, { "k", 1 }, { "hello", 5 }, &hand_hdr, 1 },
@@ -391,7 +388,7 @@ static void test_other_client_batch(void **state)
 
 	(void)state;
 	assert_int_equal(sf_rb_iter_init(&it, other_client_batch,
-					  sizeof(other_client_batch)),
+					 sizeof(other_client_batch)),
 			 0);
 	assert_int_equal(sf_rb_iter_next(&it, &r), 1);
 	assert_true(r.timestamp == 1479847795000LL + 5);
@@ -634,8 +631,7 @@ static void test_corrupt_crc(void **state)
 	for (size_t i = SF_RB_OFF_MAGIC; i < sizeof(hand_batch); i++) {
 		for (int bit = 0; bit < 8; bit++) {
 			b[i] ^= (uint8_t)(1 << bit);
-			assert_int_equal(sf_rb_check(b, sizeof(hand_batch),
-						      &h),
+			assert_int_equal(sf_rb_check(b, sizeof(hand_batch), &h),
 					 -EBADMSG);
 			b[i] ^= (uint8_t)(1 << bit);
 		}
@@ -721,8 +717,7 @@ static void test_malformed_records(void **state)
 	assert_int_equal(sf_rb_check(b, sizeof(hand_batch), NULL), -EBADMSG);
 	memcpy(b, hand_batch, sizeof(hand_batch));
 	b[SF_RB_OFF_BASE_OFFSET] = 0x80; /* negative base offset */
-	assert_int_equal(sf_rb_validate(b, sizeof(hand_batch), NULL),
-			 -EBADMSG);
+	assert_int_equal(sf_rb_validate(b, sizeof(hand_batch), NULL), -EBADMSG);
 	/* Trailing bytes inside the batch. */
 	memcpy(b, hand_batch, sizeof(hand_batch));
 	memset(b + sizeof(hand_batch), 0, 8);
@@ -753,8 +748,7 @@ static void test_compressed_batch(void **state)
 		assert_int_equal(sf_rb_compression(&h), codec);
 		assert_int_equal(sf_rb_iter_init(&it, b, sizeof(b)), 0);
 		assert_int_equal(sf_rb_iter_next(&it, &r), -EOPNOTSUPP);
-		assert_int_equal(sf_rb_validate(b, sizeof(b), &h),
-				 -EOPNOTSUPP);
+		assert_int_equal(sf_rb_validate(b, sizeof(b), &h), -EOPNOTSUPP);
 		assert_int_equal(h.record_count, 2);
 		/* The CRC still guards it. */
 		b[sizeof(b) - 1] ^= 1;

@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +31,7 @@
 #include "recordbatch.h"
 #include "segread.h"
 #include "sf_be.h"
+#include "t_util.h"
 
 #define T0 1700000000000LL
 #define MAX_HDRS 3
@@ -52,26 +52,14 @@ static int64_t fake_clock(void *arg)
 
 /* ---- fixture ------------------------------------------------------------ */
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
 	struct fx *f = calloc(1, sizeof(*f));
 
-	if (!f)
+	if (!f || t_tmpdir(f->root, sizeof(f->root), "sf-segread")) {
+		free(f);
 		return -1;
-	snprintf(f->root, sizeof(f->root), "%s/sf-segread-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(f->root))
-		return -1;
+	}
 	snprintf(f->dir, sizeof(f->dir), "%s/topic-0", f->root);
 	*state = f;
 	return 0;
@@ -83,7 +71,7 @@ static int teardown(void **state)
 
 	sf_seg_close(f->sr);
 	sfd_log_close(f->log);
-	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	t_rm_rf(f->root);
 	free(f);
 	return 0;
 }
@@ -149,9 +137,7 @@ static struct sf_rb_bytes rec_value(int64_t o, uint8_t *buf)
 		return (struct sf_rb_bytes){ NULL, SF_RB_NULL };
 	if (o % 7 == 1)
 		return (struct sf_rb_bytes){ buf, 0 };
-	sf_put_be64(buf, (uint64_t)o);
-	for (int32_t i = 8; i < len; i++)
-		buf[i] = (uint8_t)(o * 7 + i);
+	t_fill_value(buf, (size_t)len, o);
 	return (struct sf_rb_bytes){ buf, len };
 }
 
@@ -197,19 +183,15 @@ static void add_rec(struct sf_rb_builder *b, int64_t o)
 static uint8_t *mk_batch(int64_t from, int n, int16_t attrs, size_t *len)
 {
 	struct sf_rb_builder b;
-	const uint8_t *out;
 	uint8_t *copy;
 
 	assert_int_equal(sf_rb_builder_init_alloc(&b, 0), 0);
 	assert_int_equal(sf_rb_builder_set_attributes(&b, attrs), 0);
 	for (int i = 0; i < n; i++)
 		add_rec(&b, from + i);
-	assert_int_equal(sf_rb_builder_finish(&b, &out, len), 0);
-	copy = malloc(*len);
+	copy = t_rb_take(&b, len);
 	assert_non_null(copy);
-	memcpy(copy, out, *len);
 	sf_rb_set_base_offset(copy, from);
-	sf_rb_builder_release(&b);
 	return copy;
 }
 
@@ -316,12 +298,6 @@ static void expect_error(struct sf_segreader *sr, int64_t from, int64_t to,
 
 /* ---- file helpers -------------------------------------------------------- */
 
-static void seg_path(char *buf, size_t n, const struct fx *f, int64_t base,
-		     const char *sfx)
-{
-	snprintf(buf, n, "%s/%020lld%s", f->dir, (long long)base, sfx);
-}
-
 static off_t file_size(const char *path)
 {
 	struct stat st;
@@ -336,27 +312,6 @@ static void patch(const char *path, off_t at, const void *p, size_t len)
 
 	assert_true(fd >= 0);
 	assert_int_equal(pwrite(fd, p, len, at), (ssize_t)len);
-	close(fd);
-}
-
-static void append_file(const char *path, const void *p, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_APPEND);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, p, len), (ssize_t)len);
-	close(fd);
-}
-
-static void flip(const char *path, off_t at)
-{
-	int fd = open(path, O_RDWR);
-	uint8_t b;
-
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, &b, 1, at), 1);
-	b ^= 0x5a;
-	assert_int_equal(pwrite(fd, &b, 1, at), 1);
 	close(fd);
 }
 
@@ -401,7 +356,7 @@ static void retain_drop(struct fx *f, int k)
 
 	assert_int_equal(sfd_log_flush(f->log), 0);
 	for (unsigned i = (unsigned)k; i < n; i++) {
-		seg_path(path, sizeof(path), f, bases[i], ".log");
+		t_seg_path(path, sizeof(path), f->dir, bases[i], ".log");
 		keep += file_size(path);
 	}
 	log_close(f);
@@ -523,10 +478,10 @@ static void test_index_used(void **state)
 	log_open(f, 1 << 20, -1);
 	app(f, 30, 5);
 	assert_int_equal(sfd_log_roll(f->log), 0); /* index complete */
-	seg_path(log, sizeof(log), f, 0, ".log");
-	seg_path(idx, sizeof(idx), f, 0, ".index");
+	t_seg_path(log, sizeof(log), f->dir, 0, ".log");
+	t_seg_path(idx, sizeof(idx), f->dir, 0, ".index");
 	assert_true(file_size(idx) >= 8);
-	flip(log, batch_pos(log, 1) + SF_RB_OFF_MAGIC);
+	t_file_flip(log, batch_pos(log, 1) + SF_RB_OFF_MAGIC);
 	reader_open(f);
 	assert_int_equal(sf_seg_seek(f->sr, 140), 0);
 	expect_range(f->sr, 140, 150);
@@ -632,29 +587,29 @@ static void test_torn_tail(void **state)
 	log_open(f, 1 << 20, -1);
 	app(f, 6, 5);
 	log_close(f);
-	seg_path(path, sizeof(path), f, 0, ".log");
+	t_seg_path(path, sizeof(path), f->dir, 0, ".log");
 	end = file_size(path);
 	reader_open(f);
 	expect_range(f->sr, 0, 30);
 
 	b = mk_batch(30, 4, 0, &len);
-	append_file(path, b, len / 2);
+	t_file_append(path, b, len / 2);
 	expect_range(f->sr, 30, 30);
 	assert_int_equal(truncate(path, end), 0);
 	sf_rb_set_base_offset(b, 0);
-	append_file(path, b, len - 3);
+	t_file_append(path, b, len - 3);
 	expect_range(f->sr, 30, 30);
 	assert_int_equal(truncate(path, end), 0);
 	for (size_t i = 0; i < sizeof(junk); i++) {
 		rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
 		junk[i] = (uint8_t)rnd;
 	}
-	append_file(path, junk, sizeof(junk));
+	t_file_append(path, junk, sizeof(junk));
 	expect_range(f->sr, 30, 30);
 	assert_int_equal(truncate(path, end), 0);
 	sf_rb_set_base_offset(b, 30);
 	b[len - 1] ^= 1;
-	append_file(path, b, len);
+	t_file_append(path, b, len);
 	expect_range(f->sr, 30, 30);
 	free(b);
 
@@ -676,7 +631,7 @@ static void test_cut_below_position(void **state)
 	log_open(f, 1 << 20, -1);
 	app(f, 4, 5);
 	log_close(f);
-	seg_path(path, sizeof(path), f, 0, ".log");
+	t_seg_path(path, sizeof(path), f->dir, 0, ".log");
 	reader_open(f);
 	expect_range(f->sr, 0, 20);
 	assert_int_equal(truncate(path, batch_pos(path, 3)), 0);
@@ -695,16 +650,16 @@ static void test_garbage_middle(void **state)
 	log_open(f, 1 << 20, -1);
 	app(f, 10, 10);
 	log_close(f);
-	seg_path(path, sizeof(path), f, 0, ".log");
+	t_seg_path(path, sizeof(path), f->dir, 0, ".log");
 	at = batch_pos(path, 3);
 	reader_open(f);
 
 	/* A flipped byte in the records: the CRC does not match. */
-	flip(path, at + SF_RB_HEADER_SIZE + 5);
+	t_file_flip(path, at + SF_RB_HEADER_SIZE + 5);
 	expect_error(f->sr, 0, 30, -EBADMSG);
 	assert_int_equal(sf_seg_seek(f->sr, 40), 0);
 	expect_range(f->sr, 40, 100);
-	flip(path, at + SF_RB_HEADER_SIZE + 5);
+	t_file_flip(path, at + SF_RB_HEADER_SIZE + 5);
 
 	/* A header that is not one: garbage, then more batches. */
 	patch(path, at, bad, sizeof(bad));
@@ -727,8 +682,8 @@ static void test_bad_base_offset(void **state)
 	log_open(f, 1 << 20, -1);
 	app(f, 5, 4);
 	log_close(f);
-	seg_path(path, sizeof(path), f, 0, ".log");
-	flip(path, batch_pos(path, 2) + 7);
+	t_seg_path(path, sizeof(path), f->dir, 0, ".log");
+	t_file_flip(path, batch_pos(path, 2) + 7);
 	reader_open(f);
 	expect_error(f->sr, 0, 8, -EBADMSG);
 }
@@ -745,13 +700,13 @@ static void test_damaged_old_segment(void **state)
 	assert_int_equal(sfd_log_roll(f->log), 0);
 	app(f, 2, 5);
 	log_close(f);
-	seg_path(path, sizeof(path), f, 0, ".log");
+	t_seg_path(path, sizeof(path), f->dir, 0, ".log");
 	size = file_size(path);
 	reader_open(f);
 
-	flip(path, size - 1); /* the last batch's CRC fails */
+	t_file_flip(path, size - 1); /* the last batch's CRC fails */
 	expect_error(f->sr, 0, 15, -EBADMSG);
-	flip(path, size - 1);
+	t_file_flip(path, size - 1);
 	assert_int_equal(truncate(path, size - 5), 0); /* torn */
 	assert_int_equal(sf_seg_seek(f->sr, 0), 0);
 	expect_error(f->sr, 0, 15, -EBADMSG);
@@ -791,7 +746,7 @@ static void test_missing_index(void **state)
 	log_close(f);
 	reader_open(f);
 	for (unsigned i = 0; i < n; i++) {
-		seg_path(path, sizeof(path), f, bases[i], ".index");
+		t_seg_path(path, sizeof(path), f->dir, bases[i], ".index");
 		assert_int_equal(unlink(path), 0);
 	}
 	seek_each(f);
@@ -801,7 +756,7 @@ static void test_missing_index(void **state)
 		sf_put_be32(lies + 8 * i + 4, (i * 977) % 5000);
 	}
 	for (unsigned i = 0; i < n; i++) {
-		seg_path(path, sizeof(path), f, bases[i], ".index");
+		t_seg_path(path, sizeof(path), f->dir, bases[i], ".index");
 		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		assert_true(fd >= 0);
@@ -812,10 +767,10 @@ static void test_missing_index(void **state)
 	seek_each(f);
 	/* One entry naming a real batch, with an offset below its own. */
 	for (unsigned i = 0; i < n; i++) {
-		seg_path(path, sizeof(path), f, bases[i], ".log");
+		t_seg_path(path, sizeof(path), f->dir, bases[i], ".log");
 		sf_put_be32(lies, 0);
 		sf_put_be32(lies + 4, (uint32_t)batch_pos(path, 2));
-		seg_path(path, sizeof(path), f, bases[i], ".index");
+		t_seg_path(path, sizeof(path), f->dir, bases[i], ".index");
 		int fd = open(path, O_WRONLY | O_TRUNC);
 
 		assert_true(fd >= 0);
@@ -914,7 +869,7 @@ static void test_dir_deleted(void **state)
 	log_close(f);
 	reader_open(f);
 	expect_range(f->sr, 0, 10);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	t_rm_rf(f->dir);
 	assert_int_equal(sf_seg_next(f->sr, &r), -ENOENT);
 	assert_true(sf_seg_start_offset(f->sr) == -ENOENT);
 	assert_int_equal(sf_seg_seek(f->sr, 0), -ENOENT);

@@ -2,10 +2,9 @@
 /*
  * test_tools.c - sfctl and sfcat against a real sfshmd.
  *
- * The group fixture starts build/sfshmd on a fresh data directory under
- * /tmp and a run directory under /dev/shm with a unique name, and waits
- * (with a deadline) until its socket exists and `sfctl broker info`
- * answers.  The tests run the real tool binaries, found next to this
+ * The group fixture starts build/sfshmd (t_daemon.h) on a fresh data
+ * directory under /tmp and a run directory under /dev/shm with a unique
+ * name, and waits (with a deadline) until it answers.  The tests run the real tool binaries, found next to this
  * program (build/tests/../tools/), feeding standard input and collecting
  * standard output and error through pipes with a deadline; the fixture's
  * teardown stops the daemon with SIGTERM and requires a clean exit.
@@ -20,7 +19,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -41,19 +39,15 @@
 
 #include <sfshm/sfshm.h>
 
+#include "t_daemon.h"
 #include "t_util.h"
 
 #define TOOL_MS 30000 /* deadline of one tool run */
-#define START_MS 15000 /* for the daemon to answer */
-#define STOP_MS 15000 /* for the daemon to exit on SIGTERM */
 #define NLINES 10000
 #define NPARTS 4
 #define NKEYS 101
 
-static char bin_dir[PATH_MAX]; /* build/ */
-static char data_dir[128];
-static char run_dir[128];
-static pid_t daemon_pid = -1;
+static struct t_daemon g_d;
 
 /* ---- running a program ------------------------------------------------ */
 
@@ -214,7 +208,7 @@ static char **make_argv(const char *const *args)
 	static char *argv[64];
 	int n;
 
-	snprintf(path, sizeof(path), "%s/%s%s", bin_dir,
+	snprintf(path, sizeof(path), "%s/%s%s", t_bin_dir(),
 		 strcmp(args[0], "sfshmd") ? "tools/" : "", args[0]);
 	argv[0] = path;
 	for (n = 1; args[n] && n < 63; n++)
@@ -236,11 +230,11 @@ static void run_v(struct res *r, const char *input, size_t inlen,
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 /* sfctl / sfcat -b RUN_DIR ARGS... */
 #define SFCTL(r, ...) \
-	run_v(r, NULL, 0, ARGS("sfctl", "-b", run_dir, __VA_ARGS__))
+	run_v(r, NULL, 0, ARGS("sfctl", "-b", g_d.run_dir, __VA_ARGS__))
 #define SFCAT(r, ...) \
-	run_v(r, NULL, 0, ARGS("sfcat", "-b", run_dir, __VA_ARGS__))
+	run_v(r, NULL, 0, ARGS("sfcat", "-b", g_d.run_dir, __VA_ARGS__))
 #define SFCAT_IN(r, in, len, ...) \
-	run_v(r, in, len, ARGS("sfcat", "-b", run_dir, __VA_ARGS__))
+	run_v(r, in, len, ARGS("sfcat", "-b", g_d.run_dir, __VA_ARGS__))
 
 /* Fail with the run's output when its status is not @want. */
 static void check_status(const struct res *r, int want, const char *what)
@@ -300,95 +294,6 @@ static int json_count(const char *doc, const char *key)
 
 /* ---- the daemon ------------------------------------------------------- */
 
-static bool daemon_answers(void)
-{
-	char sock[256];
-	struct res r;
-	bool ok;
-
-	snprintf(sock, sizeof(sock), "%s/sfshmd.sock", run_dir);
-	if (access(sock, F_OK))
-		return false;
-	SFCTL(&r, "broker", "info");
-	ok = r.status == 0;
-	res_free(&r);
-	return ok;
-}
-
-static void print_daemon_log(void)
-{
-	char path[256], line[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/sfshmd.log", data_dir);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		fprintf(stderr, "  sfshmd| %s", line);
-	if (f)
-		fclose(f);
-}
-
-/* Wait for the daemon to answer, or to die.  Return: 0 or -1. */
-static int wait_daemon(void)
-{
-	uint64_t deadline = T_DEADLINE(START_MS * t_slowdown());
-	int status;
-
-	while (t_now_ms() < deadline) {
-		if (waitpid(daemon_pid, &status, WNOHANG) == daemon_pid) {
-			fprintf(stderr, "sfshmd exited (status 0x%x)\n",
-				status);
-			daemon_pid = -1;
-			print_daemon_log();
-			return -1;
-		}
-		if (daemon_answers())
-			return 0;
-		t_sleep_us(20000);
-	}
-	fprintf(stderr, "sfshmd did not answer within %d ms\n", START_MS);
-	print_daemon_log();
-	return -1;
-}
-
-static pid_t spawn_daemon(void)
-{
-	char log[256], path[PATH_MAX + 16];
-	pid_t pid;
-	int fd;
-
-	snprintf(log, sizeof(log), "%s/sfshmd.log", data_dir);
-	snprintf(path, sizeof(path), "%s/sfshmd", bin_dir);
-	pid = fork();
-	if (pid)
-		return pid;
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-		_exit(126);
-	signal(SIGPIPE, SIG_DFL);
-	execl(path, "sfshmd", "--data-dir", data_dir, "--run-dir", run_dir,
-	      (char *)NULL);
-	_exit(127);
-}
-
-/* build/, from build/tests/test_tools. */
-static int find_bin_dir(void)
-{
-	ssize_t n = readlink("/proc/self/exe", bin_dir, sizeof(bin_dir) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return -1;
-	bin_dir[n] = '\0';
-	for (int i = 0; i < 2; i++) {
-		slash = strrchr(bin_dir, '/');
-		if (!slash)
-			return -1;
-		*slash = '\0';
-	}
-	return 0;
-}
-
 static bool have_binaries(void)
 {
 	static const char *const names[] = { "sfshmd", "tools/sfctl",
@@ -396,7 +301,7 @@ static bool have_binaries(void)
 	char path[PATH_MAX + 16];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", bin_dir, names[i]);
+		snprintf(path, sizeof(path), "%s/%s", t_bin_dir(), names[i]);
 		if (access(path, X_OK)) {
 			fprintf(stderr, "%s: %s\n", path, strerror(errno));
 			return false;
@@ -405,54 +310,19 @@ static bool have_binaries(void)
 	return true;
 }
 
-static int make_dirs(void)
-{
-	snprintf(data_dir, sizeof(data_dir), "/tmp/sfshm-tools-XXXXXX");
-	snprintf(run_dir, sizeof(run_dir), "/dev/shm/sfshm-tools-XXXXXX");
-	if (!mkdtemp(data_dir))
-		return -1;
-	if (!mkdtemp(run_dir)) {
-		/* no /dev/shm: any directory will do for a test */
-		snprintf(run_dir, sizeof(run_dir), "/tmp/sfshm-run-XXXXXX");
-		if (!mkdtemp(run_dir))
-			return -1;
-	}
-	return 0;
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
 	signal(SIGPIPE, SIG_IGN); /* a tool that exits early closes stdin */
-	if (find_bin_dir() || !have_binaries() || make_dirs())
+	if (!have_binaries() || t_daemon_init(&g_d, "tools"))
 		return -1;
-	daemon_pid = spawn_daemon();
-	if (daemon_pid < 0)
-		return -1;
-	return wait_daemon();
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
+	return t_daemon_start(&g_d);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGKILL);
-		t_wait_child(daemon_pid, STOP_MS);
-	}
-	if (data_dir[0])
-		nftw(data_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if (run_dir[0])
-		nftw(run_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	t_daemon_cleanup(&g_d);
 	return 0;
 }
 
@@ -466,11 +336,11 @@ static void test_broker_info(void **state)
 	(void)state;
 	SFCTL(&r, "broker", "info");
 	check_status(&r, 0, "broker info");
-	assert_non_null(strstr(r.out, run_dir));
+	assert_non_null(strstr(r.out, g_d.run_dir));
 	res_free(&r);
 	SFCTL(&r, "--json", "broker", "info");
 	check_status(&r, 0, "--json broker info");
-	snprintf(want, sizeof(want), "\"pid\": %d,", (int)daemon_pid);
+	snprintf(want, sizeof(want), "\"pid\": %d,", (int)g_d.pid);
 	assert_non_null(strstr(r.out, want));
 	res_free(&r);
 }
@@ -964,8 +834,8 @@ static void test_consume_live_sigterm(void **state)
 	check_status(&r, 0, "create live");
 	res_free(&r);
 	proc_start(&p,
-		   make_argv(ARGS("sfcat", "-b", run_dir, "-C", "-t", "live",
-				  "-o", "end", "-u")),
+		   make_argv(ARGS("sfcat", "-b", g_d.run_dir, "-C", "-t",
+				  "live", "-o", "end", "-u")),
 		   NULL, 0);
 	while (!strstr(p.o.p, "ping-") && t_now_ms() < deadline) {
 		ping(i++);
@@ -998,17 +868,11 @@ static void test_consume_live_sigterm(void **state)
 static void test_daemon_sigterm(void **state)
 {
 	char sock[256];
-	int status;
 
 	(void)state;
-	assert_true(daemon_pid > 0);
-	assert_int_equal(kill(daemon_pid, SIGTERM), 0);
-	status = t_wait_child(daemon_pid, STOP_MS * t_slowdown());
-	daemon_pid = -1;
-	if (status)
-		print_daemon_log();
-	assert_int_equal(status, 0);
-	snprintf(sock, sizeof(sock), "%s/sfshmd.sock", run_dir);
+	assert_true(g_d.pid > 0);
+	assert_int_equal(t_daemon_term(&g_d), 0);
+	snprintf(sock, sizeof(sock), "%s/sfshmd.sock", g_d.run_dir);
 	assert_int_equal(access(sock, F_OK), -1);
 }
 

@@ -178,6 +178,13 @@ void sfcat_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int sfcat_connect(const struct sfcat_conf *conf, struct sfshm_client **c)
+{
+	if (conf->unbuffered)
+		setvbuf(stdout, NULL, _IONBF, 0);
+	return sft_connect(SFCAT, conf->run_dir, 0, c);
+}
+
 void sfcat_note(const struct sfcat_conf *conf, int level, const char *fmt, ...)
 {
 	va_list ap;
@@ -352,16 +359,6 @@ static int parse_count(struct sfcat_conf *conf, const char *s)
 
 /* ---- the command line -------------------------------------------------- */
 
-/* The option getopt just rejected, as the user wrote it. */
-static const char *bad_option(char **argv, char *buf, size_t len)
-{
-	if (optopt > 0 && optopt < 0x100) {
-		snprintf(buf, len, "-%c", optopt);
-		return buf;
-	}
-	return argv[optind - 1];
-}
-
 static int set_delim(struct bytes *b, const char *s, char opt)
 {
 	free(b->p);
@@ -482,10 +479,10 @@ static int parse_args(struct sfcat_conf *conf, int argc, char **argv)
 		}
 		if (c == ':')
 			return usage("option '%s' needs a value",
-				     bad_option(argv, buf, sizeof(buf)));
+				     sft_bad_option(argv, buf, sizeof(buf)));
 		if (c == '?')
 			return usage("unknown option '%s'",
-				     bad_option(argv, buf, sizeof(buf)));
+				     sft_bad_option(argv, buf, sizeof(buf)));
 		seen[c & 127] = true;
 		rc = c == 'P' || c == 'C' ? set_mode(conf, (char)c) :
 					    value_option(conf, c, &format);

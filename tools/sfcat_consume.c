@@ -141,9 +141,7 @@ int sfcat_consume(const struct sfcat_conf *conf)
 	struct cons cs = { .conf = conf };
 	int rc;
 
-	if (conf->unbuffered)
-		setvbuf(stdout, NULL, _IONBF, 0);
-	if (sft_connect(SFCAT, conf->run_dir, 0, &cs.client))
+	if (sfcat_connect(conf, &cs.client))
 		return SFT_EXIT_FAIL;
 	rc = open_consumer(&cs);
 	if (!rc)
@@ -154,9 +152,5 @@ int sfcat_consume(const struct sfcat_conf *conf)
 		   conf->topic);
 	sfshm_consumer_close(cs.c);
 	sfshm_disconnect(cs.client);
-	if (fflush(stdout) || ferror(stdout)) {
-		sfcat_err("standard output: %s", strerror(errno));
-		rc = SFT_EXIT_FAIL;
-	}
-	return rc;
+	return sft_flush_stdout(SFCAT) ? SFT_EXIT_FAIL : rc;
 }

@@ -91,4 +91,10 @@ void sfcat_note(const struct sfcat_conf *conf, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void sfcat_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Connect to the daemon @conf names, standard output made unbuffered
+ * first for -u.  Return: 0, or SFT_EXIT_FAIL (reported).
+ */
+int sfcat_connect(const struct sfcat_conf *conf, struct sfshm_client **c);
+
 #endif

@@ -322,9 +322,7 @@ int sfcat_produce(const struct sfcat_conf *conf)
 	struct prod pr = { .conf = conf };
 	int rc;
 
-	if (conf->unbuffered)
-		setvbuf(stdout, NULL, _IONBF, 0);
-	if (sft_connect(SFCAT, conf->run_dir, 0, &c))
+	if (sfcat_connect(conf, &c))
 		return SFT_EXIT_FAIL;
 	rc = open_producer(conf, c, &pr.p);
 	if (!rc) {
@@ -332,9 +330,5 @@ int sfcat_produce(const struct sfcat_conf *conf)
 		sfshm_producer_close(pr.p);
 	}
 	sfshm_disconnect(c);
-	if (fflush(stdout) || ferror(stdout)) {
-		sfcat_err("standard output: %s", strerror(errno));
-		rc = SFT_EXIT_FAIL;
-	}
-	return rc;
+	return sft_flush_stdout(SFCAT) ? SFT_EXIT_FAIL : rc;
 }

@@ -45,16 +45,6 @@ static void merge_short(const char *own, char *out, size_t len)
 	snprintf(out, len, "%s:hb:%s", plus ? "+" : "", own ? own + plus : "");
 }
 
-/* The option getopt just rejected, as the user wrote it. */
-static const char *bad_option(char **argv, char *buf, size_t len)
-{
-	if (optopt > 0 && optopt < 0x100) {
-		snprintf(buf, len, "-%c", optopt);
-		return buf;
-	}
-	return argv[optind - 1];
-}
-
 static int common_option(struct sfctl *ctl, const struct sfctl_cmd *cmd, int c,
 			 char **argv)
 {
@@ -79,11 +69,11 @@ static int common_option(struct sfctl *ctl, const struct sfctl_cmd *cmd, int c,
 		return 0;
 	case ':':
 		sfctl_usage(cmd, "option '%s' needs a value",
-			    bad_option(argv, buf, sizeof(buf)));
+			    sft_bad_option(argv, buf, sizeof(buf)));
 		return SFCTL_OPT_BAD;
 	default:
 		sfctl_usage(cmd, "unknown option '%s'",
-			    bad_option(argv, buf, sizeof(buf)));
+			    sft_bad_option(argv, buf, sizeof(buf)));
 		return SFCTL_OPT_BAD;
 	}
 }
@@ -154,6 +144,47 @@ int sfctl_connect(struct sfctl *ctl)
 	return sft_connect(SFCTL, ctl->run_dir, ctl->timeout_ms, &ctl->client);
 }
 
+int sfctl_start(struct sfctl *ctl, const struct sfctl_cmd *cmd, int argc,
+		char **argv, bool operands)
+{
+	int c = sfctl_getopt(ctl, cmd, argc, argv, "", NULL);
+
+	if (c != -1)
+		return sfctl_opt_status(c);
+	if (!operands && optind < argc)
+		return sfctl_usage(cmd, "unexpected argument '%s'",
+				   argv[optind]);
+	return sfctl_connect(ctl) ? SFT_EXIT_FAIL : -1;
+}
+
+int sfctl_one_name(const struct sfctl_cmd *cmd, int argc, char **argv,
+		   const char **name)
+{
+	if (argc - optind != 1)
+		return sfctl_usage(cmd, "%s",
+				   optind < argc ? "give one topic name" :
+						   "missing topic name");
+	*name = argv[optind];
+	return -1;
+}
+
+void sfctl_print_done(const struct sfctl *ctl, const char *name,
+		      const char *key, bool done, const char *text)
+{
+	struct json j;
+
+	if (!ctl->json) {
+		if (text)
+			printf(text, name);
+		return;
+	}
+	json_init(&j, stdout);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "topic", name);
+	json_bool(&j, key, done);
+	json_obj_end(&j);
+}
+
 static const struct sfctl_sub *find_sub(const struct sfctl_sub *subs,
 					const char *name)
 {
@@ -208,8 +239,24 @@ int sfctl_dispatch(struct sfctl *ctl, const struct sfctl_cmd *parent,
 	return sub->run(ctl, argc, argv);
 }
 
+int sfctl_group(struct sfctl *ctl, const struct sfctl_cmd *cmd,
+		const struct sfctl_sub *subs, int argc, char **argv)
+{
+	int c = sfctl_getopt(ctl, cmd, argc, argv, "+", NULL);
+
+	if (c != -1)
+		return sfctl_opt_status(c);
+	return sfctl_dispatch(ctl, cmd, subs, argc, argv);
+}
+
+void sfctl_help_subs(FILE *f, const struct sfctl_sub *subs, int width)
+{
+	for (; subs->name; subs++)
+		fprintf(f, "    %-*s%s\n", width, subs->name, subs->summary);
+}
+
 /* The OPTIONS every command takes, for the manuals. */
-void sfctl_help_common(FILE *f)
+static void help_common(FILE *f)
 {
 	fputs("    -b, --run-dir DIR\n"
 	      "           the run directory of the sfshmd to talk to (its\n"
@@ -227,9 +274,11 @@ void sfctl_help_common(FILE *f)
 	      f);
 }
 
-void sfctl_help_exit(FILE *f)
+void sfctl_help_end(FILE *f)
 {
-	fputs("EXIT STATUS\n"
+	help_common(f);
+	fputs("\n"
+	      "EXIT STATUS\n"
 	      "    0  success\n"
 	      "    1  the operation failed (no daemon, unknown topic, topic\n"
 	      "       exists, permission denied, ...); the reason is on stderr\n"
@@ -262,8 +311,7 @@ static void top_help(FILE *f)
 	      "\n"
 	      "COMMANDS\n",
 	      f);
-	for (const struct sfctl_sub *s = top_subs; s->name; s++)
-		fprintf(f, "    %-9s%s\n", s->name, s->summary);
+	sfctl_help_subs(f, top_subs, 9);
 	fputs("\n"
 	      "    topic create NAME [--partitions N] [--config K=V ...]\n"
 	      "    topic list\n"
@@ -273,9 +321,7 @@ static void top_help(FILE *f)
 	      "\n"
 	      "OPTIONS\n",
 	      f);
-	sfctl_help_common(f);
-	fputs("\n", f);
-	sfctl_help_exit(f);
+	sfctl_help_end(f);
 	fputs("\n"
 	      "ENVIRONMENT\n"
 	      "    " SFSHM_RUN_DIR_ENV
@@ -306,9 +352,5 @@ int main(int argc, char **argv)
 		return sfctl_opt_status(c);
 	rc = sfctl_dispatch(&ctl, &top_cmd, top_subs, argc, argv);
 	sfshm_disconnect(ctl.client);
-	if (fflush(stdout) || ferror(stdout)) {
-		perror(SFCTL ": standard output");
-		return SFT_EXIT_FAIL;
-	}
-	return rc;
+	return sft_flush_stdout(SFCTL) ? SFT_EXIT_FAIL : rc;
 }

@@ -26,9 +26,7 @@ static void info_help(FILE *f)
 	      "\n"
 	      "OPTIONS\n",
 	      f);
-	sfctl_help_common(f);
-	fputs("\n", f);
-	sfctl_help_exit(f);
+	sfctl_help_end(f);
 }
 
 static const struct sfctl_cmd info_cmd = { "broker info", info_help };
@@ -95,16 +93,11 @@ static void json_info(const struct sfshm_broker_info *bi)
 static int broker_info(struct sfctl *ctl, int argc, char **argv)
 {
 	struct sfshm_broker_info bi;
-	int c, err;
+	int rc = sfctl_start(ctl, &info_cmd, argc, argv, false);
+	int err;
 
-	c = sfctl_getopt(ctl, &info_cmd, argc, argv, "", NULL);
-	if (c != -1)
-		return sfctl_opt_status(c);
-	if (optind < argc)
-		return sfctl_usage(&info_cmd, "unexpected argument '%s'",
-				   argv[optind]);
-	if (sfctl_connect(ctl))
-		return SFT_EXIT_FAIL;
+	if (rc >= 0)
+		return rc;
 	memset(&bi, 0, sizeof(bi));
 	err = sfshm_broker_info(ctl->client, &bi);
 	if (err)
@@ -132,23 +125,16 @@ static void broker_help(FILE *f)
 	      "\n"
 	      "COMMANDS\n",
 	      f);
-	for (const struct sfctl_sub *s = broker_subs; s->name; s++)
-		fprintf(f, "    %-6s%s\n", s->name, s->summary);
+	sfctl_help_subs(f, broker_subs, 6);
 	fputs("\n"
 	      "OPTIONS\n",
 	      f);
-	sfctl_help_common(f);
-	fputs("\n", f);
-	sfctl_help_exit(f);
+	sfctl_help_end(f);
 }
 
 static const struct sfctl_cmd broker_cmd = { "broker", broker_help };
 
 int sfctl_broker(struct sfctl *ctl, int argc, char **argv)
 {
-	int c = sfctl_getopt(ctl, &broker_cmd, argc, argv, "+", NULL);
-
-	if (c != -1)
-		return sfctl_opt_status(c);
-	return sfctl_dispatch(ctl, &broker_cmd, broker_subs, argc, argv);
+	return sfctl_group(ctl, &broker_cmd, broker_subs, argc, argv);
 }

@@ -103,13 +103,7 @@ static void create_help(FILE *f)
 	fputs("NAME\n"
 	      "    sfctl topic create - create a topic\n"
 	      "\n"
-	      "SYNOPSIS\n"
-	      "    sfctl topic create NAME [--partitions N] [--ring-bytes SIZE]\n"
-	      "                [--segment-bytes SIZE] [--segment-ms MS]\n"
-	      "                [--retention-bytes SIZE] [--retention-ms MS]\n"
-	      "                [--flush-messages N] [--flush-ms MS]\n"
-	      "                [--mode OCTAL] [--config KEY=VALUE ...]\n"
-	      "                [--if-not-exists] [--json] [-b DIR]\n"
+	      "SYNOPSIS\n" SFCTL_CREATE_SYNOPSIS " [--json] [-b DIR]\n"
 	      "\n"
 	      "DESCRIPTION\n"
 	      "    Creates the topic NAME with its partition rings and commit\n"
@@ -141,9 +135,7 @@ static void create_help(FILE *f)
 	      "           succeed (exit 0) if the topic exists already; its\n"
 	      "           settings are left as they are\n",
 	      f);
-	sfctl_help_common(f);
-	fputs("\n", f);
-	sfctl_help_exit(f);
+	sfctl_help_end(f);
 	fputs("\n"
 	      "EXAMPLES\n"
 	      "    sfctl topic create orders --partitions 3\n"
@@ -294,30 +286,7 @@ static int parse_args(struct sfctl *ctl, int argc, char **argv,
 		if (rc)
 			return rc;
 	}
-	if (argc - optind != 1)
-		return sfctl_usage(&create_cmd, "%s",
-				   optind < argc ? "give one topic name" :
-						   "missing topic name");
-	a->name = argv[optind];
-	return -1;
-}
-
-static void print_created(const struct sfctl *ctl, const char *name,
-			  bool created)
-{
-	struct json j;
-
-	if (!ctl->json) {
-		printf(created ? "Created topic %s.\n" :
-				 "Topic %s exists already.\n",
-		       name);
-		return;
-	}
-	json_init(&j, stdout);
-	json_obj_begin(&j, NULL);
-	json_str(&j, "topic", name);
-	json_bool(&j, "created", created);
-	json_obj_end(&j);
+	return sfctl_one_name(&create_cmd, argc, argv, &a->name);
 }
 
 int sfctl_topic_create(struct sfctl *ctl, int argc, char **argv)
@@ -343,6 +312,8 @@ int sfctl_topic_create(struct sfctl *ctl, int argc, char **argv)
 	rc = sfshm_topic_create(ctl->client, a.name, &a.cfg);
 	if (rc && !(rc == -EEXIST && a.if_not_exists))
 		return sfctl_fail(ctl, &create_cmd, a.name, rc);
-	print_created(ctl, a.name, !rc);
+	sfctl_print_done(ctl, a.name, "created", !rc,
+			 rc ? "Topic %s exists already.\n" :
+			      "Created topic %s.\n");
 	return SFT_EXIT_OK;
 }

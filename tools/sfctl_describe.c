@@ -48,9 +48,7 @@ static void describe_help(FILE *f)
 	      "\n"
 	      "OPTIONS\n",
 	      f);
-	sfctl_help_common(f);
-	fputs("\n", f);
-	sfctl_help_exit(f);
+	sfctl_help_end(f);
 	fputs("    A topic that does not exist is reported on stderr; the\n"
 	      "    others are still described, and the status is 1.\n",
 	      f);
@@ -213,13 +211,10 @@ static int describe_names(struct sfctl *ctl, char **names, int count)
 int sfctl_topic_describe(struct sfctl *ctl, int argc, char **argv)
 {
 	char **names;
-	int c, n, rc;
+	int n, rc = sfctl_start(ctl, &describe_cmd, argc, argv, true);
 
-	c = sfctl_getopt(ctl, &describe_cmd, argc, argv, "", NULL);
-	if (c != -1)
-		return sfctl_opt_status(c);
-	if (sfctl_connect(ctl))
-		return SFT_EXIT_FAIL;
+	if (rc >= 0)
+		return rc;
 	if (optind < argc)
 		return describe_names(ctl, argv + optind, argc - optind);
 	n = sfshm_topic_list(ctl->client, &names);

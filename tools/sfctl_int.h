@@ -55,16 +55,66 @@ int sfctl_usage(const struct sfctl_cmd *cmd, const char *fmt, ...)
 int sfctl_fail(struct sfctl *ctl, const struct sfctl_cmd *cmd, const char *what,
 	       int err);
 int sfctl_connect(struct sfctl *ctl);
-/* Run the subcommand named by argv[0] among @cmds (NULL-name ended). */
+
+/*
+ * sfctl_start() - parse the options of a command that has none of its own
+ * and connect; operands are refused unless @operands (they stay at
+ * argv[optind]).
+ * Return: -1 to go on, or the exit status (reported).
+ */
+int sfctl_start(struct sfctl *ctl, const struct sfctl_cmd *cmd, int argc,
+		char **argv, bool operands);
+
+/*
+ * sfctl_one_name() - after the options, the one topic name @cmd takes.
+ * Return: -1 to go on with *@name set, or SFT_EXIT_USAGE (reported).
+ */
+int sfctl_one_name(const struct sfctl_cmd *cmd, int argc, char **argv,
+		   const char **name);
+
+/*
+ * sfctl_print_done() - report what a command did to the topic @name:
+ * @text (a format for the name; NULL: nothing) for people, or with --json
+ * the document {"topic": @name, @key: @done}.
+ */
+void sfctl_print_done(const struct sfctl *ctl, const char *name,
+		      const char *key, bool done, const char *text);
+
+/* A subcommand: its name, a line for its parent's manual, its function. */
 struct sfctl_sub {
 	const char *name;
 	const char *summary;
 	int (*run)(struct sfctl *ctl, int argc, char **argv);
 };
+
+/* Run the subcommand named by argv[optind] among @subs (NULL-name ended). */
 int sfctl_dispatch(struct sfctl *ctl, const struct sfctl_cmd *parent,
 		   const struct sfctl_sub *subs, int argc, char **argv);
-void sfctl_help_common(FILE *f);
-void sfctl_help_exit(FILE *f);
+
+/*
+ * sfctl_group() - a command made of subcommands (@cmd's options, then
+ * one of @subs with the rest of the arguments).  Return: the exit status.
+ */
+int sfctl_group(struct sfctl *ctl, const struct sfctl_cmd *cmd,
+		const struct sfctl_sub *subs, int argc, char **argv);
+
+/* For a manual: @subs with their summaries, the names @width wide. */
+void sfctl_help_subs(FILE *f, const struct sfctl_sub *subs, int width);
+
+/*
+ * The end of every manual: the OPTIONS every command takes (after the
+ * command's own) and the EXIT STATUS section.
+ */
+void sfctl_help_end(FILE *f);
+
+/* `sfctl topic create`'s synopsis, for its manual and `sfctl topic`'s. */
+#define SFCTL_CREATE_SYNOPSIS                                                \
+	"    sfctl topic create NAME [--partitions N] [--ring-bytes SIZE]\n" \
+	"                [--segment-bytes SIZE] [--segment-ms MS]\n"         \
+	"                [--retention-bytes SIZE] [--retention-ms MS]\n"     \
+	"                [--flush-messages N] [--flush-ms MS]\n"             \
+	"                [--mode OCTAL] [--config KEY=VALUE ...]\n"          \
+	"                [--if-not-exists]"
 
 /* The commands. */
 int sfctl_topic(struct sfctl *ctl, int argc, char **argv);

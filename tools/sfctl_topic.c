@@ -25,9 +25,7 @@ static void list_help(FILE *f)
 	      "\n"
 	      "OPTIONS\n",
 	      f);
-	sfctl_help_common(f);
-	fputs("\n", f);
-	sfctl_help_exit(f);
+	sfctl_help_end(f);
 }
 
 static const struct sfctl_cmd list_cmd = { "topic list", list_help };
@@ -53,16 +51,10 @@ static void print_list(const struct sfctl *ctl, char **names)
 static int topic_list(struct sfctl *ctl, int argc, char **argv)
 {
 	char **names;
-	int c, n;
+	int n = sfctl_start(ctl, &list_cmd, argc, argv, false);
 
-	c = sfctl_getopt(ctl, &list_cmd, argc, argv, "", NULL);
-	if (c != -1)
-		return sfctl_opt_status(c);
-	if (optind < argc)
-		return sfctl_usage(&list_cmd, "unexpected argument '%s'",
-				   argv[optind]);
-	if (sfctl_connect(ctl))
-		return SFT_EXIT_FAIL;
+	if (n >= 0)
+		return n;
 	n = sfshm_topic_list(ctl->client, &names);
 	if (n < 0)
 		return sfctl_fail(ctl, &list_cmd, NULL, n);
@@ -92,29 +84,10 @@ static void delete_help(FILE *f)
 	      "    --if-exists\n"
 	      "           succeed (exit 0) when there is no such topic\n",
 	      f);
-	sfctl_help_common(f);
-	fputs("\n", f);
-	sfctl_help_exit(f);
+	sfctl_help_end(f);
 }
 
 static const struct sfctl_cmd delete_cmd = { "topic delete", delete_help };
-
-static void print_deleted(const struct sfctl *ctl, const char *name,
-			  bool deleted)
-{
-	struct json j;
-
-	if (!ctl->json) {
-		if (deleted)
-			printf("Deleted topic %s.\n", name);
-		return;
-	}
-	json_init(&j, stdout);
-	json_obj_begin(&j, NULL);
-	json_str(&j, "topic", name);
-	json_bool(&j, "deleted", deleted);
-	json_obj_end(&j);
-}
 
 static int topic_delete(struct sfctl *ctl, int argc, char **argv)
 {
@@ -124,7 +97,7 @@ static int topic_delete(struct sfctl *ctl, int argc, char **argv)
 	};
 	bool if_exists = false;
 	const char *name;
-	int c, err;
+	int c, err, rc;
 
 	while ((c = sfctl_getopt(ctl, &delete_cmd, argc, argv, "", opts)) !=
 	       -1) {
@@ -132,17 +105,16 @@ static int topic_delete(struct sfctl *ctl, int argc, char **argv)
 			return sfctl_opt_status(c);
 		if_exists = true;
 	}
-	if (argc - optind != 1)
-		return sfctl_usage(&delete_cmd, "%s",
-				   optind < argc ? "give one topic name" :
-						   "missing topic name");
-	name = argv[optind];
+	rc = sfctl_one_name(&delete_cmd, argc, argv, &name);
+	if (rc >= 0)
+		return rc;
 	if (sfctl_connect(ctl))
 		return SFT_EXIT_FAIL;
 	err = sfshm_topic_delete(ctl->client, name);
 	if (err && !(err == -ENOENT && if_exists))
 		return sfctl_fail(ctl, &delete_cmd, name, err);
-	print_deleted(ctl, name, !err);
+	sfctl_print_done(ctl, name, "deleted", !err,
+			 err ? NULL : "Deleted topic %s.\n");
 	return SFT_EXIT_OK;
 }
 
@@ -162,13 +134,7 @@ static void topic_help(FILE *f)
 	fputs("NAME\n"
 	      "    sfctl topic - create, list, describe and delete topics\n"
 	      "\n"
-	      "SYNOPSIS\n"
-	      "    sfctl topic create NAME [--partitions N] [--ring-bytes SIZE]\n"
-	      "                [--segment-bytes SIZE] [--segment-ms MS]\n"
-	      "                [--retention-bytes SIZE] [--retention-ms MS]\n"
-	      "                [--flush-messages N] [--flush-ms MS]\n"
-	      "                [--mode OCTAL] [--config KEY=VALUE ...]\n"
-	      "                [--if-not-exists]\n"
+	      "SYNOPSIS\n" SFCTL_CREATE_SYNOPSIS "\n"
 	      "    sfctl topic list\n"
 	      "    sfctl topic describe [NAME...]\n"
 	      "    sfctl topic delete NAME [--if-exists]\n"
@@ -183,25 +149,18 @@ static void topic_help(FILE *f)
 	      "\n"
 	      "COMMANDS\n",
 	      f);
-	for (const struct sfctl_sub *s = topic_subs; s->name; s++)
-		fprintf(f, "    %-10s%s\n", s->name, s->summary);
+	sfctl_help_subs(f, topic_subs, 10);
 	fputs("\n"
 	      "    `sfctl topic COMMAND --help` describes each one.\n"
 	      "\n"
 	      "OPTIONS\n",
 	      f);
-	sfctl_help_common(f);
-	fputs("\n", f);
-	sfctl_help_exit(f);
+	sfctl_help_end(f);
 }
 
 static const struct sfctl_cmd topic_cmd = { "topic", topic_help };
 
 int sfctl_topic(struct sfctl *ctl, int argc, char **argv)
 {
-	int c = sfctl_getopt(ctl, &topic_cmd, argc, argv, "+", NULL);
-
-	if (c != -1)
-		return sfctl_opt_status(c);
-	return sfctl_dispatch(ctl, &topic_cmd, topic_subs, argc, argv);
+	return sfctl_group(ctl, &topic_cmd, topic_subs, argc, argv);
 }

@@ -11,6 +11,7 @@
 #define SFSHM_SFTOOL_H
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -226,6 +227,29 @@ static inline char *sft_unescape(const char *prog, const char *s, size_t *len)
 	out[n] = '\0';
 	*len = n;
 	return out;
+}
+
+/* The option getopt just rejected, as the user wrote it ("-x", "--xyz"). */
+static inline const char *sft_bad_option(char **argv, char *buf, size_t len)
+{
+	if (optopt > 0 && optopt < 0x100) {
+		snprintf(buf, len, "-%c", optopt);
+		return buf;
+	}
+	return argv[optind - 1];
+}
+
+/*
+ * sft_flush_stdout() - flush standard output before exiting, which is
+ * when a full disk or a closed pipe shows.
+ * Return: 0, or SFT_EXIT_FAIL after printing the reason.
+ */
+static inline int sft_flush_stdout(const char *prog)
+{
+	if (!fflush(stdout) && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "%s: standard output: %s\n", prog, strerror(errno));
+	return SFT_EXIT_FAIL;
 }
 
 /* The run directory a client with @opt (NULL: none given) connects to. */

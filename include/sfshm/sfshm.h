@@ -25,6 +25,7 @@
 #ifndef SFSHM_SFSHM_H
 #define SFSHM_SFSHM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sfshm/ring.h>
 
@@ -410,16 +411,60 @@ enum sfshm_offset_reset {
 	SFSHM_RESET_NONE = 2, /* fail with -ERANGE */
 };
 
+/* A topic partition, and one with an offset. */
+struct sfshm_tp {
+	const char *topic;
+	int32_t partition;
+};
+
+struct sfshm_tp_offset {
+	const char *topic;
+	int32_t partition;
+	int64_t offset;
+	const char *metadata; /* NULL: none */
+};
+
+/*
+ * Called inside sfshm_consumer_poll() when the group takes partitions
+ * away (before: commit what you processed) or hands them over.
+ */
+typedef void (*sfshm_rebalance_cb)(void *arg, struct sfshm_consumer *cons,
+				   const struct sfshm_tp *tps, unsigned n);
+
 /**
  * struct sfshm_consumer_opts - consumer settings.
  * @size:  sizeof(struct sfshm_consumer_opts).
- * @reset: auto.offset.reset (default SFSHM_RESET_EARLIEST).
+ * @reset: auto.offset.reset (default SFSHM_RESET_EARLIEST): where a
+ *         partition without a committed offset starts, and what happens at
+ *         an offset out of range.
  * @wait:  how poll waits on a ring (default SFSHM_WAIT_HYBRID).
+ * @group_id:    group.id: needed by sfshm_consumer_subscribe() and the
+ *               commit calls.
+ * @instance_id: group.instance.id: static membership; a member that comes
+ *               back within @session_ms keeps its partitions, no rebalance.
+ * @assignor:    partition.assignment.strategy: "range" (default),
+ *               "roundrobin" or "sticky" (every member must agree).
+ * @max_poll_ms: max.poll.interval.ms (default 300000): a member that does
+ *               not poll for that long is removed from the group.
+ * @session_ms:  a static member's grace period (default 45000).
+ * @auto_commit_ms: enable.auto.commit interval: 0 = 5000 ms, -1 = off.
+ *               Auto-commit commits the positions of owned partitions from
+ *               poll, and always before partitions are revoked.
+ * @on_revoked, @on_assigned, @cb_arg: rebalance callbacks (may be NULL).
  */
 struct sfshm_consumer_opts {
 	uint32_t size;
 	enum sfshm_offset_reset reset;
 	enum sfshm_wait_mode wait;
+	const char *group_id;
+	const char *instance_id;
+	const char *assignor;
+	int max_poll_ms;
+	int session_ms;
+	int auto_commit_ms;
+	sfshm_rebalance_cb on_revoked;
+	sfshm_rebalance_cb on_assigned;
+	void *cb_arg;
 };
 
 /**
@@ -551,8 +596,140 @@ SFSHM_API int sfshm_consumer_position(struct sfshm_consumer *cons,
  */
 SFSHM_API int sfshm_consumer_at_end(struct sfshm_consumer *cons);
 
-/* Close; accepts NULL. */
+/* Close; accepts NULL.  A group member leaves its group (after an
+ * auto-commit, when enabled). */
 SFSHM_API void sfshm_consumer_close(struct sfshm_consumer *cons);
+
+/* ---- consumer groups ---------------------------------------------------- */
+
+/**
+ * sfshm_consumer_subscribe() - join the consumer's group with these
+ * topics; partitions arrive through the group's assignments.
+ * @cons:   a consumer opened with a group_id, without manual assignments.
+ * @topics: topic names, or POSIX extended regular expressions starting
+ *          with '^' (matched against the topics that exist at each
+ *          rebalance; names starting with "__" are never matched).
+ * @n:      how many.
+ *
+ * Returns once joined; partitions are assigned during later polls (the
+ * on_assigned callback tells which).  A consumer never delivers a record
+ * of a partition after it has been revoked from it.
+ * Return: 0; -EINVAL (no group id, bad pattern, unknown assignor, or
+ * manual assignments present); -EEXIST (already subscribed).
+ */
+SFSHM_API int sfshm_consumer_subscribe(struct sfshm_consumer *cons,
+				       const char *const *topics, unsigned n);
+
+/* Leave the group (auto-commit first when enabled).  Return: 0/-errno. */
+SFSHM_API int sfshm_consumer_unsubscribe(struct sfshm_consumer *cons);
+
+/**
+ * sfshm_consumer_commit() - commit the positions of the partitions the
+ * consumer owns (the offset of the next record it would return).
+ * @async: false: wait until the daemon made them durable; true: send and
+ *         return (a failure shows in the next synchronous call).
+ * Return: 0; -ESTALE (a rebalance took the partitions or the generation
+ * moved on: nothing committed); -EPERM; -EINVAL (no group id).
+ */
+SFSHM_API int sfshm_consumer_commit(struct sfshm_consumer *cons, bool async);
+
+/**
+ * sfshm_consumer_commit_offsets() - commit given offsets (the next offset
+ * to read, as Kafka).  A member may commit only partitions it owns; a
+ * consumer with manual assignments may commit any.
+ * Return: as sfshm_consumer_commit(), and -ENOENT for an unknown topic.
+ */
+SFSHM_API int sfshm_consumer_commit_offsets(struct sfshm_consumer *cons,
+					    const struct sfshm_tp_offset *o,
+					    unsigned n, bool async);
+
+/**
+ * sfshm_consumer_committed() - the group's committed offset of a
+ * partition.  Return: 0; -ENOENT if none; -EINVAL (no group id).
+ */
+SFSHM_API int sfshm_consumer_committed(struct sfshm_consumer *cons,
+				       const char *topic, int32_t partition,
+				       int64_t *offset);
+
+/**
+ * sfshm_consumer_assignment() - the partitions the consumer owns now.
+ * @tps: set to an array (free() it; the topic names live in the same
+ *       allocation).
+ * @n:   its length.
+ * Return: 0 or -ENOMEM.
+ */
+SFSHM_API int sfshm_consumer_assignment(struct sfshm_consumer *cons,
+					struct sfshm_tp **tps, unsigned *n);
+
+/* The group generation of the current assignment, -1 outside a group. */
+SFSHM_API int32_t sfshm_consumer_generation(const struct sfshm_consumer *cons);
+
+/* ---- group administration (sfctl group) ----------------------------- */
+
+struct sfshm_group_info {
+	char group[256];
+	char state[32]; /* Empty, Stable, PreparingRebalance */
+	int32_t generation;
+	uint32_t members;
+	char assignor[32]; /* "" when empty */
+};
+
+struct sfshm_group_member {
+	char member_id[128];
+	char instance_id[128];
+	char client_id[64];
+	char state[16]; /* connected, away */
+	uint32_t pid;
+	struct sfshm_tp *tps; /* owned partitions */
+	unsigned ntps;
+};
+
+struct sfshm_group_offset {
+	char topic[SFSHM_TOPIC_MAX + 1];
+	int32_t partition;
+	int64_t committed;
+	int64_t log_end; /* lag = log_end - committed */
+};
+
+struct sfshm_group_description {
+	struct sfshm_group_info info;
+	struct sfshm_group_member *members;
+	unsigned nmembers;
+	struct sfshm_group_offset *offsets;
+	unsigned noffsets;
+};
+
+/* Every group (with members, or with committed offsets).  Free with free().
+ * Return: the number of groups, or -errno. */
+SFSHM_API int sfshm_group_list(struct sfshm_client *c,
+			       struct sfshm_group_info **out);
+
+/* Members, assignment and committed offsets.  Return: 0; -ENOENT. */
+SFSHM_API int sfshm_group_describe(struct sfshm_client *c, const char *group,
+				   struct sfshm_group_description **out);
+SFSHM_API void
+sfshm_group_description_free(struct sfshm_group_description *d);
+
+/* Delete a group's committed offsets.  Return: 0; -ENOENT; -EBUSY (it has
+ * members); -EACCES. */
+SFSHM_API int sfshm_group_delete(struct sfshm_client *c, const char *group);
+
+/* Set committed offsets of a group without members (kafka-consumer-groups
+ * --reset-offsets).  Return: 0; -EBUSY (members); -EACCES; -ENOENT. */
+SFSHM_API int sfshm_group_reset_offsets(struct sfshm_client *c,
+					const char *group,
+					const struct sfshm_tp_offset *o,
+					unsigned n);
+
+/**
+ * sfshm_list_offset() - Kafka's ListOffsets: the offset of a partition at
+ * @ts_ms (first record whose timestamp is >= it), or SFSHM_OFFSET_END
+ * (-1: the log end) or SFSHM_OFFSET_BEGINNING (-2: the log start).
+ * Return: 0; -ENOENT.
+ */
+SFSHM_API int sfshm_list_offset(struct sfshm_client *c, const char *topic,
+				int32_t partition, int64_t ts_ms,
+				int64_t *offset);
 
 #ifdef __cplusplus
 }
