@@ -276,6 +276,71 @@ static int recv_msg(struct sfshm_client *c, uint64_t deadline,
 	return err;
 }
 
+static int queue_notice(struct sfshm_client *c, struct sf_reply_msg *one)
+{
+	struct sf_notice *n = malloc(sizeof(*n));
+
+	if (!n) {
+		free(one->buf);
+		return -ENOMEM;
+	}
+	n->next = NULL;
+	n->buf = one->buf;
+	n->m = one->m;
+	if (!c->notices)
+		c->notices_tail = &c->notices;
+	*c->notices_tail = n;
+	c->notices_tail = &n->next;
+	return 0;
+}
+
+/*
+ * A message that is not the reply being waited for: an unsolicited
+ * notice (queued), or the reply to an asynchronous or timed-out request
+ * (its error kept, the message dropped).
+ */
+static int aside(struct sfshm_client *c, struct sf_reply_msg *one)
+{
+	if (one->m.type == SFP_GROUP_NOTIFY && one->m.seq == 0)
+		return queue_notice(c, one);
+	if (one->m.status < 0 && !c->async_err)
+		c->async_err = one->m.status;
+	free(one->buf);
+	return 0;
+}
+
+int sf_take_async_err(struct sfshm_client *c)
+{
+	int err = c->async_err;
+
+	c->async_err = 0;
+	return err;
+}
+
+int sf_notice_next(struct sfshm_client *c, struct sf_reply_msg *out)
+{
+	for (;;) {
+		struct sf_notice *n = c->notices;
+		int err;
+
+		if (n) {
+			c->notices = n->next;
+			out->buf = n->buf;
+			out->m = n->m;
+			free(n);
+			return 1;
+		}
+		err = recv_msg(c, 0, out);
+		if (err == -ETIMEDOUT)
+			return 0;
+		if (err)
+			return err;
+		if (out->m.type == SFP_GROUP_NOTIFY && out->m.seq == 0)
+			return 1;
+		aside(c, out);
+	}
+}
+
 static int reply_append(struct sf_reply *rep, struct sf_reply_msg *one)
 {
 	struct sf_reply_msg *msg;
@@ -319,7 +384,9 @@ static int gather(struct sfshm_client *c, uint16_t type, uint64_t deadline,
 		if (err)
 			return err;
 		if (one.m.seq != c->seq || one.m.type != type) {
-			free(one.buf); /* a late reply to a timed-out request */
+			err = aside(c, &one);
+			if (err)
+				return err;
 			continue;
 		}
 		more = one.m.flags & SFP_F_MORE;
@@ -358,6 +425,14 @@ int sf_call(struct sfshm_client *c, struct sfp_buf *b, struct sf_reply *rep)
 	else
 		*rep = local;
 	return err;
+}
+
+int sf_send_async(struct sfshm_client *c, struct sfp_buf *b)
+{
+	int len = sfp_end(b);
+
+	c->errmsg[0] = '\0';
+	return len < 0 ? len : send_msg(c, (uint32_t)len);
 }
 
 /* What to make of a successful reply (@arg: where the result goes). */
@@ -476,6 +551,13 @@ void sfshm_disconnect(struct sfshm_client *c)
 {
 	if (!c)
 		return;
+	while (c->notices) {
+		struct sf_notice *n = c->notices;
+
+		c->notices = n->next;
+		free(n->buf);
+		free(n);
+	}
 	close(c->fd);
 	free(c);
 }

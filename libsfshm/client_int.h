@@ -18,8 +18,18 @@
 #define SF_ERRMSG_MAX 256
 #define SF_DEFAULT_REQ_TIMEOUT_MS 5000
 
+/* An unsolicited message from the daemon (SFP_GROUP_NOTIFY), queued. */
+struct sf_notice {
+	struct sf_notice *next;
+	uint8_t *buf;
+	struct sfp_msg m;
+};
+
 struct sfshm_client {
 	int fd;
+	struct sf_notice *notices; /* oldest first */
+	struct sf_notice **notices_tail;
+	int async_err; /* first failure of an asynchronous request */
 	int timeout_ms; /* per control request */
 	uint32_t seq; /* of the last request sent */
 	int32_t broker_id;
@@ -68,6 +78,25 @@ void sf_req_begin(struct sfshm_client *c, struct sfp_buf *b, uint16_t type);
 int sf_call(struct sfshm_client *c, struct sfp_buf *b, struct sf_reply *rep);
 
 void sf_reply_free(struct sf_reply *rep);
+
+/*
+ * sf_send_async() - send the request in @b without waiting for its reply;
+ * a failure it gets is kept in c->async_err (see sf_take_async_err()).
+ * Return: 0 or -errno of sending.
+ */
+int sf_send_async(struct sfshm_client *c, struct sfp_buf *b);
+
+/* The first error of an asynchronous request since the last call, or 0. */
+int sf_take_async_err(struct sfshm_client *c);
+
+/*
+ * sf_notice_next() - the next unsolicited message, without waiting:
+ * queued ones first, then what the socket holds (replies to
+ * asynchronous requests met on the way are consumed).
+ * @out: the message; free(out->buf) when done.
+ * Return: 1 with a message, 0 if none, -errno (connection lost).
+ */
+int sf_notice_next(struct sfshm_client *c, struct sf_reply_msg *out);
 
 /* Set sfshm_last_error() to a message of our own. */
 void sf_set_error(struct sfshm_client *c, const char *fmt, ...)

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "client_int.h"
+#include "consumer_int.h"
 #include "recordbatch.h"
 #include "segread.h"
 
@@ -87,7 +88,10 @@ struct sfshm_consumer {
 	uint8_t *buf; /* ring records are copied here */
 	size_t buflen;
 	struct sfshm_ring **waitv; /* scratch for sfshm_ring_wait_any() */
+	struct sf_member *grp; /* group membership, NULL if not subscribed */
 };
+
+#define GROUP_SLICE_MS 5 /* a member looks at its notices this often */
 
 /* ---- the log ------------------------------------------------------------ */
 
@@ -488,12 +492,14 @@ int sfshm_consumer_poll(struct sfshm_consumer *cons, struct sfshm_record *rec,
 {
 	uint64_t deadline = sf_deadline(timeout_ms);
 
-	if (!cons->nparts)
+	if (!cons->nparts && !cons->grp)
 		return -ENOENT;
 	for (;;) {
-		int n = poll_once(cons, rec);
+		int n = cons->grp ? sf_member_service(cons) : 0;
 		int left;
 
+		if (!n && cons->nparts)
+			n = poll_once(cons, rec);
 		if (n)
 			return n;
 		left = sf_remaining_ms(deadline);
@@ -501,6 +507,8 @@ int sfshm_consumer_poll(struct sfshm_consumer *cons, struct sfshm_record *rec,
 			return 0;
 		for (unsigned i = 0; i < cons->nparts; i++)
 			sfshm_ring_publish_pos(cons->parts[i]->ring);
+		if (cons->grp && (left < 0 || left > GROUP_SLICE_MS))
+			left = GROUP_SLICE_MS;
 		wait_some(cons, left);
 	}
 }
@@ -729,6 +737,8 @@ int sfshm_consumer_assign(struct sfshm_consumer *cons, const char *topic,
 	if (offset < 0 && offset != SFSHM_OFFSET_BEGINNING &&
 	    offset != SFSHM_OFFSET_END)
 		return -EINVAL;
+	if (cons->grp)
+		return -EINVAL; /* subscribed: the group assigns */
 	if (partition < -1)
 		return -ENOENT;
 	err = topic_get(cons, topic, &t);
@@ -939,6 +949,7 @@ void sfshm_consumer_close(struct sfshm_consumer *cons)
 {
 	if (!cons)
 		return;
+	sf_member_close(cons);
 	for (unsigned i = 0; i < cons->nparts; i++)
 		part_free(cons->parts[i]);
 	for (unsigned i = 0; i < cons->ntopics; i++) {
@@ -950,4 +961,86 @@ void sfshm_consumer_close(struct sfshm_consumer *cons)
 	free(cons->waitv);
 	free(cons->buf);
 	free(cons);
+}
+
+/* ---- for group membership (member.c) ------------------------------------ */
+
+struct sfshm_client *sf_cons_client(struct sfshm_consumer *cons)
+{
+	return cons->c;
+}
+
+const struct sfshm_consumer_opts *sf_cons_opts(struct sfshm_consumer *cons)
+{
+	return &cons->o;
+}
+
+struct sf_member **sf_cons_member(struct sfshm_consumer *cons)
+{
+	return &cons->grp;
+}
+
+bool sf_cons_manual(const struct sfshm_consumer *cons)
+{
+	return !cons->grp && cons->nparts;
+}
+
+int sf_cons_add(struct sfshm_consumer *cons, const char *topic,
+		uint32_t partition, int64_t offset)
+{
+	struct ctopic *t;
+	int err = topic_get(cons, topic, &t);
+
+	if (err)
+		return err;
+	err = partition < t->a.info->partition_count
+		      ? assign_parts(cons, t, partition, partition + 1, offset)
+		      : -ENOENT;
+	topic_drop_unused(cons, t);
+	return err;
+}
+
+void sf_cons_clear(struct sfshm_consumer *cons)
+{
+	while (cons->nparts) {
+		struct cpart *cp = cons->parts[--cons->nparts];
+
+		cp->t->parts[cp->partition] = NULL;
+		part_free(cp);
+	}
+	while (cons->ntopics)
+		topic_drop_unused(cons, cons->topics[0]);
+	cons->cursor = 0;
+}
+
+int sf_cons_list(struct sfshm_consumer *cons, struct sfshm_tp **tps,
+		 unsigned *n)
+{
+	size_t names = 0;
+	struct sfshm_tp *v;
+	char *p;
+
+	for (unsigned i = 0; i < cons->nparts; i++)
+		names += strlen(cons->parts[i]->t->name) + 1;
+	v = malloc(cons->nparts * sizeof(*v) + names + 1);
+	if (!v)
+		return -ENOMEM;
+	p = (char *)(v + cons->nparts);
+	for (unsigned i = 0; i < cons->nparts; i++) {
+		struct cpart *cp = cons->parts[i];
+
+		strcpy(p, cp->t->name);
+		v[i].topic = p;
+		v[i].partition = (int32_t)cp->partition;
+		p += strlen(p) + 1;
+	}
+	*tps = v;
+	*n = cons->nparts;
+	return 0;
+}
+
+int sfshm_consumer_assignment(struct sfshm_consumer *cons,
+			      struct sfshm_tp **tps, unsigned *n)
+{
+	return sf_cons_list(cons, tps, n);
 }
