@@ -55,6 +55,7 @@ struct gmember {
 	struct sfd_tp *tp; /* owned partitions, in the group's topic table */
 	uint32_t ntp;
 	bool revoking;
+	bool released; /* revoked: @tp is only what sticky keeps, not owned */
 	struct gmember *next;
 };
 
@@ -172,32 +173,50 @@ static void table_free(struct group *gr)
 
 /* ---- notifications ------------------------------------------------------------ */
 
+static void notify_begin(struct sfp_buf *b, uint8_t *buf,
+			 const struct group *gr, uint32_t event, int32_t gen)
+{
+	sfp_begin(b, buf, SFP_MAX_MSG, SFP_GROUP_NOTIFY, 0, 0);
+	sfp_put_str(b, SFA_GROUP, gr->name);
+	sfp_put_u32(b, SFA_GROUP_EVENT, event);
+	sfp_put_s32(b, SFA_GENERATION, gen);
+}
+
+static void notify_send(struct sfd_groups *g, struct gmember *m,
+			struct sfp_buf *b, bool more)
+{
+	int n;
+
+	sfp_set_flags(b, more ? SFP_F_MORE : 0);
+	n = sfp_end(b);
+	sfd_assert(n > 0, "notice does not fit: %d", n);
+	sfd_client_notify(g->srv, m->cl, b->p, (size_t)n);
+}
+
+/*
+ * Tell a member an event.  An assignment too long for one message goes
+ * in several, all but the last flagged SFP_F_MORE.
+ */
 static void notify(struct sfd_groups *g, struct group *gr, struct gmember *m,
 		   uint32_t event, int32_t gen)
 {
 	static uint8_t buf[SFP_MAX_MSG];
 	struct sfp_buf b;
-	int n;
 
 	if (!m->cl)
 		return;
-	sfp_begin(&b, buf, sizeof(buf), SFP_GROUP_NOTIFY, 0, 0);
-	sfp_put_str(&b, SFA_GROUP, gr->name);
-	sfp_put_u32(&b, SFA_GROUP_EVENT, event);
-	sfp_put_s32(&b, SFA_GENERATION, gen);
+	notify_begin(&b, buf, gr, event, gen);
 	for (uint32_t i = 0; event == SFP_EVENT_ASSIGN && i < m->ntp; i++) {
+		if (sfp_room(&b) < 1024) {
+			notify_send(g, m, &b, true);
+			notify_begin(&b, buf, gr, event, gen);
+		}
 		sfp_nest_begin(&b, SFA_TP);
 		sfp_put_str(&b, SFA_TOPIC, gr->topics[m->tp[i].topic]);
 		sfp_put_u32(&b, SFA_PARTITION, m->tp[i].partition);
 		sfp_nest_end(&b);
 	}
-	n = sfp_end(&b);
-	if (n < 0) {
-		sfd_error("group", n, "%s: assignment of %s too large to send",
-			  gr->name, m->id);
-		return;
-	}
-	sfd_client_notify(g->srv, m->cl, buf, (size_t)n);
+	notify_send(g, m, &b, false);
 }
 
 /* ---- assignment ----------------------------------------------------------------- */
@@ -398,6 +417,7 @@ static void plan_apply(struct group *gr, struct plan *p)
 		free(m->tp);
 		m->tp = p->out[i].tp;
 		m->ntp = p->out[i].n;
+		m->released = false;
 		p->out[i].tp = NULL;
 		p->out[i].n = 0;
 	}
@@ -412,8 +432,10 @@ static void complete(struct sfd_groups *g, struct group *gr)
 	if (err) {
 		/* Nobody owns anything in this generation; say so. */
 		sfd_error("group", err, "%s: assignment failed", gr->name);
-		for (struct gmember *m = gr->members; m; m = m->next)
+		for (struct gmember *m = gr->members; m; m = m->next) {
 			m->ntp = 0;
+			m->released = false;
+		}
 	} else {
 		plan_apply(gr, &p);
 	}
@@ -705,7 +727,8 @@ static int do_revoked(struct sfd_groups *g, struct sfd_client *cl,
 	if (gr->state == G_REBALANCING && gen == gr->generation + 1 &&
 	    m->revoking) {
 		m->revoking = false;
-		m->ntp = 0;
+		/* Keeps @tp: the sticky assignor's previous assignment. */
+		m->released = true;
 		maybe_complete(g, gr);
 	}
 	return 0;
@@ -764,6 +787,13 @@ void sfd_groups_client_gone(struct sfd_groups *g, struct sfd_client *cl)
 			maybe_complete(g, gr);
 		}
 	}
+}
+
+void sfd_groups_topic_changed(struct sfd_groups *g, const char *topic)
+{
+	for (struct group *gr = g ? g->groups : NULL; gr; gr = gr->next)
+		if (gr->nmembers && group_wants(gr, topic))
+			rebalance(g, gr);
 }
 
 /* Members silent past max poll, static members away past their grace. */
@@ -830,7 +860,7 @@ int sfd_groups_tick(struct sfd_groups *g)
 static bool owns(const struct group *gr, const struct gmember *m,
 		 const char *topic, uint32_t partition)
 {
-	for (uint32_t i = 0; i < m->ntp; i++)
+	for (uint32_t i = 0; !m->released && i < m->ntp; i++)
 		if (m->tp[i].partition == partition &&
 		    !strcmp(gr->topics[m->tp[i].topic], topic))
 			return true;
@@ -1085,7 +1115,8 @@ static void put_member(struct sfd_reply *r, const struct group *gr,
 	sfp_put_str(&r->b, SFA_CLIENT_ID, m->client_id);
 	sfp_put_u32(&r->b, SFA_PID, (uint32_t)m->pid);
 	sfp_put_str(&r->b, SFA_STATE, m->cl ? "connected" : "away");
-	for (uint32_t i = 0; i < m->ntp && sfp_room(&r->b) > 512; i++)
+	for (uint32_t i = 0;
+	     !m->released && i < m->ntp && sfp_room(&r->b) > 512; i++)
 		put_tp(&r->b, gr->topics[m->tp[i].topic], m->tp[i].partition,
 		       -1, NULL);
 	sfp_nest_end(&r->b);
@@ -1163,8 +1194,12 @@ static int idle_group(struct sfd_groups *g, struct sfd_client *cl,
 	if (!sfd_client_admin(cl))
 		return sfd_reply_error(r, -EACCES,
 				       "needs root or the daemon's user");
+	char err[120];
+
 	if (sfp_get_str(&msg->t, SFA_GROUP, name))
 		return sfd_reply_error(r, -EINVAL, "no group id");
+	if (group_name_check(*name, err, sizeof(err)))
+		return sfd_reply_error(r, -EINVAL, err);
 	gr = group_find(g, *name);
 	if (gr && gr->nmembers)
 		return sfd_reply_error(r, -EBUSY,

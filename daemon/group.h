@@ -27,6 +27,9 @@ int sfd_group_handle(struct sfd_groups *g, struct sfd_client *cl,
 /* A client's connection closed: its members leave (or go away, static). */
 void sfd_groups_client_gone(struct sfd_groups *g, struct sfd_client *cl);
 
+/* A topic was created or deleted: groups subscribed to it rebalance. */
+void sfd_groups_topic_changed(struct sfd_groups *g, const char *topic);
+
 /*
  * Run timers (max poll interval, static members' grace, rebalance
  * deadlines).  Return: ms until the next timer is due (-1: none).

@@ -268,6 +268,7 @@ static int do_create(struct sfd_server *s, struct sfd_client *cl,
 		return sfd_reply_error(r, rc, err);
 	sfd_reply_begin(r, 0);
 	sfd_reply_flush(r, false);
+	sfd_groups_topic_changed(s->groups, name);
 	return 0;
 }
 
@@ -311,6 +312,7 @@ static int do_delete(struct sfd_server *s, struct sfd_client *cl,
 	}
 	sfd_reply_begin(r, 0);
 	sfd_reply_flush(r, false);
+	sfd_groups_topic_changed(s->groups, name);
 	return 0;
 }
 

@@ -597,6 +597,14 @@ int sfd_topic_create(struct sfd_registry *reg, const char *name,
 	}
 	if (!rc)
 		rc = sfd_topic_resolve(reg->cfg, in, &cfg, err, errlen);
+	if (!rc && strlen(name) + 16 > NAME_MAX) {
+		/* "<name>-<partition>.ring" must be a valid file name. */
+		snprintf(err, errlen,
+			 "topic name too long for its file names: at most %d "
+			 "characters here",
+			 NAME_MAX - 16);
+		rc = -EINVAL;
+	}
 	if (rc)
 		return rc;
 	if (sfd_topic_find(reg, name)) {

@@ -490,7 +490,7 @@ static void wait_some(struct sfshm_consumer *cons, int ms)
 int sfshm_consumer_poll(struct sfshm_consumer *cons, struct sfshm_record *rec,
 			int timeout_ms)
 {
-	uint64_t deadline = sf_deadline(timeout_ms);
+	uint64_t deadline = 0;
 
 	if (!cons->nparts && !cons->grp)
 		return -ENOENT;
@@ -502,6 +502,9 @@ int sfshm_consumer_poll(struct sfshm_consumer *cons, struct sfshm_record *rec,
 			n = poll_once(cons, rec);
 		if (n)
 			return n;
+		/* The clock only once there is nothing to hand out at once. */
+		if (!deadline)
+			deadline = sf_deadline(timeout_ms);
 		left = sf_remaining_ms(deadline);
 		if (left == 0)
 			return 0;

@@ -42,6 +42,7 @@ struct sf_member {
 	unsigned nsubs;
 	char member_id[128];
 	int32_t generation; /* of the current assignment, -1 if none */
+	bool assign_more; /* an assignment in several notices: more to come */
 	int max_poll_ms, session_ms, auto_commit_ms;
 	uint64_t hb_every_ns, next_hb_ns, next_commit_ns;
 };
@@ -233,8 +234,19 @@ static void drop_all(struct sfshm_consumer *cons, struct sf_member *m,
 static int on_revoke(struct sfshm_consumer *cons, struct sf_member *m,
 		     int32_t gen)
 {
+	int err;
+
 	drop_all(cons, m, true);
-	return simple_call(sf_cons_client(cons), m, SFP_GROUP_REVOKED, gen);
+	err = simple_call(sf_cons_client(cons), m, SFP_GROUP_REVOKED, gen);
+	if (err != -ESTALE)
+		return err;
+	/*
+	 * Removed while the revoke waited for us (max poll interval): not
+	 * an error of poll.  The FENCED notice that follows makes us join
+	 * again; the heartbeat, due at once, does it should none come.
+	 */
+	m->next_hb_ns = 0;
+	return 0;
 }
 
 /* Where a newly assigned partition starts: committed, or by the policy. */
@@ -269,7 +281,10 @@ static int on_assign(struct sfshm_consumer *cons, struct sf_member *m,
 	struct sfp_attr a;
 	int err = 0;
 
-	sf_cons_clear(cons);
+	/* The first notice of an assignment replaces what we had. */
+	if (!m->assign_more)
+		sf_cons_clear(cons);
+	m->assign_more = msg->flags & SFP_F_MORE;
 	m->generation = gen;
 	sfp_iter_init(&it, msg->attrs, msg->attrs_len);
 	while (!err && sfp_iter_next(&it, &a))
@@ -277,10 +292,13 @@ static int on_assign(struct sfshm_consumer *cons, struct sf_member *m,
 			err = add_tp(cons, &a);
 	if (err) {
 		/* Cannot read what the group gave us: leave, and say why. */
+		m->assign_more = false;
 		sf_cons_clear(cons);
 		simple_call(sf_cons_client(cons), m, SFP_GROUP_LEAVE, -1);
 		return err;
 	}
+	if (m->assign_more)
+		return 0;
 	m->next_commit_ns = sf_now_ns() + (uint64_t)m->auto_commit_ms * 1000000ull;
 	callback(cons, sf_cons_opts(cons)->on_assigned);
 	return 0;
@@ -297,8 +315,6 @@ static int on_notice(struct sfshm_consumer *cons, struct sf_member *m,
 	    sfp_get_u32(&msg->t, SFA_GROUP_EVENT, &ev) ||
 	    sfp_get_s32(&msg->t, SFA_GENERATION, &gen))
 		return -EPROTO;
-	if (strcmp(group, m->group))
-		return 0; /* another consumer of this client */
 	if (ev == SFP_EVENT_REVOKE)
 		return on_revoke(cons, m, gen);
 	if (ev == SFP_EVENT_ASSIGN)
@@ -310,17 +326,82 @@ static int on_notice(struct sfshm_consumer *cons, struct sf_member *m,
 	return 0;
 }
 
+/* Is @msg a notice for another group (another consumer of the client)? */
+static bool not_mine(const struct sf_member *m, const struct sfp_msg *msg)
+{
+	const char *group;
+
+	return !sfp_get_str(&msg->t, SFA_GROUP, &group) &&
+	       strcmp(group, m->group);
+}
+
+/* Keep a notice of another consumer's group aside, on @tail's list. */
+static int keep_aside(struct sf_notice ***tail, struct sf_reply_msg *one)
+{
+	struct sf_notice *n = malloc(sizeof(*n));
+
+	if (!n) {
+		free(one->buf);
+		return -ENOMEM;
+	}
+	n->next = NULL;
+	n->buf = one->buf;
+	n->m = one->m;
+	**tail = n;
+	*tail = &n->next;
+	return 0;
+}
+
+/* Put the notices kept aside back in front of the client's queue (they
+ * came before whatever was queued since), for their consumers' polls. */
+static void put_back(struct sfshm_client *c, struct sf_notice *list,
+		     struct sf_notice **tail)
+{
+	if (!list)
+		return;
+	*tail = c->notices;
+	if (!c->notices)
+		c->notices_tail = tail;
+	c->notices = list;
+}
+
 static int take_notices(struct sfshm_consumer *cons, struct sf_member *m)
 {
 	struct sfshm_client *c = sf_cons_client(cons);
+	struct sf_notice *others = NULL, **tail = &others;
 	struct sf_reply_msg one;
 	int n, err = 0;
 
 	while (!err && (n = sf_notice_next(c, &one)) == 1) {
+		if (not_mine(m, &one.m)) {
+			err = keep_aside(&tail, &one);
+			continue;
+		}
 		err = on_notice(cons, m, &one.m);
 		free(one.buf);
 	}
+	put_back(c, others, tail);
 	return err ? err : (n < 0 ? n : 0);
+}
+
+/* After leaving: drop the group's notices still queued (none follow). */
+static void drop_notices(struct sfshm_client *c, const struct sf_member *m)
+{
+	struct sf_notice **pp = &c->notices, *last = NULL;
+
+	while (*pp) {
+		struct sf_notice *n = *pp;
+
+		if (not_mine(m, &n->m)) {
+			last = n;
+			pp = &n->next;
+			continue;
+		}
+		*pp = n->next;
+		free(n->buf);
+		free(n);
+	}
+	c->notices_tail = last ? &last->next : &c->notices;
 }
 
 static int heartbeat(struct sfshm_consumer *cons, struct sf_member *m)
@@ -388,6 +469,7 @@ int sfshm_consumer_unsubscribe(struct sfshm_consumer *cons)
 		return -ENOENT;
 	drop_all(cons, *mp, true);
 	err = simple_call(sf_cons_client(cons), *mp, SFP_GROUP_LEAVE, -1);
+	drop_notices(sf_cons_client(cons), *mp);
 	member_free(*mp);
 	*mp = NULL;
 	return err;

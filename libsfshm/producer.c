@@ -81,18 +81,24 @@ static int do_op(struct sfshm_ring *r, const struct op_args *a, int timeout)
 static int op_sliced(const struct sfshm_producer *p, struct sfshm_ring *r,
 		     const struct op_args *a)
 {
-	uint64_t deadline = sf_deadline(p->timeout_ms);
+	uint64_t deadline;
+	int err = sf_ring_state_err(r);
 
+	if (err)
+		return err;
+	/* The common case, room at once, without reading the clock. */
+	err = do_op(r, a, 0);
+	if (err != -EAGAIN || !p->timeout_ms)
+		return err;
+	deadline = sf_deadline(p->timeout_ms);
 	for (;;) {
-		int err = sf_ring_state_err(r);
-
-		if (err)
-			return err;
-		err = do_op(r, a, p->timeout_ms ? slice_ms(deadline) : 0);
-		if ((err != -ETIMEDOUT && err != -EAGAIN) || !p->timeout_ms)
-			return err;
 		err = sfshm_ring_error(r);
+		if (!err)
+			err = sf_ring_state_err(r);
 		if (err)
+			return err;
+		err = do_op(r, a, slice_ms(deadline));
+		if (err != -ETIMEDOUT && err != -EAGAIN)
 			return err;
 		if (sf_remaining_ms(deadline) == 0)
 			return -ETIMEDOUT;

@@ -2,11 +2,12 @@
 /*
  * sfcat.c - produce and consume sfshm records from the shell, in the
  * manner of kcat (formerly kafkacat): `sfcat -P -t TOPIC` sends lines,
- * `sfcat -C -t TOPIC` prints records.
+ * `sfcat -C -t TOPIC` prints records, `sfcat -G GROUP TOPIC...` prints
+ * them as a member of a consumer group.
  *
  * This file parses and checks the command line into struct sfcat_conf
- * and holds the manual; sfcat_produce.c and sfcat_consume.c do the work,
- * sfcat_format.c prints records by -f.
+ * and holds the manual; sfcat_produce.c, sfcat_consume.c and
+ * sfcat_group.c do the work, sfcat_format.c prints records by -f.
  *
  * Exit status: 0 success, 1 run-time failure, 2 usage error.
  */
@@ -34,6 +35,8 @@ static void help(FILE *f)
 	      "          [-o beginning|end|OFFSET|-N|s@TIMESTAMP_MS]\n"
 	      "          [-c COUNT] [-e] [-f FORMAT] [-D DELIM] [-K DELIM] [-u]\n"
 	      "          [-Z]\n"
+	      "    sfcat -G GROUP [-o beginning|end] [-c COUNT] [-e] [-f FORMAT]\n"
+	      "          [-D DELIM] [-K DELIM] [-u] [-Z] TOPIC...\n"
 	      "    common: [-b DIR] [-q] [-v] [-X KEY=VALUE]\n"
 	      "\n"
 	      "DESCRIPTION\n"
@@ -53,9 +56,28 @@ static void help(FILE *f)
 	      "    SIGINT and SIGTERM stop it cleanly with status 0 (a second\n"
 	      "    signal kills it).\n"
 	      "\n"
+	      "    With -G GROUP (kcat's balanced consumer mode; -C implied)\n"
+	      "    it joins the consumer group GROUP subscribed to the TOPICs\n"
+	      "    given as arguments (a TOPIC starting with ^ is a POSIX\n"
+	      "    extended regular expression, matched against the topics\n"
+	      "    that exist at each rebalance) and prints the records of the\n"
+	      "    partitions the group assigns it, as -C does.  The group\n"
+	      "    shares the partitions among its members and moves them when\n"
+	      "    members come and go; each rebalance is reported on stderr\n"
+	      "    (without -q).  Offsets are committed automatically: every\n"
+	      "    5 s, before partitions are given up, and on leaving; each\n"
+	      "    partition starts at the group's committed offset.  -e exits\n"
+	      "    once every partition assigned to it is read to its end (not\n"
+	      "    before the group has assigned it some).  SIGINT and SIGTERM\n"
+	      "    make it commit, leave the group at once and exit 0.\n"
+	      "\n"
 	      "GENERAL OPTIONS\n"
 	      "    -P     producer mode\n"
 	      "    -C     consumer mode\n"
+	      "    -G GROUP\n"
+	      "           consumer mode as a member of consumer group GROUP\n"
+	      "           (its group.id); the topics are the arguments (-t\n"
+	      "           adds one); -p does not apply\n"
 	      "    -t TOPIC\n"
 	      "           the topic\n"
 	      "    -p PARTITION\n"
@@ -90,7 +112,14 @@ static void help(FILE *f)
 	      "               -1: for ever)\n"
 	      "           auto.offset.reset=earliest|latest|error   -C: where\n"
 	      "               to go from an offset that is not in the log\n"
-	      "               (earliest)\n"
+	      "               (earliest); -G: also where a partition without\n"
+	      "               a committed offset starts\n"
+	      "           partition.assignment.strategy=range|roundrobin|sticky\n"
+	      "               -G: how the group shares partitions (range);\n"
+	      "               every member must use the same\n"
+	      "           group.instance.id=ID   -G: static membership: a\n"
+	      "               member that comes back within 45 s keeps its\n"
+	      "               partitions, without a rebalance\n"
 	      "    -q     quiet: errors only\n"
 	      "    -v     verbose: also say what was done (on stderr)\n"
 	      "    -h, --help\n"
@@ -120,7 +149,12 @@ static void help(FILE *f)
 	      "           -N          N records before the end\n"
 	      "           s@MS        the first record whose timestamp is at\n"
 	      "                       or after MS (ms since the epoch)\n"
-	      "    -e     exit once every partition read is at its end\n"
+	      "           With -G only beginning and end, for the partitions\n"
+	      "           the group has no committed offset for (as\n"
+	      "           auto.offset.reset earliest / latest); the others\n"
+	      "           start at their committed offset.\n"
+	      "    -e     exit once every partition read is at its end (-G:\n"
+	      "           every partition assigned)\n"
 	      "    -f FORMAT\n"
 	      "           print each record as FORMAT says: %t topic, %p\n"
 	      "           partition, %o offset, %k key, %s value, %T timestamp\n"
@@ -146,6 +180,10 @@ static void help(FILE *f)
 	      "    sfcat -C -t orders -o -10 -e          the last 10 of each\n"
 	      "                                          partition\n"
 	      "    sfcat -C -t logs -o end -u | grep ERROR\n"
+	      "    sfcat -G billing orders refunds    share the partitions of\n"
+	      "                                       two topics with the other\n"
+	      "                                       members of group billing\n"
+	      "    sfcat -G audit -o end -e '^audit-.*'\n"
 	      "\n"
 	      "SEE ALSO\n"
 	      "    sfctl(1), kcat(1)\n",
@@ -266,8 +304,12 @@ static void list_settings(void)
 	fputs("acks=none|written|durable          (-P; default written)\n"
 	      "message.timeout.ms=MS              (-P; default 30000, -1: "
 	      "for ever)\n"
-	      "auto.offset.reset=earliest|latest|error   (-C; default "
-	      "earliest)\n",
+	      "auto.offset.reset=earliest|latest|error   (-C, -G; default "
+	      "earliest)\n"
+	      "partition.assignment.strategy=range|roundrobin|sticky   (-G; "
+	      "default range)\n"
+	      "group.instance.id=ID                (-G; default none: a "
+	      "dynamic member)\n",
 	      stdout);
 }
 
@@ -307,6 +349,12 @@ static int parse_setting(struct sfcat_conf *conf, const char *kv)
 				     "earliest, latest or error",
 				     val);
 		conf->reset = (enum sfshm_offset_reset)v;
+	} else if (key_is(kv, klen, "partition.assignment.strategy")) {
+		conf->assignor = val;
+	} else if (key_is(kv, klen, "group.instance.id")) {
+		if (!*val)
+			return usage("group.instance.id cannot be empty");
+		conf->instance_id = val;
 	} else {
 		return usage("unknown setting '%.*s' (-X list shows them)",
 			     (int)klen, kv);
@@ -333,6 +381,8 @@ static int add_header(struct sfcat_conf *conf, char *kv)
 
 static int set_mode(struct sfcat_conf *conf, char mode)
 {
+	if (conf->group && mode == 'P')
+		return usage("-G consumes: it cannot be combined with -P");
 	if (conf->mode && conf->mode != mode)
 		return usage("-P and -C cannot be combined");
 	conf->mode = mode;
@@ -406,6 +456,11 @@ static int value_option(struct sfcat_conf *conf, int c, const char **format)
 	case 'b':
 		conf->run_dir = optarg;
 		return 0;
+	case 'G':
+		conf->group = optarg;
+		return conf->mode == 'P' ? usage("-G consumes: it cannot be "
+						 "combined with -P") :
+					   set_mode(conf, 'C');
 	case 'D':
 		return set_delim(&conf->delim, optarg, 'D');
 	case 'K':
@@ -439,18 +494,47 @@ static const struct {
 	{ 'o', 'C' }, { 'e', 'C' }, { 'f', 'C' },
 };
 
-static int check_modes(const struct sfcat_conf *conf, const bool *seen,
-		       int nargs)
+/* -G: topics from -t and the arguments; -o only as the reset policy. */
+static int check_group(struct sfcat_conf *conf, const bool *seen, int nargs,
+		       char **args)
+{
+	if (seen['p'])
+		return usage("-p does not apply with -G: the group assigns "
+			     "the partitions");
+	if (!nargs && !conf->topic)
+		return usage("-G needs the topics to subscribe to, as "
+			     "arguments");
+	if (seen['o'] && conf->start != START_BEGINNING &&
+	    conf->start != START_END)
+		return usage("with -G, -o takes beginning or end only (where "
+			     "partitions without a committed offset start)");
+	if (seen['o'])
+		conf->reset = conf->start == START_END ? SFSHM_RESET_LATEST :
+							 SFSHM_RESET_EARLIEST;
+	conf->topics =
+		sft_alloc(SFCAT, (size_t)nargs + 1, sizeof(*conf->topics));
+	if (conf->topic)
+		conf->topics[conf->ntopics++] = conf->topic;
+	for (int i = 0; i < nargs; i++)
+		conf->topics[conf->ntopics++] = args[i];
+	return 0;
+}
+
+static int check_modes(struct sfcat_conf *conf, const bool *seen, int nargs,
+		       char **args)
 {
 	if (!conf->mode)
-		return usage("give -P (produce) or -C (consume)");
-	if (!conf->topic)
+		return usage("give -P (produce), -C (consume) or -G GROUP "
+			     "(consume in a group)");
+	if (!conf->topic && !conf->group)
 		return usage("give the topic with -t");
 	for (size_t i = 0; i < sizeof(mode_opts) / sizeof(mode_opts[0]); i++)
 		if (seen[(int)mode_opts[i].opt] &&
 		    mode_opts[i].mode != conf->mode)
 			return usage("-%c is an option of -%c mode",
 				     mode_opts[i].opt, mode_opts[i].mode);
+	if (conf->group)
+		return check_group(conf, seen, nargs, args);
 	if (conf->mode == 'C' && nargs)
 		return usage("files are read in -P mode only");
 	if (conf->whole_file && !nargs)
@@ -471,7 +555,7 @@ static int parse_args(struct sfcat_conf *conf, int argc, char **argv)
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":PCt:p:b:D:K:X:H:o:c:f:TleuZqvh",
+	while ((c = getopt_long(argc, argv, ":PCG:t:p:b:D:K:X:H:o:c:f:TleuZqvh",
 				longopts, NULL)) != -1) {
 		if (c == 'h') {
 			help(stdout);
@@ -489,7 +573,7 @@ static int parse_args(struct sfcat_conf *conf, int argc, char **argv)
 		if (rc)
 			return rc;
 	}
-	rc = check_modes(conf, seen, argc - optind);
+	rc = check_modes(conf, seen, argc - optind, argv + optind);
 	if (rc)
 		return rc;
 	conf->files = argv + optind;
@@ -529,6 +613,7 @@ static void conf_free(struct sfcat_conf *conf)
 	free(conf->delim.p);
 	free(conf->key_delim.p);
 	free(conf->hdrs);
+	free(conf->topics);
 	sfcat_fmt_free(conf);
 }
 
@@ -548,6 +633,7 @@ int main(int argc, char **argv)
 	if (!rc) {
 		catch_signals();
 		rc = conf.mode == 'P' ? sfcat_produce(&conf) :
+		     conf.group	      ? sfcat_group(&conf) :
 					sfcat_consume(&conf);
 	}
 	conf_free(&conf);

@@ -67,6 +67,14 @@ struct sfcat_conf {
 	bool exit_eof; /* -e */
 	bool unbuffered; /* -u */
 	enum sfshm_offset_reset reset;
+
+	/* -G: a balanced consumer (also 'C' mode) */
+	const char *group;
+	const char **topics; /* -t and the arguments */
+	unsigned ntopics;
+	const char *assignor; /* -X partition.assignment.strategy */
+	const char *instance_id; /* -X group.instance.id */
+
 	struct fmt_tok *fmt; /* compiled -f, or from -K / -D */
 	size_t nfmt;
 	char *fmt_pool;
@@ -77,6 +85,7 @@ extern volatile sig_atomic_t sfcat_stop;
 
 int sfcat_produce(const struct sfcat_conf *conf);
 int sfcat_consume(const struct sfcat_conf *conf);
+int sfcat_group(const struct sfcat_conf *conf);
 
 /* sfcat_format.c */
 int sfcat_fmt_compile(struct sfcat_conf *conf, const char *fmt, char *bad,

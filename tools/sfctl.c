@@ -6,7 +6,8 @@
  * This file holds main(), the command tree's plumbing (option parsing
  * shared by every command, subcommand dispatch, error reporting) and the
  * top-level manual.  The commands live in sfctl_topic.c, sfctl_create.c,
- * sfctl_describe.c and sfctl_broker.c; the output helpers in
+ * sfctl_describe.c, sfctl_group.c, sfctl_group_reset.c and
+ * sfctl_broker.c; the output helpers in
  * sfctl_table.c and sfctl_json.c.
  *
  * Exit status: 0 success, 1 the operation failed, 2 usage error.
@@ -288,6 +289,8 @@ void sfctl_help_end(FILE *f)
 
 static const struct sfctl_sub top_subs[] = {
 	{ "topic", "create, list, describe and delete topics", sfctl_topic },
+	{ "group", "list, describe, delete consumer groups, reset offsets",
+	  sfctl_group_cmd },
 	{ "broker", "ask the daemon about itself", sfctl_broker },
 	{ NULL, NULL, NULL },
 };
@@ -305,9 +308,11 @@ static void top_help(FILE *f)
 	      "DESCRIPTION\n"
 	      "    sfctl talks to a running sfshmd over its control socket to\n"
 	      "    create, inspect and delete topics, as kafka-topics.sh and\n"
-	      "    kafka-configs.sh do for Kafka.  Output is aligned tables\n"
-	      "    for people, or with --json one JSON document for programs.\n"
-	      "    Global options may also follow the command.\n"
+	      "    kafka-configs.sh do for Kafka, and to inspect and manage\n"
+	      "    consumer groups, as kafka-consumer-groups.sh does.  Output\n"
+	      "    is aligned tables for people, or with --json one JSON\n"
+	      "    document for programs.  Global options may also follow the\n"
+	      "    command.\n"
 	      "\n"
 	      "COMMANDS\n",
 	      f);
@@ -317,6 +322,13 @@ static void top_help(FILE *f)
 	      "    topic list\n"
 	      "    topic describe [NAME...]\n"
 	      "    topic delete NAME\n"
+	      "    group list\n"
+	      "    group describe [GROUP...]\n"
+	      "    group delete GROUP\n"
+	      "    group reset-offsets GROUP (--topic T[:P,...] | "
+	      "--all-topics)\n"
+	      "          (--to-earliest | --to-latest | --to-offset N |\n"
+	      "           --to-datetime TIME | --shift-by N) [--execute]\n"
 	      "    broker info\n"
 	      "\n"
 	      "OPTIONS\n",
@@ -332,6 +344,7 @@ static void top_help(FILE *f)
 	      "          --config retention.ms=86400000\n"
 	      "    sfctl topic describe orders\n"
 	      "    sfctl --json topic list\n"
+	      "    sfctl group describe billing\n"
 	      "    sfctl -b /dev/shm/sfshm-test broker info\n"
 	      "\n"
 	      "SEE ALSO\n"

@@ -116,11 +116,40 @@ void sfctl_help_end(FILE *f);
 	"                [--mode OCTAL] [--config KEY=VALUE ...]\n"          \
 	"                [--if-not-exists]"
 
+/* `sfctl group reset-offsets`'s synopsis, for its manual and `sfctl
+ * group`'s. */
+#define SFCTL_RESET_SYNOPSIS                                               \
+	"    sfctl group reset-offsets GROUP\n"                            \
+	"                (--topic TOPIC[:P[,P...]] ... | --all-topics)\n"  \
+	"                (--to-earliest | --to-latest | --to-offset N |\n" \
+	"                 --to-datetime YYYY-MM-DDTHH:MM:SS[.mmm] |\n"     \
+	"                 --shift-by N)\n"                                 \
+	"                [--dry-run | --execute]"
+
 /* The commands. */
 int sfctl_topic(struct sfctl *ctl, int argc, char **argv);
 int sfctl_topic_create(struct sfctl *ctl, int argc, char **argv);
 int sfctl_topic_describe(struct sfctl *ctl, int argc, char **argv);
 int sfctl_broker(struct sfctl *ctl, int argc, char **argv);
+int sfctl_group_cmd(struct sfctl *ctl, int argc, char **argv);
+int sfctl_group_reset(struct sfctl *ctl, int argc, char **argv);
+
+/* ---- consumer groups (sfctl_group.c) ----------------------------------- */
+
+/*
+ * sfctl_group_fail() - report that @cmd failed on @group (or a topic), in
+ * the daemon's words, naming it unless they quote it already.
+ * Return: SFT_EXIT_FAIL.
+ */
+int sfctl_group_fail(struct sfctl *ctl, const struct sfctl_cmd *cmd,
+		     const char *group, int err);
+
+/*
+ * sfctl_group_name() - after the options, the one group id @cmd takes.
+ * Return: -1 to go on with *@group set, or SFT_EXIT_USAGE (reported).
+ */
+int sfctl_group_name(const struct sfctl_cmd *cmd, int argc, char **argv,
+		     const char **group);
 
 /* ---- output: aligned tables (sfctl_table.c) ---------------------------- */
 

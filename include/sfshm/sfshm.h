@@ -186,6 +186,9 @@ SFSHM_API int sfshm_topic_name_valid(const char *name);
  * @name: its name (Kafka's rules).
  * @cfg:  settings, or NULL for the defaults.
  *
+ * Names are Kafka's (up to 249 characters), but a new topic's name must
+ * leave room for its file names: at most 239 characters; names starting
+ * with "__" are reserved for internal topics.
  * Context: blocks until the topic's rings and logs exist.
  * Return: 0; -EEXIST; -EINVAL (name or settings, see sfshm_last_error());
  * -EACCES; -ENOSPC; -ENOMEM.
@@ -434,9 +437,10 @@ typedef void (*sfshm_rebalance_cb)(void *arg, struct sfshm_consumer *cons,
 /**
  * struct sfshm_consumer_opts - consumer settings.
  * @size:  sizeof(struct sfshm_consumer_opts).
- * @reset: auto.offset.reset (default SFSHM_RESET_EARLIEST): where a
- *         partition without a committed offset starts, and what happens at
- *         an offset out of range.
+ * @reset: auto.offset.reset (default SFSHM_RESET_EARLIEST): what happens
+ *         at an offset out of range, and where a group's partition without
+ *         a committed offset starts (LATEST: the end; otherwise, NONE
+ *         included, the beginning).
  * @wait:  how poll waits on a ring (default SFSHM_WAIT_HYBRID).
  * @group_id:    group.id: needed by sfshm_consumer_subscribe() and the
  *               commit calls.
@@ -666,31 +670,71 @@ SFSHM_API int32_t sfshm_consumer_generation(const struct sfshm_consumer *cons);
 
 /* ---- group administration (sfctl group) ----------------------------- */
 
+/**
+ * struct sfshm_group_info - a consumer group, as sfshm_group_list() and
+ * sfshm_group_describe() see it.
+ * @group:      the group id.
+ * @state:      "Empty" (no members: only committed offsets), "Stable"
+ *              (members own their partitions) or "PreparingRebalance"
+ *              (partitions are being revoked before a new assignment).
+ * @generation: the group's generation, bumped by every rebalance (0 for a
+ *              group the daemon knows only by its committed offsets).
+ * @members:    members now (connected, or static members away within
+ *              their grace period).
+ * @assignor:   "range", "roundrobin" or "sticky"; "" without members.
+ */
 struct sfshm_group_info {
 	char group[256];
-	char state[32]; /* Empty, Stable, PreparingRebalance */
+	char state[32];
 	int32_t generation;
 	uint32_t members;
-	char assignor[32]; /* "" when empty */
+	char assignor[32];
 };
 
+/**
+ * struct sfshm_group_member - one member of a group.
+ * @member_id:   given by the daemon at join ("<client id>-<pid>-<n>").
+ * @instance_id: group.instance.id of a static member, "" if dynamic.
+ * @client_id:   the client id of its connection.
+ * @state:       "connected", or "away" (a static member in its grace
+ *               period: it keeps its partitions).
+ * @pid:         its process.
+ * @tps:         the partitions it owns in this generation (the topic
+ *               names live in the same allocation).
+ * @ntps:        how many.
+ */
 struct sfshm_group_member {
 	char member_id[128];
 	char instance_id[128];
 	char client_id[64];
-	char state[16]; /* connected, away */
+	char state[16];
 	uint32_t pid;
-	struct sfshm_tp *tps; /* owned partitions */
+	struct sfshm_tp *tps;
 	unsigned ntps;
 };
 
+/**
+ * struct sfshm_group_offset - a committed offset of a group.
+ * @committed: the offset committed: the next record the group reads.
+ * @log_end:   the partition's log end now (the next offset to be given);
+ *             lag = @log_end - @committed.  -1 if the topic or partition
+ *             no longer exists.
+ */
 struct sfshm_group_offset {
 	char topic[SFSHM_TOPIC_MAX + 1];
 	int32_t partition;
 	int64_t committed;
-	int64_t log_end; /* lag = log_end - committed */
+	int64_t log_end;
 };
 
+/**
+ * struct sfshm_group_description - what sfshm_group_describe() returns.
+ * @info:     the group.
+ * @members:  its members (@nmembers == @info.members).
+ * @offsets:  every committed offset of the group, whether or not a member
+ *            owns the partition; a partition owned but never committed
+ *            has none.
+ */
 struct sfshm_group_description {
 	struct sfshm_group_info info;
 	struct sfshm_group_member *members;
@@ -699,23 +743,71 @@ struct sfshm_group_description {
 	unsigned noffsets;
 };
 
-/* Every group (with members, or with committed offsets).  Free with free().
- * Return: the number of groups, or -errno. */
+/**
+ * sfshm_group_list() - every group: those with members now, and those
+ * with committed offsets.
+ * @c:   the client.
+ * @out: set to an array sorted by group id (free() it; not NULL, even for
+ *       no groups).
+ *
+ * Context: blocks for one request.
+ * Return: the number of groups; -EPROTO (malformed reply); -ENOMEM; or
+ * the request's error.
+ */
 SFSHM_API int sfshm_group_list(struct sfshm_client *c,
 			       struct sfshm_group_info **out);
 
-/* Members, assignment and committed offsets.  Return: 0; -ENOENT. */
+/**
+ * sfshm_group_describe() - a group's state, members, their assignment, and
+ * its committed offsets with the log end of each partition.
+ * @c:     the client.
+ * @group: the group id (1 to 255 bytes: any id a group may have).
+ * @out:   set on success; free it with sfshm_group_description_free().
+ *
+ * Context: blocks for one request.
+ * Return: 0; -ENOENT (no members and no committed offsets: the daemon
+ * does not know the group); -EINVAL (bad group id); -EPROTO; -ENOMEM.
+ */
 SFSHM_API int sfshm_group_describe(struct sfshm_client *c, const char *group,
 				   struct sfshm_group_description **out);
-SFSHM_API void
-sfshm_group_description_free(struct sfshm_group_description *d);
 
-/* Delete a group's committed offsets.  Return: 0; -ENOENT; -EBUSY (it has
- * members); -EACCES. */
+/* Free a description; accepts NULL. */
+SFSHM_API void sfshm_group_description_free(struct sfshm_group_description *d);
+
+/**
+ * sfshm_group_delete() - delete a group's committed offsets (Kafka's
+ * kafka-consumer-groups --delete).
+ * @c:     the client.
+ * @group: the group id (1 to 255 bytes).
+ *
+ * Context: blocks until the deletion is durable.
+ * Return: 0; -ENOENT (no committed offsets); -EBUSY (the group has
+ * members; sfshm_last_error() says so); -EACCES (needs the daemon's user
+ * or root); -EINVAL (bad group id).
+ */
 SFSHM_API int sfshm_group_delete(struct sfshm_client *c, const char *group);
 
-/* Set committed offsets of a group without members (kafka-consumer-groups
- * --reset-offsets).  Return: 0; -EBUSY (members); -EACCES; -ENOENT. */
+/**
+ * sfshm_group_reset_offsets() - set committed offsets of a group without
+ * members (kafka-consumer-groups --reset-offsets --execute; the targets are
+ * the caller's to compute, e.g. with sfshm_list_offset()).
+ * @c:     the client.
+ * @group: the group id (1 to 249 characters, no '/'); it need not exist
+ *         yet.
+ * @o:     the offsets (the next record to read, >= 0; not checked against
+ *         the log: clamp them first), with optional metadata.
+ * @n:     how many.  0 changes nothing and tells whether a reset would be
+ *         allowed (what a dry run asks).
+ *
+ * The offsets go in one request, all or nothing, unless they need more
+ * than one message (thousands of partitions): then in several, each all
+ * or nothing, stopping at the first failure.
+ * Context: blocks until the offsets are durable.
+ * Return: 0; -EBUSY (the group has members); -EACCES (needs the daemon's
+ * user or root); -ENOENT (no such topic or partition); -EINVAL (a bad
+ * group id, topic name, negative partition or offset); -EMSGSIZE
+ * (metadata too long).
+ */
 SFSHM_API int sfshm_group_reset_offsets(struct sfshm_client *c,
 					const char *group,
 					const struct sfshm_tp_offset *o,
@@ -723,9 +815,18 @@ SFSHM_API int sfshm_group_reset_offsets(struct sfshm_client *c,
 
 /**
  * sfshm_list_offset() - Kafka's ListOffsets: the offset of a partition at
- * @ts_ms (first record whose timestamp is >= it), or SFSHM_OFFSET_END
- * (-1: the log end) or SFSHM_OFFSET_BEGINNING (-2: the log start).
- * Return: 0; -ENOENT.
+ * @ts_ms (first record whose timestamp is >= it; the log end if there is
+ * none), or SFSHM_OFFSET_END (-1: the log end) or SFSHM_OFFSET_BEGINNING
+ * (-2: the log start).
+ * @c:         the client.
+ * @topic:     the topic.
+ * @partition: the partition.
+ * @ts_ms:     ms since the epoch, -1 or -2.
+ * @offset:    set on success.
+ *
+ * Context: blocks for one request.
+ * Return: 0; -ENOENT (no such topic or partition); -EINVAL (bad name,
+ * partition or @ts_ms below -2).
  */
 SFSHM_API int sfshm_list_offset(struct sfshm_client *c, const char *topic,
 				int32_t partition, int64_t ts_ms,
