@@ -255,11 +255,15 @@ static int64_t start_offset(struct sfshm_consumer *cons, const char *topic,
 {
 	int64_t off;
 
+	enum sfshm_offset_reset reset = sf_cons_opts(cons)->reset;
+
 	if (!sfshm_consumer_committed(cons, topic, (int32_t)partition, &off))
 		return off;
-	return sf_cons_opts(cons)->reset == SFSHM_RESET_LATEST
-		       ? SFSHM_OFFSET_END
-		       : SFSHM_OFFSET_BEGINNING;
+	if (reset == SFSHM_RESET_NONE)
+		return INT64_MAX; /* out of range: poll says -ERANGE (Kafka:
+				   * NoOffsetForPartition) until a seek */
+	return reset == SFSHM_RESET_LATEST ? SFSHM_OFFSET_END
+					   : SFSHM_OFFSET_BEGINNING;
 }
 
 static int add_tp(struct sfshm_consumer *cons, const struct sfp_attr *a)

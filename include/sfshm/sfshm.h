@@ -439,8 +439,8 @@ typedef void (*sfshm_rebalance_cb)(void *arg, struct sfshm_consumer *cons,
  * @size:  sizeof(struct sfshm_consumer_opts).
  * @reset: auto.offset.reset (default SFSHM_RESET_EARLIEST): what happens
  *         at an offset out of range, and where a group's partition without
- *         a committed offset starts (LATEST: the end; otherwise, NONE
- *         included, the beginning).
+ *         a committed offset starts (EARLIEST: the beginning; LATEST:
+ *         the end; NONE: poll fails with -ERANGE until you seek it).
  * @wait:  how poll waits on a ring (default SFSHM_WAIT_HYBRID).
  * @group_id:    group.id: needed by sfshm_consumer_subscribe() and the
  *               commit calls.
