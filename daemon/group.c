@@ -127,8 +127,7 @@ static struct group *group_get(struct sfd_groups *g, const char *name)
 	return gr;
 }
 
-static struct gmember *member_of(struct group *gr,
-				 const struct sfd_client *cl)
+static struct gmember *member_of(struct group *gr, const struct sfd_client *cl)
 {
 	for (struct gmember *m = gr->members; m; m = m->next)
 		if (cl && m->cl == cl)
@@ -369,8 +368,7 @@ static int plan_members(const struct group *gr, struct plan *p)
 	for (const struct gmember *m = gr->members; m; m = m->next, i++) {
 		/* Static members sort by instance id, as in Kafka. */
 		p->am[i].id = m->instance[0] ? m->instance : m->id;
-		p->am[i].topics = subs_in(m, p->names, p->n,
-					  &p->am[i].ntopics);
+		p->am[i].topics = subs_in(m, p->names, p->n, &p->am[i].ntopics);
 		p->am[i].prev = prev_in(gr, m, p->names, p->parts, p->n,
 					&p->am[i].nprev);
 		if (!p->am[i].topics || !p->am[i].prev)
@@ -382,8 +380,8 @@ static int plan_members(const struct group *gr, struct plan *p)
 static int plan_run(struct sfd_groups *g, const struct group *gr,
 		    struct plan *p)
 {
-	int err = build_table(g, (struct group *)gr, &p->names, &p->parts,
-			      &p->n);
+	int err =
+		build_table(g, (struct group *)gr, &p->names, &p->parts, &p->n);
 
 	if (!err) {
 		p->topics = calloc(p->n ? p->n : 1, sizeof(*p->topics));
@@ -526,8 +524,8 @@ static int collect_subs(const struct sfp_msg *msg, struct join_args *a)
 	return 0;
 }
 
-static int parse_join(const struct sfp_msg *msg, struct join_args *a,
-		      char *err, size_t len)
+static int parse_join(const struct sfp_msg *msg, struct join_args *a, char *err,
+		      size_t len)
 {
 	int rc;
 
@@ -584,12 +582,10 @@ static struct gmember *member_new(struct sfd_groups *g, struct group *gr,
 
 	if (!m)
 		return NULL;
-	snprintf(m->client_id, sizeof(m->client_id), "%s",
-		 sfd_client_id(cl));
+	snprintf(m->client_id, sizeof(m->client_id), "%s", sfd_client_id(cl));
 	snprintf(m->instance, sizeof(m->instance), "%s", a->instance);
 	snprintf(m->id, sizeof(m->id), "%s-%d-%llu", m->client_id,
-		 (int)sfd_client_pid(cl),
-		 (unsigned long long)++g->member_seq);
+		 (int)sfd_client_pid(cl), (unsigned long long)++g->member_seq);
 	m->next = gr->members;
 	gr->members = m;
 	gr->nmembers++;
@@ -653,8 +649,8 @@ static int do_join(struct sfd_groups *g, struct sfd_client *cl,
 		rc = -ENOMEM;
 	if (!rc && gr->nmembers && gr->assignor != as) {
 		snprintf(err, sizeof(err),
-			 "group %.100s uses the %s assignor, not %.40s", gr->name,
-			 sfd_assignor_name(gr->assignor), a.assignor);
+			 "group %.100s uses the %s assignor, not %.40s",
+			 gr->name, sfd_assignor_name(gr->assignor), a.assignor);
 		rc = -EINVAL;
 	}
 	if (rc) {
@@ -817,8 +813,7 @@ static bool expire_one(struct sfd_groups *g, struct group *gr, uint64_t now)
 	return false;
 }
 
-static void expire_revokes(struct sfd_groups *g, struct group *gr,
-			   uint64_t now)
+static void expire_revokes(struct sfd_groups *g, struct group *gr, uint64_t now)
 {
 	struct gmember *m;
 
@@ -932,9 +927,9 @@ static int parse_tps(struct sfd_groups *g, const struct sfp_msg *msg,
  * from a member, in its generation, for partitions it owns; a group
  * without members (standalone consumers, tools) from anyone.
  */
-static int commit_allowed(struct group *gr, struct sfd_client *cl,
-			  int32_t gen, const struct sfd_offset_commit *c,
-			  unsigned n, char *err, size_t len)
+static int commit_allowed(struct group *gr, struct sfd_client *cl, int32_t gen,
+			  const struct sfd_offset_commit *c, unsigned n,
+			  char *err, size_t len)
 {
 	struct gmember *m = gr ? member_of(gr, cl) : NULL;
 
@@ -1044,8 +1039,8 @@ static int names_add(struct names *ns, const char *s)
 		if (!strcmp(ns->v[i], s))
 			return 0;
 	if (ns->n == ns->cap) {
-		char **v = realloc(ns->v, (ns->cap ? ns->cap * 2 : 16) *
-						  sizeof(*v));
+		char **v = realloc(ns->v,
+				   (ns->cap ? ns->cap * 2 : 16) * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
@@ -1219,8 +1214,8 @@ static int do_delete(struct sfd_groups *g, struct sfd_client *cl,
 		return rc;
 	rc = sfd_offsets_delete_group(g->off, name);
 	if (rc)
-		return sfd_reply_error(r, rc, rc == -ENOENT ? "unknown group"
-							    : "");
+		return sfd_reply_error(r, rc,
+				       rc == -ENOENT ? "unknown group" : "");
 	while (*pp && strcmp((*pp)->name, name))
 		pp = &(*pp)->next;
 	if (*pp) {

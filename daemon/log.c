@@ -505,8 +505,8 @@ int sfd_log_roll(struct sfd_log *log)
 static int check_batch(const void *batch, size_t len, bool built,
 		       struct sf_rb_hdr *h)
 {
-	int err = built ? sf_rb_parse_header(batch, len, h)
-			: sf_rb_check(batch, len, h);
+	int err = built ? sf_rb_parse_header(batch, len, h) :
+			  sf_rb_check(batch, len, h);
 
 	return err || sf_rb_size(h) != len ? -EBADMSG : 0;
 }

@@ -57,7 +57,8 @@ static __thread struct hdr_scratch hs;
 static int convert_headers(const struct sfshm_msg *m, struct sf_rb_msg *out)
 {
 	if (m->hdr_count > hs.cap) {
-		struct sf_rb_header *h = realloc(hs.h, m->hdr_count * sizeof(*h));
+		struct sf_rb_header *h =
+			realloc(hs.h, m->hdr_count * sizeof(*h));
 
 		if (!h)
 			return -ENOMEM;
@@ -150,13 +151,12 @@ static void answer_acks(struct sfd_part *p, int n, int64_t base)
 	}
 }
 
-static void set_error(struct sfd_part *p, const struct sfd_config *cfg,
-		      int err, const char *what)
+static void set_error(struct sfd_part *p, const struct sfd_config *cfg, int err,
+		      const char *what)
 {
 	if (p->error != err)
 		sfd_error("persist", err, "%s-%u: %s; retrying every %llu ms",
-			  p->topic->name, p->index, what,
-			  RETRY_NS / 1000000);
+			  p->topic->name, p->index, what, RETRY_NS / 1000000);
 	p->error = err;
 	p->retry_ns = sfd_now_ns() + RETRY_NS;
 	/* "block" policy: producers just wait (the ring fills up). */
@@ -332,7 +332,8 @@ static void persist_part(struct sfd_part *p, const struct sfd_config *cfg,
 		if (n > 0 && (++batches < BATCHES_PER_PASS || stopping))
 			continue;
 		if (n < 0) {
-			set_error(p, cfg, n, "cannot read a record from the ring");
+			set_error(p, cfg, n,
+				  "cannot read a record from the ring");
 			return;
 		}
 		if (n == 0 && handle_stuck(p, cfg, stopping))

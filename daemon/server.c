@@ -155,7 +155,7 @@ static int do_hello(struct sfd_server *s, struct sfd_client *cl,
 
 	if (sfp_get_u32(&m->t, SFA_VERSION, &v) || v != SFP_VERSION)
 		return sfd_reply_error(r, -EPROTONOSUPPORT,
-				   "protocol version not supported");
+				       "protocol version not supported");
 	if (cl) {
 		if (!sfp_get_str(&m->t, SFA_CLIENT_ID, &id))
 			snprintf(cl->id, sizeof(cl->id), "%s", id);
@@ -240,7 +240,8 @@ static int topic_arg(const struct sfp_msg *m, struct sfd_reply *r,
 	int rc = sfp_get_str(&m->t, SFA_TOPIC, name);
 
 	if (rc)
-		return sfd_reply_error(r, -EINVAL, "no topic name in the request");
+		return sfd_reply_error(r, -EINVAL,
+				       "no topic name in the request");
 	rc = sfd_topic_name_check(*name, err, sizeof(err));
 	return rc ? sfd_reply_error(r, rc, err) : 0;
 }
@@ -257,8 +258,8 @@ static int do_create(struct sfd_server *s, struct sfd_client *cl,
 		return rc;
 	if (!is_admin(cl))
 		return sfd_reply_error(r, -EACCES,
-				   "creating topics needs root or the "
-				   "daemon's user");
+				       "creating topics needs root or the "
+				       "daemon's user");
 	if (parse_topic_config(&m->t, &c, err, sizeof(err)))
 		return sfd_reply_error(r, -EINVAL, err);
 	pthread_mutex_lock(&s->reg->lock);
@@ -298,8 +299,8 @@ static int do_delete(struct sfd_server *s, struct sfd_client *cl,
 		return rc;
 	if (!is_admin(cl))
 		return sfd_reply_error(r, -EACCES,
-				   "deleting topics needs root or the "
-				   "daemon's user");
+				       "deleting topics needs root or the "
+				       "daemon's user");
 	pthread_mutex_lock(&s->reg->lock);
 	rc = sfd_topic_delete(s->reg, name);
 	pthread_mutex_unlock(&s->reg->lock);
@@ -418,15 +419,16 @@ static int do_describe(struct sfd_server *s, const struct sfp_msg *m,
 static void count_attach(struct sfd_topic *t, uint32_t role, int delta)
 {
 	for (uint32_t i = 0; i < t->cfg.partitions; i++) {
-		uint32_t *n = role == SFSHM_ROLE_PRODUCER
-				      ? &t->parts[i].producers
-				      : &t->parts[i].consumers;
+		uint32_t *n = role == SFSHM_ROLE_PRODUCER ?
+				      &t->parts[i].producers :
+				      &t->parts[i].consumers;
 
 		*n = (uint32_t)((int)*n + delta);
 	}
 }
 
-static int role_arg(const struct sfp_msg *m, struct sfd_reply *r, uint32_t *role)
+static int role_arg(const struct sfp_msg *m, struct sfd_reply *r,
+		    uint32_t *role)
 {
 	if (!sfp_get_u32(&m->t, SFA_ROLE, role) &&
 	    (*role == SFSHM_ROLE_PRODUCER || *role == SFSHM_ROLE_READER))
@@ -523,7 +525,8 @@ static int do_list_offsets(struct sfd_server *s, const struct sfp_msg *m,
 		return rc;
 	if (sfp_get_u32(&m->t, SFA_PARTITION, &part) ||
 	    sfp_get_s64(&m->t, SFA_TIMESTAMP, &ts))
-		return sfd_reply_error(r, -EINVAL, "partition and timestamp needed");
+		return sfd_reply_error(r, -EINVAL,
+				       "partition and timestamp needed");
 	pthread_mutex_lock(&s->reg->lock);
 	t = sfd_topic_find(s->reg, name);
 	if (!t)
@@ -537,7 +540,8 @@ static int do_list_offsets(struct sfd_server *s, const struct sfp_msg *m,
 		return no_topic(r, name);
 	if (rc)
 		return sfd_reply_error(r, rc == -ERANGE ? -ENOENT : rc,
-				   rc == -ERANGE ? "no such partition" : "");
+				       rc == -ERANGE ? "no such partition" :
+						       "");
 	sfd_reply_begin(r, 0);
 	sfp_put_s64(&r->b, SFA_OFFSET, off);
 	sfd_reply_flush(r, false);
@@ -772,7 +776,8 @@ static void client_accept(struct sfd_server *s)
 
 static void client_input(struct sfd_server *s, struct sfd_client *cl)
 {
-	ssize_t n = recv(cl->fd, s->rx, sizeof(s->rx), MSG_DONTWAIT | MSG_TRUNC);
+	ssize_t n =
+		recv(cl->fd, s->rx, sizeof(s->rx), MSG_DONTWAIT | MSG_TRUNC);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -844,8 +849,7 @@ int sfd_server_open(struct sfd_registry *reg, struct sfd_server **out)
 	s->reg = reg;
 	s->lfd = s->epfd = s->sigfd = -1;
 	s->start_ns = sfd_now_ns();
-	snprintf(s->path, sizeof(s->path), "%s/sfshmd.sock",
-		 reg->cfg->run_dir);
+	snprintf(s->path, sizeof(s->path), "%s/sfshmd.sock", reg->cfg->run_dir);
 	err = listen_on(s);
 	if (!err) {
 		s->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -884,8 +888,9 @@ int sfd_server_run(struct sfd_server *s)
 		/* Exits first: a connection event below may free a client. */
 		for (int i = 0; i < n; i++)
 			if (ev[i].data.u64 & 1)
-				client_exited(s, (void *)(uintptr_t)(
-							 ev[i].data.u64 & ~1ull));
+				client_exited(
+					s, (void *)(uintptr_t)(ev[i].data.u64 &
+							       ~1ull));
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.ptr == &s->sigfd)
 				return 0;

@@ -89,12 +89,12 @@ static int take_locks(struct daemon_state *d)
 	if (!err)
 		err = mkdir_p(d->cfg.data_dir, 0755, NULL);
 	if (err) {
-		sfd_error("main", err, "cannot create %s or %s",
-			  d->cfg.run_dir, d->cfg.data_dir);
+		sfd_error("main", err, "cannot create %s or %s", d->cfg.run_dir,
+			  d->cfg.data_dir);
 		return err;
 	}
-	snprintf(d->run_lock_path, sizeof(d->run_lock_path),
-		 "%s/sfshmd.lock", d->cfg.run_dir);
+	snprintf(d->run_lock_path, sizeof(d->run_lock_path), "%s/sfshmd.lock",
+		 d->cfg.run_dir);
 	d->run_lock = lock_file(d->run_lock_path, &holder);
 	if (d->run_lock == -EBUSY) {
 		sfd_error("main", 0,
@@ -103,8 +103,7 @@ static int take_locks(struct daemon_state *d)
 		return -EBUSY;
 	}
 	snprintf(path, sizeof(path), "%s/.sfshmd.lock", d->cfg.data_dir);
-	d->data_lock = d->run_lock < 0 ? d->run_lock
-				       : lock_file(path, &holder);
+	d->data_lock = d->run_lock < 0 ? d->run_lock : lock_file(path, &holder);
 	if (d->data_lock == -EBUSY) {
 		sfd_error("main", 0,
 			  "another sfshmd (pid %ld) already uses data dir %s",

@@ -298,8 +298,8 @@ static void part_paths(const struct sfd_registry *reg, struct sfd_part *p)
 		 reg->cfg->run_dir, t, p->index);
 	snprintf(p->ctl_path, sizeof(p->ctl_path), "%s/%s-%u.ctl",
 		 reg->cfg->run_dir, t, p->index);
-	snprintf(p->log_dir, sizeof(p->log_dir), "%s/%s-%u",
-		 reg->cfg->data_dir, t, p->index);
+	snprintf(p->log_dir, sizeof(p->log_dir), "%s/%s-%u", reg->cfg->data_dir,
+		 t, p->index);
 }
 
 static int open_mode(const char *path, int flags, mode_t mode)
@@ -397,7 +397,8 @@ static int part_ring_adopt(struct sfd_part *p, int ring_fd, int ctl_fd)
 		sfd_warn("topic", 0,
 			 "%s: log holds %lld records past the ring's anchor, "
 			 "ring only %lld",
-			 p->log_dir, (long long)(end - off), (long long)skipped);
+			 p->log_dir, (long long)(end - off),
+			 (long long)skipped);
 	p->written_pos = p->durable_pos = sfshm_ring_position(p->reader);
 	/* A ring stopped by a daemon that could not persist it all. */
 	sfshm_ring_set_state(p->owner, SFSHM_STATE_LIVE);

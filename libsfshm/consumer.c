@@ -996,9 +996,9 @@ int sf_cons_add(struct sfshm_consumer *cons, const char *topic,
 
 	if (err)
 		return err;
-	err = partition < t->a.info->partition_count
-		      ? assign_parts(cons, t, partition, partition + 1, offset)
-		      : -ENOENT;
+	err = partition < t->a.info->partition_count ?
+		      assign_parts(cons, t, partition, partition + 1, offset) :
+		      -ENOENT;
 	topic_drop_unused(cons, t);
 	return err;
 }

@@ -92,8 +92,8 @@ static int member_new(const struct sfshm_consumer_opts *o,
 	m->generation = -1;
 	m->max_poll_ms = o->max_poll_ms > 0 ? o->max_poll_ms : 300000;
 	m->session_ms = o->session_ms > 0 ? o->session_ms : 45000;
-	m->auto_commit_ms = o->auto_commit_ms ? o->auto_commit_ms
-					      : DEFAULT_AUTO_COMMIT_MS;
+	m->auto_commit_ms = o->auto_commit_ms ? o->auto_commit_ms :
+						DEFAULT_AUTO_COMMIT_MS;
 	m->hb_every_ns = (uint64_t)m->max_poll_ms * 1000000ull / 4;
 	if (m->hb_every_ns > MAX_HB_NS)
 		m->hb_every_ns = MAX_HB_NS;
@@ -262,8 +262,8 @@ static int64_t start_offset(struct sfshm_consumer *cons, const char *topic,
 	if (reset == SFSHM_RESET_NONE)
 		return INT64_MAX; /* out of range: poll says -ERANGE (Kafka:
 				   * NoOffsetForPartition) until a seek */
-	return reset == SFSHM_RESET_LATEST ? SFSHM_OFFSET_END
-					   : SFSHM_OFFSET_BEGINNING;
+	return reset == SFSHM_RESET_LATEST ? SFSHM_OFFSET_END :
+					     SFSHM_OFFSET_BEGINNING;
 }
 
 static int add_tp(struct sfshm_consumer *cons, const struct sfp_attr *a)
@@ -303,7 +303,8 @@ static int on_assign(struct sfshm_consumer *cons, struct sf_member *m,
 	}
 	if (m->assign_more)
 		return 0;
-	m->next_commit_ns = sf_now_ns() + (uint64_t)m->auto_commit_ms * 1000000ull;
+	m->next_commit_ns =
+		sf_now_ns() + (uint64_t)m->auto_commit_ms * 1000000ull;
 	callback(cons, sf_cons_opts(cons)->on_assigned);
 	return 0;
 }
@@ -410,8 +411,7 @@ static void drop_notices(struct sfshm_client *c, const struct sf_member *m)
 
 static int heartbeat(struct sfshm_consumer *cons, struct sf_member *m)
 {
-	int err = simple_call(sf_cons_client(cons), m, SFP_GROUP_HEARTBEAT,
-			      -1);
+	int err = simple_call(sf_cons_client(cons), m, SFP_GROUP_HEARTBEAT, -1);
 
 	m->next_hb_ns = sf_now_ns() + m->hb_every_ns;
 	if (err == -ESTALE) {
@@ -487,8 +487,7 @@ void sf_member_close(struct sfshm_consumer *cons)
 
 int32_t sfshm_consumer_generation(const struct sfshm_consumer *cons)
 {
-	struct sf_member *m =
-		*sf_cons_member((struct sfshm_consumer *)cons);
+	struct sf_member *m = *sf_cons_member((struct sfshm_consumer *)cons);
 
 	return m ? m->generation : -1;
 }

@@ -44,6 +44,9 @@ static const struct command commands[] = {
 	  "a real sfshmd: persisting, durable acks, catch-up reads, "
 	  "recovery, idle CPU",
 	  sfbench_daemon_main, sfbench_daemon_help },
+	{ "group",
+	  "consumer groups on sfshmd: failover, join storm, steady CPU",
+	  sfbench_group_main, sfbench_group_help },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -86,7 +89,9 @@ static void tool_help(FILE *f)
 	      "    sfbench ring                  the full ring benchmark\n"
 	      "    sfbench help ring             what `ring` measures and how\n"
 	      "    sfbench daemon --quick        smoke test of sfshmd (seconds)\n"
-	      "    sfbench daemon --cpu 0,1      the full daemon benchmark\n",
+	      "    sfbench daemon --cpu 0,1      the full daemon benchmark\n"
+	      "    sfbench group --quick         smoke test of consumer groups\n"
+	      "    sfbench group --cpu 0,1       the full consumer-group benchmark\n",
 	      f);
 }
 

@@ -2,7 +2,9 @@
 /*
  * sfbench.h - what the files of sfbench share: the option parsers
  * (sfbench.c), the statistics, the JSON writer and the machine description
- * (sfbench_stats.c), and each command's entry points (sfbench_<command>.c).
+ * (sfbench_stats.c), the daemon and worker-process helpers
+ * (sfbench_daemon.c), and each command's entry points
+ * (sfbench_<command>.c).
  *
  * Context: the JSON writer and the machine description keep their state in
  * static objects: call them from one thread, the coordinator's.
@@ -10,10 +12,13 @@
 #ifndef SFBENCH_H
 #define SFBENCH_H
 
+#include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* ---- option values (sfbench.c) ------------------------------------------- */
 
@@ -81,11 +86,94 @@ struct sfb_tp {
 int sfb_ring_1to1(uint64_t value_len, uint64_t count, uint64_t ring_size,
 		  const int *cpus, int ncpus, struct sfb_tp *out);
 
+/* ---- a real sfshmd and worker processes (sfbench_daemon.c) ---------------- */
+
+struct sfshm_client;
+
+/*
+ * Before a command starts daemons: messages then say "sfbench @cmd: ";
+ * fails if there is no sfshmd next to sfbench; at exit a daemon still
+ * running is killed and its dirs removed; SIGPIPE is ignored.
+ */
+void sfb_daemon_setup(const char *cmd);
+/*
+ * A run-time failure: print "sfbench <cmd>: ..." and exit 1 (a forked
+ * worker just exits 1, and its parent notices).
+ */
+void sfb_fail(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
+/* calloc() or fail. */
+void *sfb_xcalloc(size_t n, size_t size);
+/* Zeroed MAP_SHARED memory, inherited by forked workers; or fail. */
+void *sfb_shm_zalloc(size_t len);
+
+/* A start line for threads, or processes when it is in shared memory. */
+struct sfb_gate {
+	atomic_int ready; /* workers set up and waiting */
+	atomic_int go;
+	uint64_t t0; /* CLOCK_MONOTONIC ns at go */
+};
+
+/* A worker: count itself ready, wait for the go. */
+void sfb_gate_wait(struct sfb_gate *g);
+/* Wait until @n workers are ready; fail if one of @pids (or NULL) exits. */
+void sfb_gate_ready(struct sfb_gate *g, int n, const pid_t *pids);
+/* Note t0, then let the workers go. */
+void sfb_gate_go(struct sfb_gate *g);
+
+/*
+ * Fork a worker process that runs @fn(@arg) pinned to @cpu (-1: not
+ * pinned) and exits 0; it is SIGKILLed if we die.  Return: its pid.
+ */
+pid_t sfb_spawn(void (*fn)(void *), void *arg, int cpu);
+/* Fail if worker @pid (named @who) has exited: it was not supposed to. */
+void sfb_check_alive(pid_t pid, const char *who);
+/* Wait for worker @pid; SIGKILL it after @timeout_ns.  Return: exited 0? */
+bool sfb_reap(pid_t pid, uint64_t timeout_ns);
+
+struct sfb_daemon {
+	pid_t pid;
+	char data_dir[PATH_MAX];
+	char run_dir[PATH_MAX];
+	char log_path[PATH_MAX + 8];
+};
+
+struct sfb_daemon_opts {
+	const char *data_base; /* data dirs are made in here */
+	const int *cpus; /* --cpu: the daemon gets cpus[2..] */
+	int ncpus;
+};
+
+/* <dir of sfbench>/../sfshmd, or fail. */
+const char *sfb_daemon_exe(void);
+/*
+ * Start sfshmd on a fresh data dir (in @o->data_base) and run dir (in
+ * /dev/shm), both named after @tag, its stderr going to <data dir>.log;
+ * return once it answers.  It inherits our resource limits.
+ */
+void sfb_daemon_start(struct sfb_daemon *d, const struct sfb_daemon_opts *o,
+		      const char *tag);
+/* SIGTERM; fail unless it exits 0 in time; remove its dirs. */
+void sfb_daemon_stop(struct sfb_daemon *d);
+
+/* CPU a process used so far. */
+struct sfb_proc_cpu {
+	uint64_t stat_ns; /* utime + stime of /proc/PID/stat, in ns */
+	uint64_t clock_ns; /* the process CPU clock */
+	uint64_t runs; /* times its threads were scheduled in */
+};
+
+void sfb_proc_cpu(pid_t pid, struct sfb_proc_cpu *c);
+/* A client of daemon @d (client id "sfbench", 10 s timeout), or fail. */
+struct sfshm_client *sfb_client_open(const struct sfb_daemon *d);
+
 /* ---- the commands (sfbench_<command>.c) ------------------------------------ */
 
 int sfbench_ring_main(int argc, char **argv);
 void sfbench_ring_help(FILE *f);
 int sfbench_daemon_main(int argc, char **argv);
 void sfbench_daemon_help(FILE *f);
+int sfbench_group_main(int argc, char **argv);
+void sfbench_group_help(FILE *f);
 
 #endif

@@ -167,18 +167,18 @@ struct opts {
 
 static bool g_child; /* this process is a forked worker */
 static bool g_failed;
+static const char *g_cmd = CMD; /* the command named in messages */
 
 /*
- * A run-time failure: say what and exit with status 1.  In the main
- * process the atexit handler then kills the daemon and removes its dirs;
- * a forked worker just exits, and the parent notices.
+ * sfb_fail() - a run-time failure: say what and exit with status 1.  In
+ * the main process the atexit handler then kills the daemon and removes
+ * its dirs; a forked worker just exits, and the parent notices.
  */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fail(const char *fmt, ...)
+void sfb_fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("sfbench " CMD ": ", stderr);
+	fprintf(stderr, "sfbench %s: ", g_cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -252,23 +252,23 @@ static uint64_t cpu_total(const struct cpu_time *c)
 	return c->user_ns + c->sys_ns;
 }
 
-static void *xcalloc(size_t n, size_t size)
+void *sfb_xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		fail("out of memory (%zu x %zu bytes)", n, size);
+		sfb_fail("out of memory (%zu x %zu bytes)", n, size);
 	return p;
 }
 
 /* Zeroed memory that forked workers share with us. */
-static void *shm_zalloc(size_t len)
+void *sfb_shm_zalloc(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
-		fail("mmap of %zu shared bytes: %s", len, strerror(errno));
+		sfb_fail("mmap of %zu shared bytes: %s", len, strerror(errno));
 	return p;
 }
 
@@ -280,34 +280,28 @@ static void fine_sleeps(void)
 
 /* ---- threads and processes ------------------------------------------------ */
 
-/* The start line (threads share it; processes in shared memory). */
-struct gate {
-	atomic_int ready; /* workers set up and waiting */
-	atomic_int go;
-	uint64_t t0; /* CLOCK_MONOTONIC at go */
-};
-
-static void gate_wait(struct gate *g)
+void sfb_gate_wait(struct sfb_gate *g)
 {
 	atomic_fetch_add(&g->ready, 1);
-	/* Pairs with the release store in gate_go(). */
+	/* Pairs with the release store in sfb_gate_go(). */
 	while (!atomic_load_explicit(&g->go, memory_order_acquire))
 		sched_yield();
 }
 
 /* Wait until @n workers are set up; @pids: fail if one of them exits. */
-static void gate_ready(struct gate *g, int n, const pid_t *pids)
+void sfb_gate_ready(struct sfb_gate *g, int n, const pid_t *pids)
 {
 	while (atomic_load(&g->ready) < n) {
 		for (int i = 0; pids && i < n; i++)
 			if (waitpid(pids[i], NULL, WNOHANG) == pids[i])
-				fail("a worker process failed while setting "
-				     "up");
+				sfb_fail(
+					"a worker process failed while setting "
+					"up");
 		sleep_ns(100 * USEC);
 	}
 }
 
-static void gate_go(struct gate *g)
+void sfb_gate_go(struct sfb_gate *g)
 {
 	g->t0 = now_ns();
 	/* Release: t0 and the setup before are visible to the workers. */
@@ -331,7 +325,7 @@ static void pin_self(int cpu)
 	CPU_SET(cpu, &set);
 	err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	if (err)
-		fail("cannot pin to CPU %d: %s", cpu, strerror(err));
+		sfb_fail("cannot pin to CPU %d: %s", cpu, strerror(err));
 }
 
 struct worker {
@@ -356,7 +350,7 @@ static void start_workers(struct worker *w, int n)
 		int err = pthread_create(&w[i].tid, NULL, worker_main, &w[i]);
 
 		if (err)
-			fail("pthread_create: %s", strerror(err));
+			sfb_fail("pthread_create: %s", strerror(err));
 	}
 }
 
@@ -376,14 +370,14 @@ static void run_pinned(void (*fn)(void *), void *arg, int cpu)
 }
 
 /* Fork a worker process running @fn(@arg) on @cpu; it dies with us. */
-static pid_t spawn(void (*fn)(void *), void *arg, int cpu)
+pid_t sfb_spawn(void (*fn)(void *), void *arg, int cpu)
 {
 	pid_t parent = getpid(), pid;
 
 	fflush(NULL); /* or the child would print our buffered output too */
 	pid = fork();
 	if (pid < 0)
-		fail("fork: %s", strerror(errno));
+		sfb_fail("fork: %s", strerror(errno));
 	if (pid > 0)
 		return pid;
 	g_child = true;
@@ -396,17 +390,17 @@ static pid_t spawn(void (*fn)(void *), void *arg, int cpu)
 }
 
 /* Has worker process @pid exited?  Then it failed: say so. */
-static void check_alive(pid_t pid, const char *who)
+void sfb_check_alive(pid_t pid, const char *who)
 {
 	int st;
 
 	if (waitpid(pid, &st, WNOHANG) != pid)
 		return;
-	fail("%s exited early (status 0x%x)", who, (unsigned int)st);
+	sfb_fail("%s exited early (status 0x%x)", who, (unsigned int)st);
 }
 
 /* Wait for a worker process; after @timeout_ns SIGKILL it.  Return: ok? */
-static bool reap(pid_t pid, uint64_t timeout_ns)
+bool sfb_reap(pid_t pid, uint64_t timeout_ns)
 {
 	uint64_t t0 = now_ns();
 	int st = 0;
@@ -425,17 +419,10 @@ static bool reap(pid_t pid, uint64_t timeout_ns)
 
 /* ---- the daemon ------------------------------------------------------------ */
 
-struct daemon {
-	pid_t pid;
-	char data_dir[PATH_MAX];
-	char run_dir[PATH_MAX];
-	char log_path[PATH_MAX + 8];
-};
-
-static struct daemon *g_daemon; /* running now: for cleaning up at exit */
+static struct sfb_daemon *g_daemon; /* running now: for cleaning up at exit */
 
 /* <dir of this program>/../sfshmd */
-static const char *daemon_exe(void)
+const char *sfb_daemon_exe(void)
 {
 	static char path[PATH_MAX + 16];
 	char exe[PATH_MAX], *slash;
@@ -445,15 +432,15 @@ static const char *daemon_exe(void)
 		return path;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)
-		fail("readlink /proc/self/exe: %s", strerror(errno));
+		sfb_fail("readlink /proc/self/exe: %s", strerror(errno));
 	exe[n] = '\0';
 	slash = strrchr(exe, '/');
 	if (slash)
 		*slash = '\0';
 	snprintf(path, sizeof(path), "%s/../sfshmd", exe);
 	if (access(path, X_OK))
-		fail("cannot run %s: %s (build it: make daemon)", path,
-		     strerror(errno));
+		sfb_fail("cannot run %s: %s (build it: make daemon)", path,
+			 strerror(errno));
 	if (realpath(path, exe))
 		snprintf(path, sizeof(path), "%s", exe);
 	return path;
@@ -475,7 +462,7 @@ static void rm_tree(const char *dir)
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static void daemon_remove(struct daemon *d)
+static void daemon_remove(struct sfb_daemon *d)
 {
 	rm_tree(d->data_dir);
 	rm_tree(d->run_dir);
@@ -484,7 +471,7 @@ static void daemon_remove(struct daemon *d)
 }
 
 /* The end of the daemon's log, for failures. */
-static void daemon_print_log(const struct daemon *d)
+static void daemon_print_log(const struct sfb_daemon *d)
 {
 	char buf[4096];
 	int fd = open(d->log_path, O_RDONLY | O_CLOEXEC);
@@ -505,7 +492,7 @@ static void daemon_print_log(const struct daemon *d)
 
 static void at_exit_cleanup(void)
 {
-	struct daemon *d = g_daemon;
+	struct sfb_daemon *d = g_daemon;
 
 	if (g_child || !d)
 		return;
@@ -521,7 +508,7 @@ static void at_exit_cleanup(void)
 
 /* In the child: pin to the CPUs after the second, log, exec. */
 static void __attribute__((noreturn))
-daemon_exec(const struct daemon *d, const struct opts *o)
+daemon_exec(const struct sfb_daemon *d, const struct sfb_daemon_opts *o)
 {
 	const char *argv[] = { "sfshmd",    "--data-dir", d->data_dir,
 			       "--run-dir", d->run_dir,	  "--log-level",
@@ -541,11 +528,11 @@ daemon_exec(const struct daemon *d, const struct opts *o)
 			CPU_SET(o->cpus[i], &set);
 		sched_setaffinity(0, sizeof(set), &set);
 	}
-	execv(daemon_exe(), (char *const *)argv);
+	execv(sfb_daemon_exe(), (char *const *)argv);
 	_exit(127);
 }
 
-static bool daemon_answers(const struct daemon *d)
+static bool daemon_answers(const struct sfb_daemon *d)
 {
 	struct sfshm_client_opts co = { .size = sizeof(co),
 					.run_dir = d->run_dir,
@@ -559,7 +546,7 @@ static bool daemon_answers(const struct daemon *d)
 	return true;
 }
 
-static void daemon_wait_ready(struct daemon *d)
+static void daemon_wait_ready(struct sfb_daemon *d)
 {
 	uint64_t t0 = now_ns();
 	int st;
@@ -569,20 +556,21 @@ static void daemon_wait_ready(struct daemon *d)
 			d->pid = -1;
 			g_failed = true;
 			daemon_print_log(d);
-			fail("sfshmd exited at start (status 0x%x)",
-			     (unsigned int)st);
+			sfb_fail("sfshmd exited at start (status 0x%x)",
+				 (unsigned int)st);
 		}
 		if (now_ns() - t0 > START_NS)
-			fail("sfshmd did not answer on %s/sfshmd.sock within "
-			     "%llu s",
-			     d->run_dir, START_NS / NS);
+			sfb_fail(
+				"sfshmd did not answer on %s/sfshmd.sock within "
+				"%llu s",
+				d->run_dir, START_NS / NS);
 		sleep_ns(5 * MSEC);
 	}
 }
 
 /* Start a daemon on fresh dirs named after @tag. */
-static void daemon_start(struct daemon *d, const struct opts *o,
-			 const char *tag)
+void sfb_daemon_start(struct sfb_daemon *d, const struct sfb_daemon_opts *o,
+		      const char *tag)
 {
 	memset(d, 0, sizeof(*d));
 	d->pid = -1;
@@ -592,23 +580,23 @@ static void daemon_start(struct daemon *d, const struct opts *o,
 	snprintf(d->run_dir, sizeof(d->run_dir), "/dev/shm/sfbench-%s-XXXXXX",
 		 tag);
 	if (!mkdtemp(d->data_dir))
-		fail("mkdtemp %s: %s", d->data_dir, strerror(errno));
+		sfb_fail("mkdtemp %s: %s", d->data_dir, strerror(errno));
 	g_daemon = d;
 	if (!mkdtemp(d->run_dir))
-		fail("mkdtemp %s: %s", d->run_dir, strerror(errno));
+		sfb_fail("mkdtemp %s: %s", d->run_dir, strerror(errno));
 	snprintf(d->log_path, sizeof(d->log_path), "%s.log", d->data_dir);
-	daemon_exe(); /* fail here, not in the child */
+	sfb_daemon_exe(); /* fail here, not in the child */
 	fflush(NULL);
 	d->pid = fork();
 	if (d->pid < 0)
-		fail("fork: %s", strerror(errno));
+		sfb_fail("fork: %s", strerror(errno));
 	if (d->pid == 0)
 		daemon_exec(d, o);
 	daemon_wait_ready(d);
 }
 
 /* SIGTERM, wait for a clean exit, remove the dirs. */
-static void daemon_stop(struct daemon *d)
+void sfb_daemon_stop(struct sfb_daemon *d)
 {
 	uint64_t t0 = now_ns();
 	int st = 0;
@@ -617,28 +605,46 @@ static void daemon_stop(struct daemon *d)
 	kill(d->pid, SIGTERM);
 	while ((r = waitpid(d->pid, &st, WNOHANG)) == 0) {
 		if (now_ns() - t0 > STOP_NS)
-			fail("sfshmd did not stop within %llu s of SIGTERM",
-			     STOP_NS / NS);
+			sfb_fail("sfshmd did not stop within %llu s of SIGTERM",
+				 STOP_NS / NS);
 		sleep_ns(2 * MSEC);
 	}
 	d->pid = -1;
 	if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
 		g_failed = true;
 		daemon_print_log(d);
-		fail("sfshmd did not exit cleanly after SIGTERM (status 0x%x)",
-		     (unsigned int)st);
+		sfb_fail(
+			"sfshmd did not exit cleanly after SIGTERM (status 0x%x)",
+			(unsigned int)st);
 	}
 	daemon_remove(d);
 	g_daemon = NULL;
 }
 
-/* ---- the daemon's CPU -------------------------------------------------------- */
+/* This command's daemons: its --data-dir and --cpu. */
+static void daemon_start(struct sfb_daemon *d, const struct opts *o,
+			 const char *tag)
+{
+	struct sfb_daemon_opts dopts = { o->data_base, o->cpus, o->ncpus };
 
-struct proc_cpu {
-	uint64_t stat_ns; /* utime + stime of /proc/PID/stat, in ns */
-	uint64_t clock_ns; /* the process CPU clock */
-	uint64_t runs; /* times its threads were scheduled in */
-};
+	sfb_daemon_start(d, &dopts, tag);
+}
+
+/*
+ * sfb_daemon_setup() - before a command starts daemons: name it in
+ * messages, fail now if there is no sfshmd to run, stop a daemon left
+ * running at exit, and take EPIPE from dead peers as an error, not a
+ * signal.
+ */
+void sfb_daemon_setup(const char *cmd)
+{
+	g_cmd = cmd;
+	sfb_daemon_exe();
+	atexit(at_exit_cleanup);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- the daemon's CPU -------------------------------------------------------- */
 
 /* utime + stime (fields 14 and 15) of /proc/@pid/stat, in ns. */
 static uint64_t stat_cpu_ns(pid_t pid)
@@ -695,7 +701,7 @@ static uint64_t sched_runs(pid_t pid)
 	return sum;
 }
 
-static void proc_cpu(pid_t pid, struct proc_cpu *c)
+void sfb_proc_cpu(pid_t pid, struct sfb_proc_cpu *c)
 {
 	clockid_t id;
 
@@ -706,7 +712,7 @@ static void proc_cpu(pid_t pid, struct proc_cpu *c)
 
 /* ---- clients ------------------------------------------------------------------ */
 
-static struct sfshm_client *client_open(const struct daemon *d)
+struct sfshm_client *sfb_client_open(const struct sfb_daemon *d)
 {
 	struct sfshm_client_opts co = { .size = sizeof(co),
 					.run_dir = d->run_dir,
@@ -716,16 +722,16 @@ static struct sfshm_client *client_open(const struct daemon *d)
 	int err = sfshm_connect(&co, &c);
 
 	if (err)
-		fail("cannot connect to sfshmd in %s: %s", d->run_dir,
-		     sfshm_strerror(err));
+		sfb_fail("cannot connect to sfshmd in %s: %s", d->run_dir,
+			 sfshm_strerror(err));
 	return c;
 }
 
 /* One partition; @ring_bytes, and @flush_ms unless 0 (the default). */
-static void topic_create(const struct daemon *d, const char *name,
+static void topic_create(const struct sfb_daemon *d, const char *name,
 			 uint64_t ring_bytes, int64_t flush_ms)
 {
-	struct sfshm_client *c = client_open(d);
+	struct sfshm_client *c = sfb_client_open(d);
 	struct sfshm_topic_config cfg;
 	int err;
 
@@ -735,18 +741,19 @@ static void topic_create(const struct daemon *d, const char *name,
 	cfg.flush_ms = flush_ms;
 	err = sfshm_topic_create(c, name, &cfg);
 	if (err)
-		fail("cannot create topic %s: %s (%s)", name,
-		     sfshm_strerror(err), sfshm_last_error(c));
+		sfb_fail("cannot create topic %s: %s (%s)", name,
+			 sfshm_strerror(err), sfshm_last_error(c));
 	sfshm_disconnect(c);
 }
 
-static void topic_delete(const struct daemon *d, const char *name)
+static void topic_delete(const struct sfb_daemon *d, const char *name)
 {
-	struct sfshm_client *c = client_open(d);
+	struct sfshm_client *c = sfb_client_open(d);
 	int err = sfshm_topic_delete(c, name);
 
 	if (err)
-		fail("cannot delete topic %s: %s", name, sfshm_strerror(err));
+		sfb_fail("cannot delete topic %s: %s", name,
+			 sfshm_strerror(err));
 	sfshm_disconnect(c);
 }
 
@@ -757,17 +764,17 @@ static void describe0(struct sfshm_client *c, const char *topic,
 	int err = sfshm_topic_describe(c, topic, &ti);
 
 	if (err)
-		fail("cannot describe topic %s: %s", topic,
-		     sfshm_strerror(err));
+		sfb_fail("cannot describe topic %s: %s", topic,
+			 sfshm_strerror(err));
 	*out = ti->partitions[0];
 	sfshm_topic_info_free(ti);
 }
 
 /* Wait until the log of @topic has @n records written (page cache). */
-static void wait_written(const struct daemon *d, const char *topic, int64_t n,
-			 struct sfshm_partition_info *out)
+static void wait_written(const struct sfb_daemon *d, const char *topic,
+			 int64_t n, struct sfshm_partition_info *out)
 {
-	struct sfshm_client *c = client_open(d);
+	struct sfshm_client *c = sfb_client_open(d);
 	uint64_t since = now_ns();
 	int64_t last = -1;
 
@@ -779,9 +786,9 @@ static void wait_written(const struct daemon *d, const char *topic, int64_t n,
 			last = out->written_offset;
 			since = now_ns();
 		} else if (now_ns() - since > WATCHDOG_NS) {
-			fail("%s: the log stays at %" PRId64 " of %" PRId64
-			     " records written",
-			     topic, last, n);
+			sfb_fail("%s: the log stays at %" PRId64 " of %" PRId64
+				 " records written",
+				 topic, last, n);
 		}
 		sleep_ns(2 * MSEC);
 	}
@@ -798,8 +805,8 @@ producer_on(struct sfshm_client *c, const char *topic, enum sfshm_acks acks)
 	int err = sfshm_producer_open(c, topic, &po, &p);
 
 	if (err)
-		fail("%s: cannot open a producer: %s", topic,
-		     sfshm_strerror(err));
+		sfb_fail("%s: cannot open a producer: %s", topic,
+			 sfshm_strerror(err));
 	return p;
 }
 
@@ -812,8 +819,8 @@ static struct sfshm_consumer *consumer_on(struct sfshm_client *c,
 	if (!err)
 		err = sfshm_consumer_assign(cons, topic, 0, offset);
 	if (err)
-		fail("%s: cannot open a consumer: %s", topic,
-		     sfshm_strerror(err));
+		sfb_fail("%s: cannot open a consumer: %s", topic,
+			 sfshm_strerror(err));
 	return cons;
 }
 
@@ -862,14 +869,14 @@ static void check_record(const struct sfshm_record *r, const char *topic,
 	const uint8_t *v = r->value;
 
 	if (r->offset != (int64_t)n)
-		fail("%s: got offset %" PRId64 " where %" PRIu64 " was "
-		     "expected (lost or duplicated)",
-		     topic, r->offset, n);
+		sfb_fail("%s: got offset %" PRId64 " where %" PRIu64 " was "
+			 "expected (lost or duplicated)",
+			 topic, r->offset, n);
 	if (r->value_len != (int32_t)vlen || get_u64(v, 0) != n ||
 	    v[vlen - 1] != pattern(vlen - 1))
-		fail("%s: the record at offset %" PRIu64 " is corrupt "
-		     "(value %d B, expected %u B)",
-		     topic, n, r->value_len, vlen);
+		sfb_fail("%s: the record at offset %" PRIu64 " is corrupt "
+			 "(value %d B, expected %u B)",
+			 topic, n, r->value_len, vlen);
 }
 
 /* Poll @count records from offset 0 on, checking each. */
@@ -883,17 +890,17 @@ static void read_all(struct sfshm_consumer *cons, const char *topic,
 		int r = sfshm_consumer_poll(cons, &rec, 100);
 
 		if (r < 0)
-			fail("%s: poll at offset %" PRIu64 ": %s", topic, n,
-			     sfshm_strerror(r));
+			sfb_fail("%s: poll at offset %" PRIu64 ": %s", topic, n,
+				 sfshm_strerror(r));
 		if (r == 1) {
 			check_record(&rec, topic, n++, vlen);
 			stalled = 0;
 		} else if (!stalled) {
 			stalled = now_ns();
 		} else if (now_ns() - stalled > WATCHDOG_NS) {
-			fail("%s: no record for 10 s at offset %" PRIu64
-			     " of %" PRIu64,
-			     topic, n, count);
+			sfb_fail("%s: no record for 10 s at offset %" PRIu64
+				 " of %" PRIu64,
+				 topic, n, count);
 		}
 	}
 }
@@ -963,7 +970,7 @@ struct rc_result {
 struct idle_result {
 	int topics;
 	double secs;
-	struct proc_cpu cpu; /* used during secs */
+	struct sfb_proc_cpu cpu; /* used during secs */
 };
 
 struct report {
@@ -992,11 +999,11 @@ static const struct pers_result *pers_med(const struct pers_case *c)
 
 /* One producer -> consumer run through the daemon. */
 struct flow {
-	const struct daemon *d;
+	const struct sfb_daemon *d;
 	char topic[32];
 	enum sfshm_acks acks;
 	uint64_t count;
-	struct gate gate;
+	struct sfb_gate gate;
 	uint64_t t_sent, t_flushed, t_read;
 	struct cpu_time cpu[2]; /* producer, consumer */
 };
@@ -1011,26 +1018,26 @@ static const char *acks_name(enum sfshm_acks a)
 static void flow_producer(void *arg)
 {
 	struct flow *f = arg;
-	struct sfshm_client *c = client_open(f->d);
+	struct sfshm_client *c = sfb_client_open(f->d);
 	struct sfshm_producer *p = producer_on(c, f->topic, f->acks);
 	uint8_t val[VALUE_LEN];
 	struct sfshm_rec rec = keyless(val, VALUE_LEN);
 	int err;
 
 	fill_value(val, VALUE_LEN);
-	gate_wait(&f->gate);
+	sfb_gate_wait(&f->gate);
 	cpu_now(&f->cpu[0]);
 	for (uint64_t i = 0; i < f->count; i++) {
 		put_u64(val, 0, i);
 		err = sfshm_producer_send(p, 0, &rec, NULL);
 		if (err)
-			fail("%s: send #%" PRIu64 ": %s", f->topic, i,
-			     sfshm_strerror(err));
+			sfb_fail("%s: send #%" PRIu64 ": %s", f->topic, i,
+				 sfshm_strerror(err));
 	}
 	f->t_sent = now_ns();
 	err = sfshm_producer_flush(p, FLUSH_TIMEOUT_MS);
 	if (err)
-		fail("%s: flush: %s", f->topic, sfshm_strerror(err));
+		sfb_fail("%s: flush: %s", f->topic, sfshm_strerror(err));
 	f->t_flushed = now_ns();
 	cpu_since(&f->cpu[0]);
 	sfshm_producer_close(p);
@@ -1040,11 +1047,11 @@ static void flow_producer(void *arg)
 static void flow_consumer(void *arg)
 {
 	struct flow *f = arg;
-	struct sfshm_client *c = client_open(f->d);
+	struct sfshm_client *c = sfb_client_open(f->d);
 	struct sfshm_consumer *cons =
 		consumer_on(c, f->topic, SFSHM_OFFSET_BEGINNING);
 
-	gate_wait(&f->gate);
+	sfb_gate_wait(&f->gate);
 	cpu_now(&f->cpu[1]);
 	read_all(cons, f->topic, f->count, VALUE_LEN);
 	f->t_read = now_ns();
@@ -1053,8 +1060,8 @@ static void flow_consumer(void *arg)
 	sfshm_disconnect(c);
 }
 
-static void flow_result(const struct flow *f, const struct proc_cpu *c0,
-			const struct proc_cpu *c1, struct pers_result *r)
+static void flow_result(const struct flow *f, const struct sfb_proc_cpu *c0,
+			const struct sfb_proc_cpu *c1, struct pers_result *r)
 {
 	uint64_t end = f->t_flushed > f->t_read ? f->t_flushed : f->t_read;
 	double n = (double)f->count;
@@ -1072,14 +1079,14 @@ static void flow_result(const struct flow *f, const struct proc_cpu *c0,
 		(double)(cpu_total(&f->cpu[0]) + cpu_total(&f->cpu[1])) / n;
 }
 
-static void run_flow(const struct opts *o, const struct daemon *d,
+static void run_flow(const struct opts *o, const struct sfb_daemon *d,
 		     enum sfshm_acks acks, int round, struct pers_result *res)
 {
-	struct flow *f = xcalloc(1, sizeof(*f));
+	struct flow *f = sfb_xcalloc(1, sizeof(*f));
 	struct worker w[2] = { { flow_producer, f, cpu_of(o, 0), 0 },
 			       { flow_consumer, f, cpu_of(o, 1), 0 } };
 	struct sfshm_partition_info pi;
-	struct proc_cpu c0, c1;
+	struct sfb_proc_cpu c0, c1;
 
 	f->d = d;
 	f->acks = acks;
@@ -1089,13 +1096,13 @@ static void run_flow(const struct opts *o, const struct daemon *d,
 	topic_create(d, f->topic, o->ring_size,
 		     acks == SFSHM_ACKS_DURABLE ? 1000 : 0);
 	start_workers(w, 2);
-	gate_ready(&f->gate, 2, NULL);
-	proc_cpu(d->pid, &c0);
-	gate_go(&f->gate);
+	sfb_gate_ready(&f->gate, 2, NULL);
+	sfb_proc_cpu(d->pid, &c0);
+	sfb_gate_go(&f->gate);
 	join_workers(w, 2);
 	/* acks=none returns early: count the daemon until it is done. */
 	wait_written(d, f->topic, (int64_t)o->count, &pi);
-	proc_cpu(d->pid, &c1);
+	sfb_proc_cpu(d->pid, &c1);
 	flow_result(f, &c0, &c1, res);
 	topic_delete(d, f->topic);
 	free(f);
@@ -1107,7 +1114,7 @@ static void ring_baseline(const struct opts *o, struct pers_result *r)
 
 	if (sfb_ring_1to1(VALUE_LEN, o->count, o->ring_size, o->cpus, o->ncpus,
 			  &tp))
-		fail("the ring baseline failed");
+		sfb_fail("the ring baseline failed");
 	memset(r, 0, sizeof(*r));
 	snprintf(r->label, sizeof(r->label), "ring 1->1 (baseline)");
 	r->baseline = true;
@@ -1232,7 +1239,7 @@ static int run_persist(struct report *rep)
 						SFSHM_ACKS_DURABLE };
 	const struct opts *o = rep->o;
 	struct pers_case *c = rep->pers;
-	struct daemon d;
+	struct sfb_daemon d;
 
 	rep->nruns = (int)o->runs;
 	daemon_start(&d, o, "persist");
@@ -1241,7 +1248,7 @@ static int run_persist(struct report *rep)
 		for (int i = 0; i < NCASES - 1; i++)
 			run_flow(o, &d, acks[i], r, &c[1 + i].run[r]);
 	}
-	daemon_stop(&d);
+	sfb_daemon_stop(&d);
 	for (int i = 0; i < NCASES; i++)
 		pers_summary(&c[i], &c[0], rep->nruns);
 	if (o->json)
@@ -1269,7 +1276,7 @@ struct lat_run {
 	uint64_t *lat[2]; /* written, durable latency of each record; ns */
 	uint64_t t_first, t_last; /* sends */
 	uint64_t polls, t_poll0, t_poll1;
-	struct gate gate;
+	struct sfb_gate gate;
 };
 
 static struct sfshm_ring *map_ring_file(const struct lat_run *l,
@@ -1289,7 +1296,8 @@ static struct sfshm_ring *map_ring_file(const struct lat_run *l,
 	if (cfd >= 0)
 		close(cfd);
 	if (err)
-		fail("cannot map %s: %s", l->ring_path, sfshm_strerror(err));
+		sfb_fail("cannot map %s: %s", l->ring_path,
+			 sfshm_strerror(err));
 	return r;
 }
 
@@ -1303,7 +1311,8 @@ static void lat_send(struct lat_run *l, struct sfshm_ring *r,
 	t = now_ns();
 	err = sfshm_ring_send(r, rec, SEND_TIMEOUT_MS, &pos);
 	if (err)
-		fail("latency: send #%" PRIu64 ": %s", i, sfshm_strerror(err));
+		sfb_fail("latency: send #%" PRIu64 ": %s", i,
+			 sfshm_strerror(err));
 	l->s[i] = (struct lat_sample){ pos, t };
 }
 
@@ -1318,7 +1327,7 @@ static void lat_producer(void *arg)
 
 	fill_value(val, VALUE_LEN);
 	fine_sleeps();
-	gate_wait(&l->gate);
+	sfb_gate_wait(&l->gate);
 	t0 = l->t_first = now_ns();
 	while (sent < l->total) {
 		uint64_t due = (now_ns() - t0) * l->rate / NS + 1;
@@ -1351,7 +1360,7 @@ static void lat_watcher(void *arg)
 	uint64_t iw = 0, id = 0, moved = 0;
 
 	fine_sleeps();
-	gate_wait(&l->gate);
+	sfb_gate_wait(&l->gate);
 	l->t_poll0 = now_ns();
 	while (id < l->total) {
 		uint64_t w = sfshm_ring_written(r), d = sfshm_ring_durable(r);
@@ -1362,16 +1371,16 @@ static void lat_watcher(void *arg)
 		int err = sfshm_ring_error(r);
 
 		if (err)
-			fail("latency: the daemon reports %s",
-			     sfshm_strerror(err));
+			sfb_fail("latency: the daemon reports %s",
+				 sfshm_strerror(err));
 		iw = settle(l, l->lat[0], iw, n, w, now);
 		id = settle(l, l->lat[1], id, n, d, now);
 		if (id != before || !moved)
 			moved = now;
 		else if (now - moved > WATCHDOG_NS)
-			fail("latency: nothing became durable for 10 s "
-			     "(%" PRIu64 " of %" PRIu64 ")",
-			     id, l->total);
+			sfb_fail("latency: nothing became durable for 10 s "
+				 "(%" PRIu64 " of %" PRIu64 ")",
+				 id, l->total);
 		l->polls++;
 		sleep_ns(POLL_NS);
 	}
@@ -1384,13 +1393,13 @@ static void fsync_baseline(const char *dir, uint64_t chunk, uint64_t n,
 			   uint64_t *s)
 {
 	char path[PATH_MAX + 32];
-	uint8_t *buf = xcalloc(1, chunk);
+	uint8_t *buf = sfb_xcalloc(1, chunk);
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/fsync-baseline", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
-		fail("open %s: %s", path, strerror(errno));
+		sfb_fail("open %s: %s", path, strerror(errno));
 	fill_value(buf, chunk);
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t t = now_ns();
@@ -1398,8 +1407,8 @@ static void fsync_baseline(const char *dir, uint64_t chunk, uint64_t n,
 		if (pwrite(fd, buf, chunk, (off_t)(i * chunk)) !=
 			    (ssize_t)chunk ||
 		    fdatasync(fd))
-			fail("write or fdatasync %s: %s", path,
-			     strerror(errno));
+			sfb_fail("write or fdatasync %s: %s", path,
+				 strerror(errno));
 		s[i] = now_ns() - t;
 		sleep_ns(MSEC);
 	}
@@ -1408,17 +1417,17 @@ static void fsync_baseline(const char *dir, uint64_t chunk, uint64_t n,
 	free(buf);
 }
 
-static struct lat_run *lat_run_new(const struct opts *o, const struct daemon *d,
-				   const char *topic)
+static struct lat_run *
+lat_run_new(const struct opts *o, const struct sfb_daemon *d, const char *topic)
 {
-	struct lat_run *l = xcalloc(1, sizeof(*l));
+	struct lat_run *l = sfb_xcalloc(1, sizeof(*l));
 
 	l->rate = o->rate;
 	l->total = (uint64_t)((double)o->rate * o->lat_secs);
 	l->total = l->total ? l->total : 1;
-	l->s = xcalloc(l->total, sizeof(*l->s));
-	l->lat[0] = xcalloc(l->total, sizeof(uint64_t));
-	l->lat[1] = xcalloc(l->total, sizeof(uint64_t));
+	l->s = sfb_xcalloc(l->total, sizeof(*l->s));
+	l->lat[0] = sfb_xcalloc(l->total, sizeof(uint64_t));
+	l->lat[1] = sfb_xcalloc(l->total, sizeof(uint64_t));
 	snprintf(l->ring_path, sizeof(l->ring_path), "%s/%s-0.ring", d->run_dir,
 		 topic);
 	snprintf(l->ctl_path, sizeof(l->ctl_path), "%s/%s-0.ctl", d->run_dir,
@@ -1434,7 +1443,7 @@ static void lat_run_free(struct lat_run *l)
 	free(l);
 }
 
-static void lat_measure(const struct opts *o, const struct daemon *d,
+static void lat_measure(const struct opts *o, const struct sfb_daemon *d,
 			struct lat_result *res)
 {
 	struct lat_run *l = lat_run_new(o, d, "latency");
@@ -1442,8 +1451,8 @@ static void lat_measure(const struct opts *o, const struct daemon *d,
 			       { lat_watcher, l, cpu_of(o, 1), 0 } };
 
 	start_workers(w, 2);
-	gate_ready(&l->gate, 2, NULL);
-	gate_go(&l->gate);
+	sfb_gate_ready(&l->gate, 2, NULL);
+	sfb_gate_go(&l->gate);
 	join_workers(w, 2);
 	res->sent = l->total;
 	res->send_s = secs_between(l->t_first, l->t_last);
@@ -1498,13 +1507,13 @@ static int run_latency(struct report *rep)
 	const struct opts *o = rep->o;
 	struct lat_result *r = &rep->lat;
 	uint64_t *base, half;
-	struct daemon d;
+	struct sfb_daemon d;
 
 	daemon_start(&d, o, "latency");
 	r->base_n = o->quick ? FSYNC_SAMPLES / 6 : FSYNC_SAMPLES;
 	r->base_bytes = o->rate / 1000 * VALUE_LEN;
 	r->base_bytes = r->base_bytes ? r->base_bytes : VALUE_LEN;
-	base = xcalloc(r->base_n, sizeof(*base));
+	base = sfb_xcalloc(r->base_n, sizeof(*base));
 	half = r->base_n / 2;
 	/* The disk is shared: half the baseline before, half after. */
 	fsync_baseline(d.data_dir, r->base_bytes, half, base);
@@ -1514,7 +1523,7 @@ static int run_latency(struct report *rep)
 		       base + half);
 	sfb_percentiles(base, r->base_n, pcts, NPCT, r->base);
 	free(base);
-	daemon_stop(&d);
+	sfb_daemon_stop(&d);
 	if (!o->json)
 		lat_print(o, r);
 	return 1;
@@ -1540,7 +1549,7 @@ static uint64_t fit_backlog(const struct opts *o, uint64_t *avail)
 }
 
 struct cu_run {
-	const struct daemon *d;
+	const struct sfb_daemon *d;
 	const char *topic;
 	char log_dir[PATH_MAX + 64];
 	uint64_t records;
@@ -1551,9 +1560,9 @@ struct cu_run {
 /* The backlog, @CU_BATCH records per sfshm_producer_send_batch(). */
 static void cu_produce(const struct cu_run *cr)
 {
-	struct sfshm_client *c = client_open(cr->d);
+	struct sfshm_client *c = sfb_client_open(cr->d);
 	struct sfshm_producer *p = producer_on(c, cr->topic, SFSHM_ACKS_NONE);
-	uint8_t *vals = xcalloc(CU_BATCH, cr->size);
+	uint8_t *vals = sfb_xcalloc(CU_BATCH, cr->size);
 	struct sfshm_rec recs[CU_BATCH];
 
 	for (int j = 0; j < CU_BATCH; j++) {
@@ -1569,8 +1578,8 @@ static void cu_produce(const struct cu_run *cr)
 			put_u64(vals + (size_t)j * cr->size, 0, i + j);
 		n = sfshm_producer_send_batch(p, 0, recs, k, NULL);
 		if (n <= 0)
-			fail("%s: send_batch at #%" PRIu64 ": %s", cr->topic, i,
-			     sfshm_strerror(n ? n : -EPROTO));
+			sfb_fail("%s: send_batch at #%" PRIu64 ": %s",
+				 cr->topic, i, sfshm_strerror(n ? n : -EPROTO));
 		i += (uint64_t)n;
 	}
 	sfshm_producer_close(p);
@@ -1590,12 +1599,12 @@ static double read_segments(const char *dir, uint64_t *bytes)
 {
 	struct dirent **names;
 	char path[PATH_MAX + 300];
-	uint8_t *buf = xcalloc(1, CU_CHUNK);
+	uint8_t *buf = sfb_xcalloc(1, CU_CHUNK);
 	int n = scandir(dir, &names, is_log_file, alphasort);
 	uint64_t t0 = now_ns();
 
 	if (n <= 0)
-		fail("no segment files in %s", dir);
+		sfb_fail("no segment files in %s", dir);
 	*bytes = 0;
 	for (int i = 0; i < n; i++) {
 		int fd;
@@ -1604,11 +1613,11 @@ static double read_segments(const char *dir, uint64_t *bytes)
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			fail("open %s: %s", path, strerror(errno));
+			sfb_fail("open %s: %s", path, strerror(errno));
 		while ((got = read(fd, buf, CU_CHUNK)) > 0)
 			*bytes += (uint64_t)got;
 		if (got < 0)
-			fail("read %s: %s", path, strerror(errno));
+			sfb_fail("read %s: %s", path, strerror(errno));
 		close(fd);
 	}
 	t0 = now_ns() - t0;
@@ -1624,7 +1633,7 @@ static void cu_read(void *arg)
 {
 	struct cu_run *cr = arg;
 	struct cu_result *r = cr->res;
-	struct sfshm_client *c = client_open(cr->d);
+	struct sfshm_client *c = sfb_client_open(cr->d);
 	struct sfshm_consumer *cons = consumer_on(c, cr->topic, 0);
 	uint64_t t0;
 
@@ -1639,7 +1648,7 @@ static void cu_read(void *arg)
 	sfshm_disconnect(c);
 }
 
-static void cu_measure(const struct opts *o, const struct daemon *d,
+static void cu_measure(const struct opts *o, const struct sfb_daemon *d,
 		       struct cu_result *r)
 {
 	struct cu_run cr = { .d = d,
@@ -1728,7 +1737,7 @@ static int run_catchup(struct report *rep)
 {
 	const struct opts *o = rep->o;
 	struct cu_result *r = &rep->cu;
-	struct daemon d;
+	struct sfb_daemon d;
 
 	r->asked = o->backlog;
 	r->record_size = o->record_size;
@@ -1748,7 +1757,7 @@ static int run_catchup(struct report *rep)
 	cu_scaled_note(o, r);
 	daemon_start(&d, o, "catchup");
 	cu_measure(o, &d, r);
-	daemon_stop(&d);
+	sfb_daemon_stop(&d);
 	if (!o->json)
 		cu_print(r);
 	return 1;
@@ -1758,8 +1767,8 @@ static int run_catchup(struct report *rep)
 
 /* Shared by the parent and the worker processes. */
 struct rc_shared {
-	const struct daemon *d;
-	struct gate gate; /* producer A and the consumer */
+	const struct sfb_daemon *d;
+	struct sfb_gate gate; /* producer A and the consumer */
 	atomic_int stop; /* producer A stops */
 	uint64_t reps;
 	uint64_t rep; /* the claimer's repetition (set before its fork) */
@@ -1777,7 +1786,7 @@ struct rc_shared {
 static void rc_producer(void *arg)
 {
 	struct rc_shared *sh = arg;
-	struct sfshm_client *c = client_open(sh->d);
+	struct sfshm_client *c = sfb_client_open(sh->d);
 	struct sfshm_producer *p = producer_on(c, RC_TOPIC, SFSHM_ACKS_NONE);
 	uint8_t val[VALUE_LEN];
 	struct sfshm_rec rec = keyless(val, VALUE_LEN);
@@ -1785,7 +1794,7 @@ static void rc_producer(void *arg)
 
 	fill_value(val, VALUE_LEN);
 	fine_sleeps();
-	gate_wait(&sh->gate);
+	sfb_gate_wait(&sh->gate);
 	for (i = 0; !atomic_load_explicit(&sh->stop, memory_order_relaxed);
 	     i++) {
 		int err;
@@ -1794,8 +1803,8 @@ static void rc_producer(void *arg)
 		put_u64(val, 8, now_ns());
 		err = sfshm_producer_send(p, 0, &rec, NULL);
 		if (err)
-			fail("recovery: producer A: send #%" PRIu64 ": %s", i,
-			     sfshm_strerror(err));
+			sfb_fail("recovery: producer A: send #%" PRIu64 ": %s",
+				 i, sfshm_strerror(err));
 		atomic_store_explicit(&sh->a_sent, i + 1, memory_order_relaxed);
 		sleep_ns(RC_PACE_NS);
 	}
@@ -1807,14 +1816,15 @@ static void rc_producer(void *arg)
 static void rc_claimer(void *arg)
 {
 	struct rc_shared *sh = arg;
-	struct sfshm_client *c = client_open(sh->d);
+	struct sfshm_client *c = sfb_client_open(sh->d);
 	struct sfshm_producer *p = producer_on(c, RC_TOPIC, SFSHM_ACKS_NONE);
 	struct sfshm_rec shape = keyless(NULL, VALUE_LEN);
 	struct sfshm_claim cl;
 	int part = sfshm_producer_claim(p, 0, &shape, &cl);
 
 	if (part < 0)
-		fail("recovery: producer B: claim: %s", sfshm_strerror(part));
+		sfb_fail("recovery: producer B: claim: %s",
+			 sfshm_strerror(part));
 	atomic_store(&sh->t_claim[sh->rep], now_ns());
 	for (;;)
 		pause();
@@ -1824,35 +1834,37 @@ static void rc_claimer(void *arg)
 static void rc_check(const struct sfshm_record *r, uint64_t n)
 {
 	if (r->value_len != (int32_t)VALUE_LEN || get_u64(r->value, 0) != n)
-		fail("recovery: the consumer got record #%" PRIu64 " (%d B) "
-		     "where #%" PRIu64 " was due: lost, duplicated or "
-		     "corrupt",
-		     get_u64(r->value, 0), r->value_len, n);
+		sfb_fail("recovery: the consumer got record #%" PRIu64
+			 " (%d B) "
+			 "where #%" PRIu64 " was due: lost, duplicated or "
+			 "corrupt",
+			 get_u64(r->value, 0), r->value_len, n);
 }
 
 static void rc_consumer(void *arg)
 {
 	struct rc_shared *sh = arg;
-	struct sfshm_client *c = client_open(sh->d);
+	struct sfshm_client *c = sfb_client_open(sh->d);
 	struct sfshm_consumer *cons =
 		consumer_on(c, RC_TOPIC, SFSHM_OFFSET_BEGINNING);
 	struct sfshm_record rec;
 	uint64_t n = 0, cur = 0, stalled = 0, fin;
 
-	gate_wait(&sh->gate);
+	sfb_gate_wait(&sh->gate);
 	/* Until every record A sent has arrived. */
 	while (!(fin = atomic_load(&sh->a_final)) || n + 1 < fin) {
 		int r = sfshm_consumer_poll(cons, &rec, 100);
 		uint64_t tc;
 
 		if (r < 0)
-			fail("recovery: poll: %s", sfshm_strerror(r));
+			sfb_fail("recovery: poll: %s", sfshm_strerror(r));
 		if (r == 0 && !stalled)
 			stalled = now_ns();
 		else if (r == 0 && now_ns() - stalled > WATCHDOG_NS)
-			fail("recovery: the consumer got no record for 10 s "
-			     "(%" PRIu64 " so far)",
-			     n);
+			sfb_fail(
+				"recovery: the consumer got no record for 10 s "
+				"(%" PRIu64 " so far)",
+				n);
 		if (r == 0)
 			continue;
 		stalled = 0;
@@ -1874,9 +1886,9 @@ static uint64_t rc_wait(_Atomic uint64_t *v, const pid_t *pids, int n,
 
 	while (!(x = atomic_load(v))) {
 		for (int i = 0; i < n; i++)
-			check_alive(pids[i], "a recovery worker");
+			sfb_check_alive(pids[i], "a recovery worker");
 		if (now_ns() - t0 > WATCHDOG_NS)
-			fail("recovery: no %s within 10 s", what);
+			sfb_fail("recovery: no %s within 10 s", what);
 		sleep_ns(50 * USEC);
 	}
 	return x;
@@ -1890,7 +1902,7 @@ static double rc_once(struct rc_shared *sh, uint64_t k, const pid_t *ac)
 	int st;
 
 	sh->rep = k;
-	all[2] = spawn(rc_claimer, sh, -1);
+	all[2] = sfb_spawn(rc_claimer, sh, -1);
 	rc_wait(&sh->t_claim[k], all, 3, "claim by producer B");
 	sleep_ns(RC_HOLD_NS);
 	kill(all[2], SIGKILL);
@@ -1921,38 +1933,39 @@ static void rc_stats(double *ms, uint64_t n, struct rc_result *r)
 	r->all = ms;
 }
 
-static struct rc_shared *rc_shared_new(const struct daemon *d, uint64_t reps)
+static struct rc_shared *rc_shared_new(const struct sfb_daemon *d,
+				       uint64_t reps)
 {
-	struct rc_shared *sh = shm_zalloc(sizeof(*sh));
+	struct rc_shared *sh = sfb_shm_zalloc(sizeof(*sh));
 
 	sh->d = d;
 	sh->reps = reps;
-	sh->t_claim = shm_zalloc(reps * sizeof(*sh->t_claim));
-	sh->t_after = shm_zalloc(reps * sizeof(*sh->t_after));
+	sh->t_claim = sfb_shm_zalloc(reps * sizeof(*sh->t_claim));
+	sh->t_after = sfb_shm_zalloc(reps * sizeof(*sh->t_after));
 	return sh;
 }
 
-static void rc_measure(const struct opts *o, const struct daemon *d,
+static void rc_measure(const struct opts *o, const struct sfb_daemon *d,
 		       struct rc_result *r)
 {
 	struct rc_shared *sh = rc_shared_new(d, o->reps);
-	double *ms = xcalloc(o->reps, sizeof(*ms));
+	double *ms = sfb_xcalloc(o->reps, sizeof(*ms));
 	pid_t ac[2];
 	bool ok;
 
 	topic_create(d, RC_TOPIC, o->ring_size, 0);
-	ac[0] = spawn(rc_producer, sh, cpu_of(o, 0));
-	ac[1] = spawn(rc_consumer, sh, cpu_of(o, 1));
-	gate_ready(&sh->gate, 2, ac);
-	gate_go(&sh->gate);
+	ac[0] = sfb_spawn(rc_producer, sh, cpu_of(o, 0));
+	ac[1] = sfb_spawn(rc_consumer, sh, cpu_of(o, 1));
+	sfb_gate_ready(&sh->gate, 2, ac);
+	sfb_gate_go(&sh->gate);
 	for (uint64_t k = 0; k < o->reps; k++)
 		ms[k] = rc_once(sh, k, ac);
 	atomic_store(&sh->stop, 1);
-	ok = reap(ac[0], WATCHDOG_NS);
+	ok = sfb_reap(ac[0], WATCHDOG_NS);
 	atomic_store(&sh->a_final, atomic_load(&sh->a_sent) + 1);
-	ok = reap(ac[1], 2 * WATCHDOG_NS) && ok;
+	ok = sfb_reap(ac[1], 2 * WATCHDOG_NS) && ok;
 	if (!ok)
-		fail("recovery: a worker failed at the end");
+		sfb_fail("recovery: a worker failed at the end");
 	r->reps = o->reps;
 	r->a_sent = atomic_load(&sh->a_sent);
 	r->c_read = atomic_load(&sh->c_read);
@@ -1990,11 +2003,11 @@ static void rc_print(const struct rc_result *r)
 static int run_recovery(struct report *rep)
 {
 	const struct opts *o = rep->o;
-	struct daemon d;
+	struct sfb_daemon d;
 
 	daemon_start(&d, o, "recovery");
 	rc_measure(o, &d, &rep->rc);
-	daemon_stop(&d);
+	sfb_daemon_stop(&d);
 	if (!o->json)
 		rc_print(&rep->rc);
 	return 1;
@@ -2002,17 +2015,17 @@ static int run_recovery(struct report *rep)
 
 /* ---- idle CPU -------------------------------------------------------------------------- */
 
-static void idle_measure(const struct daemon *d, double secs, int topics,
+static void idle_measure(const struct sfb_daemon *d, double secs, int topics,
 			 struct idle_result *r)
 {
-	struct proc_cpu a, b;
+	struct sfb_proc_cpu a, b;
 	uint64_t t0;
 
 	sleep_ns(SETTLE_NS);
-	proc_cpu(d->pid, &a);
+	sfb_proc_cpu(d->pid, &a);
 	t0 = now_ns();
 	sleep_ns((uint64_t)(secs * NS));
-	proc_cpu(d->pid, &b);
+	sfb_proc_cpu(d->pid, &b);
 	r->secs = secs_between(t0, now_ns());
 	r->topics = topics;
 	r->cpu.stat_ns = b.stat_ns - a.stat_ns;
@@ -2059,7 +2072,7 @@ static int run_idle(struct report *rep)
 {
 	const struct opts *o = rep->o;
 	char name[32];
-	struct daemon d;
+	struct sfb_daemon d;
 
 	daemon_start(&d, o, "idle");
 	idle_measure(&d, o->idle_secs, 0, &rep->idle[0]);
@@ -2068,7 +2081,7 @@ static int run_idle(struct report *rep)
 		topic_create(&d, name, 0, 0);
 	}
 	idle_measure(&d, o->idle_secs, IDLE_TOPICS, &rep->idle[1]);
-	daemon_stop(&d);
+	sfb_daemon_stop(&d);
 	if (!o->json)
 		idle_print(rep);
 	return 1;
@@ -2179,7 +2192,7 @@ static void goals_print(const struct report *rep)
 static void json_config(const struct opts *o)
 {
 	sfb_json_object("config");
-	sfb_json_str("sfshmd", daemon_exe());
+	sfb_json_str("sfshmd", sfb_daemon_exe());
 	sfb_json_str("data_base", o->data_base);
 	sfb_json_array("parts");
 	for (int i = 0; i < NPARTS; i++)
@@ -2382,7 +2395,7 @@ static void print_intro(const struct opts *o)
 	sfb_machine_print(stdout);
 	printf("sfshmd: %s, a fresh one per part; data dirs in %s, run dirs "
 	       "in /dev/shm\n",
-	       daemon_exe(), o->data_base);
+	       sfb_daemon_exe(), o->data_base);
 	if (o->ncpus) {
 		printf("cpus:");
 		for (int i = 0; i < o->ncpus; i++)
@@ -2807,10 +2820,8 @@ int sfbench_daemon_main(int argc, char **argv)
 	rc = parse_opts(argc, argv, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	daemon_exe(); /* fail now if there is no daemon to run */
-	atexit(at_exit_cleanup);
-	signal(SIGPIPE, SIG_IGN);
-	rep = xcalloc(1, sizeof(*rep));
+	sfb_daemon_setup(CMD);
+	rep = sfb_xcalloc(1, sizeof(*rep));
 	rep->o = &o;
 	sfb_machine_probe();
 	if (!o.json)
