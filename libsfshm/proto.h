@@ -140,6 +140,8 @@ enum {
 	SFA_TYPE_MAX
 };
 
+_Static_assert(SFA_TYPE_MAX <= SFP_MAX_ATTR, "attribute table too small");
+
 /* A parsed message: the first attribute of each type, found by type. */
 struct sfp_attr {
 	const uint8_t *val;

@@ -59,7 +59,9 @@ static void check_view(const uint8_t *p, size_t len)
 
 static bool is_nested(uint16_t type)
 {
-	return type == SFA_TOPIC_INFO || type == SFA_PART_INFO;
+	/* The protocol's nested types, written out again as an oracle. */
+	return type == SFA_TOPIC_INFO || type == SFA_PART_INFO ||
+	       type == SFA_TP || type == SFA_GROUP_INFO || type == SFA_MEMBER;
 }
 
 static uint32_t align4(uint32_t n)
