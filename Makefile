@@ -164,6 +164,9 @@ bench-smoke: tools daemon
 	$(Q)$(BUILD)/tools/sfbench daemon --quick >$(BUILD)/bench-smoke-daemon.txt \
 		2>&1 || { cat $(BUILD)/bench-smoke-daemon.txt; exit 1; }
 	$(Q)echo "  BENCH   sfbench daemon --quick ok ($(BUILD)/bench-smoke-daemon.txt)"
+	$(Q)$(BUILD)/tools/sfbench group --quick >$(BUILD)/bench-smoke-group.txt \
+		2>&1 || { cat $(BUILD)/bench-smoke-group.txt; exit 1; }
+	$(Q)echo "  BENCH   sfbench group --quick ok ($(BUILD)/bench-smoke-group.txt)"
 
 # ThreadSanitizer: the concurrency tests only (cmocka programs named
 # test_*_mt or listed in TSAN_TESTS), with threads instead of processes.

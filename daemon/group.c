@@ -79,6 +79,7 @@ struct sfd_groups {
 	struct sfd_offsets *off;
 	struct group *groups;
 	uint64_t member_seq;
+	uint64_t next_tick_ns; /* when the timers are looked at next */
 };
 
 static const char *const state_names[] = { "Empty", "Stable",
@@ -836,6 +837,12 @@ int sfd_groups_tick(struct sfd_groups *g)
 {
 	uint64_t now = sfd_now_ns();
 	bool any = false;
+
+	/* Called before every wait of the control loop: walk at most once
+	 * per tick. */
+	if (now < g->next_tick_ns)
+		return (int)((g->next_tick_ns - now + 999999) / 1000000);
+	g->next_tick_ns = now + TICK_MS * 1000000ull;
 
 	for (struct group *gr = g->groups; gr; gr = gr->next) {
 		while (expire_one(g, gr, now))

@@ -89,6 +89,7 @@ struct sfshm_consumer {
 	size_t buflen;
 	struct sfshm_ring **waitv; /* scratch for sfshm_ring_wait_any() */
 	struct sf_member *grp; /* group membership, NULL if not subscribed */
+	uint64_t delivered; /* records handed out */
 };
 
 #define GROUP_SLICE_MS 5 /* a member looks at its notices this often */
@@ -481,10 +482,16 @@ static void wait_some(struct sfshm_consumer *cons, int ms)
 		ms = LOG_WAIT_MS;
 	if (cons->o.wait == SFSHM_WAIT_SPIN)
 		ms = 0;
-	if (n)
+	if (n) {
 		sfshm_ring_wait_any(cons->waitv, n, NULL, 0, ms);
-	else if (ms)
+	} else if (ms && cons->grp && !cons->nparts) {
+		/* A member with nothing to read waits for the group's word. */
+		struct pollfd pfd = { .fd = cons->c->fd, .events = POLLIN };
+
+		poll(&pfd, 1, ms);
+	} else if (ms) {
 		poll(NULL, 0, ms);
+	}
 }
 
 int sfshm_consumer_poll(struct sfshm_consumer *cons, struct sfshm_record *rec,
@@ -500,6 +507,7 @@ int sfshm_consumer_poll(struct sfshm_consumer *cons, struct sfshm_record *rec,
 
 		if (!n && cons->nparts)
 			n = poll_once(cons, rec);
+		cons->delivered += n == 1;
 		if (n)
 			return n;
 		/* The clock only once there is nothing to hand out at once. */
@@ -1046,4 +1054,9 @@ int sfshm_consumer_assignment(struct sfshm_consumer *cons,
 			      struct sfshm_tp **tps, unsigned *n)
 {
 	return sf_cons_list(cons, tps, n);
+}
+
+uint64_t sf_cons_delivered(const struct sfshm_consumer *cons)
+{
+	return cons->delivered;
 }

@@ -28,6 +28,9 @@ void sf_cons_clear(struct sfshm_consumer *cons);
 int sf_cons_list(struct sfshm_consumer *cons, struct sfshm_tp **tps,
 		 unsigned *n);
 
+/* Records handed out by poll so far. */
+uint64_t sf_cons_delivered(const struct sfshm_consumer *cons);
+
 /* Group duties due now (notices, heartbeat, auto-commit).  member.c. */
 int sf_member_service(struct sfshm_consumer *cons);
 

@@ -20,9 +20,11 @@
  *           again.
  *
  * Heartbeats go from poll every quarter of the max-poll interval (at
- * most every 3 s): they are how the coordinator knows the application
- * still polls.  Auto-commit sends the positions of owned partitions
- * asynchronously every auto_commit_ms, and synchronously on revoke.
+ * most every 30 s; a dead member is seen by its connection closing, so
+ * they only need to catch one that stopped polling).  Auto-commit sends
+ * the positions of owned partitions asynchronously every auto_commit_ms
+ * when records were delivered since the last one, and synchronously on
+ * revoke.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +34,7 @@
 #include "consumer_int.h"
 #include "sfshm_int.h"
 
-#define MAX_HB_NS (3000ull * 1000000ull)
+#define MAX_HB_NS (30000ull * 1000000ull)
 #define MIN_HB_NS (20ull * 1000000ull)
 #define DEFAULT_AUTO_COMMIT_MS 5000
 
@@ -45,6 +47,7 @@ struct sf_member {
 	bool assign_more; /* an assignment in several notices: more to come */
 	int max_poll_ms, session_ms, auto_commit_ms;
 	uint64_t hb_every_ns, next_hb_ns, next_commit_ns;
+	uint64_t committed_at; /* sf_cons_delivered() at the last auto-commit */
 };
 
 static char *dup_or_null(const char *s)
@@ -432,9 +435,14 @@ int sf_member_service(struct sfshm_consumer *cons)
 		err = heartbeat(cons, m);
 	if (!err && m->auto_commit_ms > 0 && m->generation >= 0 &&
 	    now >= m->next_commit_ns) {
+		uint64_t delivered = sf_cons_delivered(cons);
+
 		m->next_commit_ns =
 			now + (uint64_t)m->auto_commit_ms * 1000000ull;
-		err = sfshm_consumer_commit(cons, true);
+		/* Nothing delivered since: the positions are committed. */
+		if (delivered != m->committed_at)
+			err = sfshm_consumer_commit(cons, true);
+		m->committed_at = delivered;
 	}
 	return err;
 }

@@ -558,13 +558,20 @@ static int valid_after(struct sf_segreader *sr)
 }
 
 /* The file ends exactly at pos (not before it: that is a cut). */
+/*
+ * End of file at pos: is that where the file ends?  0 yes; ADV_AGAIN if
+ * it has grown since we read (the daemon appended: read again); -EBADMSG
+ * if it is shorter (cut below what we read).
+ */
 static int clean_end(struct sf_segreader *sr)
 {
 	struct stat st;
 
 	if (fstat(sr->fd, &st))
 		return -errno;
-	return (uint64_t)st.st_size == sr->pos ? 0 : -EBADMSG;
+	if ((uint64_t)st.st_size == sr->pos)
+		return 0;
+	return (uint64_t)st.st_size > sr->pos ? ADV_AGAIN : -EBADMSG;
 }
 
 /* ---- moving forward ----------------------------------------------------- */
@@ -626,6 +633,8 @@ static int at_end(struct sf_segreader *sr, int st)
 		ret = valid_after(sr);
 	else if (st == LD_EOF)
 		ret = clean_end(sr);
+	if (ret == ADV_AGAIN && st == LD_EOF)
+		return ADV_AGAIN; /* grew meanwhile: read it */
 	if (ret)
 		return ret < 0 ? ret : -EBADMSG;
 	ret = rescan(sr);
