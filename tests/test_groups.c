@@ -711,12 +711,12 @@ static void check_gens(struct fx *f, const int *slots, int n, int32_t from,
 			if (h & all & FULL)
 				fail_msg("generation %d: partitions 0x%" PRIx64
 					 " owned twice",
-					 g, h & all & FULL);
+					 g, (uint64_t)(h & all & FULL));
 			all |= h & FULL;
 		}
 		if (any && all != FULL)
 			fail_msg("generation %d: owned 0x%" PRIx64 ", not all",
-				 g, all);
+				 g, (uint64_t)all);
 	}
 }
 
