@@ -17,6 +17,7 @@
  * share is declared once, in tools/sfbench.h.
  */
 #include <errno.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -315,4 +316,64 @@ int sfb_parse_list(const char *s, bool bytes, uint64_t *out, int max)
 			return n;
 		s += len + 1;
 	}
+}
+
+int sfb_opt_cpus(const char *cmd, const char *arg, int *cpus, int max,
+		 int *ncpus)
+{
+	uint64_t v[SFB_MAX_CPUS];
+	cpu_set_t allowed;
+	int n = sfb_parse_list(arg, false, v,
+			       max < SFB_MAX_CPUS ? max : SFB_MAX_CPUS);
+
+	if (n < 0)
+		return sfb_usage(cmd,
+				 "--cpu: '%s' is not a list of CPU numbers "
+				 "(e.g. 0,1)",
+				 arg);
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		CPU_ZERO(&allowed);
+	for (int i = 0; i < n; i++) {
+		if (v[i] >= CPU_SETSIZE || !CPU_ISSET((int)v[i], &allowed))
+			return sfb_usage(cmd,
+					 "--cpu: CPU %" PRIu64 " is not "
+					 "available to this process",
+					 v[i]);
+		cpus[i] = (int)v[i];
+	}
+	*ncpus = n;
+	return 0;
+}
+
+/* The index of the @len-byte name at @p in @names, or -1. */
+static int name_index(const char *p, size_t len, const char *const *names,
+		      int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strlen(names[i]) == len && !strncmp(p, names[i], len))
+			return i;
+	return -1;
+}
+
+int sfb_opt_only(const char *cmd, const char *arg, const char *const *names,
+		 int n, unsigned int *parts)
+{
+	char list[256] = "";
+
+	for (int i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 "%s%s", i ? ", " : "", names[i]);
+	*parts = 0;
+	for (const char *p = arg; *p;) {
+		size_t len = strcspn(p, ",");
+		int i = name_index(p, len, names, n);
+
+		if (i < 0)
+			return sfb_usage(cmd,
+					 "--only: '%s' is not a list of %s",
+					 arg, list);
+		*parts |= 1u << i;
+		p += len + (p[len] == ',');
+	}
+	return *parts ? 0 : sfb_usage(cmd, "--only: nothing selected");
 }

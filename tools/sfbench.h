@@ -38,6 +38,15 @@ int sfb_parse_seconds(const char *s, double *out);
  */
 int sfb_parse_list(const char *s, bool bytes, uint64_t *out, int max);
 
+#define SFB_MAX_CPUS 64
+
+/* --cpu LIST: CPUs this process may run on.  Return: 0 or 2 (usage). */
+int sfb_opt_cpus(const char *cmd, const char *arg, int *cpus, int max,
+		 int *ncpus);
+/* --only LIST: a bit per name of @names.  Return: 0 or 2 (usage). */
+int sfb_opt_only(const char *cmd, const char *arg, const char *const *names,
+		 int n, unsigned int *parts);
+
 /* ---- statistics (sfbench_stats.c) ------------------------------------------ */
 
 /* Nearest-rank percentiles @pct (0..100) of @n samples, sorted in place. */

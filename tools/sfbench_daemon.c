@@ -2611,56 +2611,6 @@ static int opt_seconds(const char *name, const char *arg, double *out)
 	return 0;
 }
 
-static int opt_cpus(struct opts *o, const char *arg)
-{
-	uint64_t v[MAX_CPUS];
-	cpu_set_t allowed;
-	int n = sfb_parse_list(arg, false, v, MAX_CPUS);
-
-	if (n < 0)
-		return sfb_usage(CMD,
-				 "--cpu: '%s' is not a list of CPU "
-				 "numbers (e.g. 0,1)",
-				 arg);
-	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
-		CPU_ZERO(&allowed);
-	for (int i = 0; i < n; i++) {
-		if (v[i] >= CPU_SETSIZE || !CPU_ISSET((int)v[i], &allowed))
-			return sfb_usage(CMD,
-					 "--cpu: CPU %" PRIu64 " is not "
-					 "available to this process",
-					 v[i]);
-		o->cpus[i] = (int)v[i];
-	}
-	o->ncpus = n;
-	return 0;
-}
-
-static int opt_only(struct opts *o, const char *arg)
-{
-	const char *p = arg;
-
-	o->parts = 0;
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		int i;
-
-		for (i = 0; i < NPARTS; i++)
-			if (strlen(part_names[i]) == len &&
-			    !strncmp(p, part_names[i], len))
-				break;
-		if (i == NPARTS)
-			return sfb_usage(CMD,
-					 "--only: '%s' is not a list of "
-					 "persist, latency, catchup, "
-					 "recovery, idle",
-					 arg);
-		o->parts |= 1u << i;
-		p += len + (p[len] == ',');
-	}
-	return o->parts ? 0 : sfb_usage(CMD, "--only: nothing selected");
-}
-
 static int opt_data_dir(struct opts *o, const char *arg)
 {
 	struct stat st;
@@ -2675,6 +2625,11 @@ static int opt_data_dir(struct opts *o, const char *arg)
 }
 
 /* Options without a value, and the ones parsed by a helper. */
+static int opt_only(struct opts *o, const char *arg)
+{
+	return sfb_opt_only(CMD, arg, part_names, NPARTS, &o->parts);
+}
+
 static int apply_flag(struct opts *o, int c, const char *arg)
 {
 	switch (c) {
@@ -2687,7 +2642,7 @@ static int apply_flag(struct opts *o, int c, const char *arg)
 	case OPT_ONLY:
 		return opt_only(o, arg);
 	case OPT_CPU:
-		return opt_cpus(o, arg);
+		return sfb_opt_cpus(CMD, arg, o->cpus, MAX_CPUS, &o->ncpus);
 	case OPT_DATA_DIR:
 		return opt_data_dir(o, arg);
 	}
