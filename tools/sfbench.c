@@ -377,3 +377,24 @@ int sfb_opt_only(const char *cmd, const char *arg, const char *const *names,
 	}
 	return *parts ? 0 : sfb_usage(cmd, "--only: nothing selected");
 }
+
+int sfb_opt_count(const char *cmd, const char *name, const char *arg,
+		  uint64_t min, uint64_t max, uint64_t *out)
+{
+	if (sfb_parse_u64(arg, out) || *out < min || *out > max)
+		return sfb_usage(cmd,
+				 "%s: '%s' is not a count from %" PRIu64
+				 " to %" PRIu64,
+				 name, arg, min, max);
+	return 0;
+}
+
+void sfb_goals_print(const struct sfb_goal *g, int n)
+{
+	printf("\nGoals\n%-46s %-44s %s\n", "goal", "measured", "status");
+	for (int i = 0; i < n; i++)
+		printf("%-46s %-44s %s\n", g[i].what, g[i].measured,
+		       g[i].met > 0  ? "met" :
+		       g[i].met == 0 ? "NOT MET" :
+				       "-");
+}

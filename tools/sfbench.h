@@ -47,6 +47,20 @@ int sfb_opt_cpus(const char *cmd, const char *arg, int *cpus, int max,
 int sfb_opt_only(const char *cmd, const char *arg, const char *const *names,
 		 int n, unsigned int *parts);
 
+/* A count in [@min, @max] for option @name.  Return: 0 or 2 (usage). */
+int sfb_opt_count(const char *cmd, const char *name, const char *arg,
+		  uint64_t min, uint64_t max, uint64_t *out);
+
+/* A benchmark goal and whether this run met it. */
+struct sfb_goal {
+	const char *what;
+	char measured[96];
+	int met; /* 1, 0; -1: not measured */
+};
+
+/* The closing "Goals" table. */
+void sfb_goals_print(const struct sfb_goal *g, int n);
+
 /* ---- statistics (sfbench_stats.c) ------------------------------------------ */
 
 /* Nearest-rank percentiles @pct (0..100) of @n samples, sorted in place. */

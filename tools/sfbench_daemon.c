@@ -2089,15 +2089,9 @@ static int run_idle(struct report *rep)
 
 /* ---- goals ------------------------------------------------------------------------------ */
 
-struct goal {
-	const char *what;
-	char measured[96];
-	int met; /* 1, 0; -1: not measured */
-};
-
 #define NGOALS 5
 
-static void goal_persist(const struct report *rep, struct goal *g)
+static void goal_persist(const struct report *rep, struct sfb_goal *g)
 {
 	double ratio = rep->pers[1].ratio_med;
 
@@ -2108,7 +2102,7 @@ static void goal_persist(const struct report *rep, struct goal *g)
 	g->met = ratio >= GOAL_PERSIST_RATIO;
 }
 
-static void goal_latency(const struct report *rep, struct goal *g)
+static void goal_latency(const struct report *rep, struct sfb_goal *g)
 {
 	double p99 = (double)rep->lat.pct[1][2] / MSEC;
 
@@ -2118,7 +2112,7 @@ static void goal_latency(const struct report *rep, struct goal *g)
 	g->met = p99 <= GOAL_DURABLE_P99_MS;
 }
 
-static void goal_catchup(const struct report *rep, struct goal *g)
+static void goal_catchup(const struct report *rep, struct sfb_goal *g)
 {
 	double gbs = cu_payload_gbs(&rep->cu);
 
@@ -2128,7 +2122,7 @@ static void goal_catchup(const struct report *rep, struct goal *g)
 	g->met = gbs >= GOAL_CATCHUP_GBS;
 }
 
-static void goal_recovery(const struct report *rep, struct goal *g)
+static void goal_recovery(const struct report *rep, struct sfb_goal *g)
 {
 	snprintf(g->measured, sizeof(g->measured),
 		 "median %.2f ms, max %.2f ms", rep->rc.ms[1], rep->rc.ms[4]);
@@ -2139,7 +2133,7 @@ static void goal_recovery(const struct report *rep, struct goal *g)
  * Judged by the process CPU clock: /proc/PID/stat counts whole ticks (one
  * is 1% of a core over the 1 s of --quick), so it is shown, not judged.
  */
-static void goal_idle(const struct report *rep, struct goal *g)
+static void goal_idle(const struct report *rep, struct sfb_goal *g)
 {
 	double pct = idle_pct(&rep->idle[1], true);
 
@@ -2149,12 +2143,12 @@ static void goal_idle(const struct report *rep, struct goal *g)
 	g->met = pct < GOAL_IDLE_PCT;
 }
 
-static void goals(const struct report *rep, struct goal *g)
+static void goals(const struct report *rep, struct sfb_goal *g)
 {
 	static void (*const fn[NGOALS])(
 		const struct report *,
-		struct goal *) = { goal_persist, goal_latency, goal_catchup,
-				   goal_recovery, goal_idle };
+		struct sfb_goal *) = { goal_persist, goal_latency, goal_catchup,
+				       goal_recovery, goal_idle };
 	static const char *const what[NGOALS] = {
 		"persist acks=written >= 50% of the bare ring",
 		"durable ack p99 <= 2 ms at 100k records/s",
@@ -2164,27 +2158,19 @@ static void goals(const struct report *rep, struct goal *g)
 	};
 
 	for (int i = 0; i < NGOALS; i++) {
-		g[i] = (struct goal){ .what = what[i], .met = -1 };
+		g[i] = (struct sfb_goal){ .what = what[i], .met = -1 };
 		snprintf(g[i].measured, sizeof(g[i].measured), "not measured");
 		if (rep->done & (1u << i))
 			fn[i](rep, &g[i]);
 	}
 }
 
-static const char *met_name(int met)
-{
-	return met > 0 ? "met" : met == 0 ? "NOT MET" : "-";
-}
-
 static void goals_print(const struct report *rep)
 {
-	struct goal g[NGOALS];
+	struct sfb_goal g[NGOALS];
 
 	goals(rep, g);
-	printf("\nGoals\n%-46s %-44s %s\n", "goal", "measured", "status");
-	for (int i = 0; i < NGOALS; i++)
-		printf("%-46s %-44s %s\n", g[i].what, g[i].measured,
-		       met_name(g[i].met));
+	sfb_goals_print(g, NGOALS);
 }
 
 /* ---- JSON --------------------------------------------------------------------------------- */
@@ -2348,7 +2334,7 @@ static void json_idle(const struct idle_result *r)
 
 static void json_goals(const struct report *rep)
 {
-	struct goal g[NGOALS];
+	struct sfb_goal g[NGOALS];
 
 	goals(rep, g);
 	sfb_json_array("goals");
@@ -2580,17 +2566,6 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int opt_count(const char *name, const char *arg, uint64_t min,
-		     uint64_t max, uint64_t *out)
-{
-	if (sfb_parse_u64(arg, out) || *out < min || *out > max)
-		return sfb_usage(CMD,
-				 "%s: '%s' is not a count from %" PRIu64
-				 " to %" PRIu64,
-				 name, arg, min, max);
-	return 0;
-}
-
 static int opt_bytes(const char *name, const char *arg, uint64_t *out)
 {
 	if (sfb_parse_bytes(arg, out) || *out == 0)
@@ -2653,23 +2628,25 @@ static int apply_opt(struct opts *o, int c, const char *arg)
 {
 	switch (c) {
 	case 'n':
-		return opt_count("--count", arg, 1, 1ull << 40, &o->count);
+		return sfb_opt_count(CMD, "--count", arg, 1, 1ull << 40,
+				     &o->count);
 	case 'd':
 		return opt_seconds("--duration", arg, &o->lat_secs);
 	case OPT_RING_SIZE:
 		return opt_bytes("--ring-size", arg, &o->ring_size);
 	case OPT_RATE:
-		return opt_count("--rate", arg, 1, 100000000, &o->rate);
+		return sfb_opt_count(CMD, "--rate", arg, 1, 100000000,
+				     &o->rate);
 	case OPT_BACKLOG:
 		return opt_bytes("--backlog", arg, &o->backlog);
 	case OPT_RECORD_SIZE:
 		return opt_bytes("--record-size", arg, &o->record_size);
 	case OPT_REPS:
-		return opt_count("--reps", arg, 1, 100000, &o->reps);
+		return sfb_opt_count(CMD, "--reps", arg, 1, 100000, &o->reps);
 	case OPT_IDLE:
 		return opt_seconds("--idle", arg, &o->idle_secs);
 	case OPT_RUNS:
-		return opt_count("--runs", arg, 1, MAX_RUNS, &o->runs);
+		return sfb_opt_count(CMD, "--runs", arg, 1, MAX_RUNS, &o->runs);
 	}
 	return apply_flag(o, c, arg);
 }

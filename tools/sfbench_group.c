@@ -1611,23 +1611,17 @@ struct report {
 	struct st_result st;
 };
 
-struct goal {
-	const char *what;
-	char measured[96];
-	int met; /* 1, 0; -1: not measured */
-};
-
 #define NGOALS 2
 
-static void goals(const struct report *rep, struct goal *g)
+static void goals(const struct report *rep, struct sfb_goal *g)
 {
 	const struct fo_result *fo = &rep->fo;
 	const struct st_result *st = &rep->st;
 	double pct = pct_of(st->daemon.clock_ns, st->steady_s);
 
-	g[0] = (struct goal){ "failover (kill) <= 50 ms, judged by the max",
+	g[0] = (struct sfb_goal){ "failover (kill) <= 50 ms, judged by the max",
 			      "not measured", -1 };
-	g[1] = (struct goal){ "steady daemon CPU < 5% of a core, storm",
+	g[1] = (struct sfb_goal){ "steady daemon CPU < 5% of a core, storm",
 			      "not measured", -1 };
 	if (rep->done & PART_FAILOVER) {
 		snprintf(g[0].measured, sizeof(g[0].measured),
@@ -1644,20 +1638,12 @@ static void goals(const struct report *rep, struct goal *g)
 	}
 }
 
-static const char *met_name(int met)
-{
-	return met > 0 ? "met" : met == 0 ? "NOT MET" : "-";
-}
-
 static void goals_print(const struct report *rep)
 {
-	struct goal g[NGOALS];
+	struct sfb_goal g[NGOALS];
 
 	goals(rep, g);
-	printf("\nGoals\n%-44s %-38s %s\n", "goal", "measured", "status");
-	for (int i = 0; i < NGOALS; i++)
-		printf("%-44s %-38s %s\n", g[i].what, g[i].measured,
-		       met_name(g[i].met));
+	sfb_goals_print(g, NGOALS);
 }
 
 /* ---- JSON ------------------------------------------------------------------------- */
@@ -1783,7 +1769,7 @@ static void json_storm(const struct st_result *r)
 
 static void json_goals(const struct report *rep)
 {
-	struct goal g[NGOALS];
+	struct sfb_goal g[NGOALS];
 
 	goals(rep, g);
 	sfb_json_array("goals");
@@ -2003,17 +1989,6 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int opt_count(const char *name, const char *arg, uint64_t min,
-		     uint64_t max, uint64_t *out)
-{
-	if (sfb_parse_u64(arg, out) || *out < min || *out > max)
-		return sfb_usage(CMD,
-				 "%s: '%s' is not a count from %" PRIu64
-				 " to %" PRIu64,
-				 name, arg, min, max);
-	return 0;
-}
-
 static int opt_auto_commit(struct opts *o, const char *arg)
 {
 	uint64_t ms;
@@ -2022,7 +1997,7 @@ static int opt_auto_commit(struct opts *o, const char *arg)
 		o->auto_commit_ms = -1;
 		return 0;
 	}
-	if (opt_count("--auto-commit", arg, 1, 3600000, &ms))
+	if (sfb_opt_count(CMD, "--auto-commit", arg, 1, 3600000, &ms))
 		return 2;
 	o->auto_commit_ms = (int)ms;
 	return 0;
@@ -2084,15 +2059,19 @@ static int apply_opt(struct opts *o, int c, const char *arg)
 {
 	switch (c) {
 	case OPT_REPS:
-		return opt_count("--reps", arg, 1, 1000, &o->reps);
+		return sfb_opt_count(CMD, "--reps", arg, 1, 1000, &o->reps);
 	case OPT_RATE:
-		return opt_count("--rate", arg, 100, 10000000, &o->rate);
+		return sfb_opt_count(CMD, "--rate", arg, 100, 10000000,
+				     &o->rate);
 	case OPT_GROUPS:
-		return opt_count("--groups", arg, 1, 100000, &o->groups);
+		return sfb_opt_count(CMD, "--groups", arg, 1, 100000,
+				     &o->groups);
 	case OPT_MEMBERS:
-		return opt_count("--members", arg, 1, ST_PARTS, &o->members);
+		return sfb_opt_count(CMD, "--members", arg, 1, ST_PARTS,
+				     &o->members);
 	case OPT_PROCS:
-		return opt_count("--procs", arg, 1, ST_MAX_PROCS, &o->procs);
+		return sfb_opt_count(CMD, "--procs", arg, 1, ST_MAX_PROCS,
+				     &o->procs);
 	}
 	return apply_flag(o, c, arg);
 }

@@ -2209,23 +2209,12 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* A count in [min, max] for option @name. */
-static int opt_count(const char *name, const char *arg, uint64_t min,
-		     uint64_t max, uint64_t *out)
-{
-	if (sfb_parse_u64(arg, out) || *out < min || *out > max)
-		return sfb_usage(CMD,
-				 "%s: '%s' is not a count from %" PRIu64
-				 " to %" PRIu64,
-				 name, arg, min, max);
-	return 0;
-}
-
 static int opt_int(const char *name, const char *arg, int min, int max,
 		   int *out)
 {
 	uint64_t v;
-	int rc = opt_count(name, arg, (uint64_t)min, (uint64_t)max, &v);
+	int rc =
+		sfb_opt_count(CMD, name, arg, (uint64_t)min, (uint64_t)max, &v);
 
 	*out = (int)v;
 	return rc;
@@ -2346,7 +2335,8 @@ static int apply_opt(struct opts *o, int c, const char *arg)
 	case 'd':
 		return opt_seconds("--duration", arg, &o->duration);
 	case 'n':
-		return opt_count("--count", arg, 1, SEQ_MASK, &o->count);
+		return sfb_opt_count(CMD, "--count", arg, 1, SEQ_MASK,
+				     &o->count);
 	case 'p':
 		return opt_int("--producers", arg, 1, MAX_SIDE, &o->producers);
 	case 'r':
@@ -2360,10 +2350,11 @@ static int apply_opt(struct opts *o, int c, const char *arg)
 	case OPT_LAT_SIZE:
 		return opt_bytes("--lat-size", arg, &o->lat_size);
 	case OPT_RTT_COUNT:
-		return opt_count("--rtt-count", arg, 1, 1ull << 30,
-				 &o->rtt_count);
+		return sfb_opt_count(CMD, "--rtt-count", arg, 1, 1ull << 30,
+				     &o->rtt_count);
 	case OPT_WARMUP:
-		return opt_count("--warmup", arg, 0, 1ull << 30, &o->warmup);
+		return sfb_opt_count(CMD, "--warmup", arg, 0, 1ull << 30,
+				     &o->warmup);
 	case OPT_RTT_MAX_TIME:
 		return opt_seconds("--rtt-max-time", arg, &o->rtt_max_time);
 	}
