@@ -1620,9 +1620,9 @@ static void goals(const struct report *rep, struct sfb_goal *g)
 	double pct = pct_of(st->daemon.clock_ns, st->steady_s);
 
 	g[0] = (struct sfb_goal){ "failover (kill) <= 50 ms, judged by the max",
-			      "not measured", -1 };
+				  "not measured", -1 };
 	g[1] = (struct sfb_goal){ "steady daemon CPU < 5% of a core, storm",
-			      "not measured", -1 };
+				  "not measured", -1 };
 	if (rep->done & PART_FAILOVER) {
 		snprintf(g[0].measured, sizeof(g[0].measured),
 			 "median %.2f, p90 %.2f, max %.2f ms",
