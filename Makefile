@@ -42,7 +42,7 @@ ifeq ($(findstring clang,$(CC)),)
 SANFLAGS += -Wno-tsan
 endif
 endif
-BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -Iinclude -MMD -MP \
+BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -Iinclude -Ibpf -MMD -MP \
 	$(SANFLAGS) $(CFLAGS)
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
 LDLIBS_ALL := $(SANFLAGS) $(LDFLAGS)
@@ -53,14 +53,26 @@ LIB_A := $(BUILD)/libsfshm.a
 LIB_SO := $(BUILD)/libsfshm.so.0
 LIB_PC := $(BUILD)/sfshm.pc
 
+# The BPF metrics programs (bpf/): vmlinux.h from the running kernel's BTF,
+# a CO-RE object, and the skeleton sfshmd loads them through.
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
+BPF_DIR := $(BUILD)/bpf
+BPF_SKEL := $(BPF_DIR)/sfm.skel.h
+BPF_ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(shell uname -m)))
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
+	-I$(BPF_DIR) -Ibpf -idirafter /usr/include/$(shell gcc -dumpmachine)
+BPF_LIBS := -lbpf -lelf -lz
+
 # sfshmd's modules, also linked into the tests that exercise them.
 SFD_SRCS := $(filter-out daemon/sfshmd.c,$(wildcard daemon/*.c))
 SFD_OBJS := $(SFD_SRCS:%.c=$(BUILD)/%.o)
 SFD_A := $(BUILD)/libsfd.a
 
-# Every tools/X.c without an underscore is a program; tools/X_*.c are its parts.
+# Every tools/X.c without an underscore is a program; tools/X_*.c are its
+# parts; tools/common_*.c are parts of every program.
 TOOLS := $(foreach f,$(wildcard tools/*.c),$(if $(findstring _,$(notdir $(f))),,$(basename $(notdir $(f)))))
 TOOL_BINS := $(TOOLS:%=$(BUILD)/tools/%)
+TOOL_COMMON := $(wildcard tools/common_*.c)
 
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -99,10 +111,29 @@ $(LIB_PC): libsfshm/sfshm.pc.in Makefile
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
+$(BPF_DIR)/vmlinux.h:
+	@mkdir -p $(dir $@)
+	$(E) BTF $@
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(BPF_DIR)/%.bpf.o: bpf/%.bpf.c bpf/sfm.h $(BPF_DIR)/vmlinux.h
+	$(E) BPFCC $@
+	$(Q)clang $(BPF_CFLAGS) -c -o $@ $<
+
+$(BPF_DIR)/%.skel.h: $(BPF_DIR)/%.bpf.o
+	$(E) SKEL $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp
+	$(Q)mv $@.tmp $@
+
+.SECONDARY: $(BPF_DIR)/sfm.bpf.o
+
+$(BUILD)/daemon/metrics.o: $(BPF_SKEL)
+
 $(BUILD)/daemon/%.o: daemon/%.c
 	@mkdir -p $(dir $@)
 	$(E) CC $<
-	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsfshm -Idaemon -c -o $@ $<
+	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsfshm -Idaemon -I$(BPF_DIR) -c -o $@ $<
 
 $(SFD_A): $(SFD_OBJS)
 	$(E) AR $@
@@ -112,15 +143,16 @@ $(SFSHMD): daemon/sfshmd.c $(SFD_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(E) CC $@
 	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsfshm -Idaemon -o $@ $< $(SFD_A) $(LIB_A) \
-		$(LDLIBS_ALL) -luring -lpthread -lm
+		$(LDLIBS_ALL) -luring $(BPF_LIBS) -lpthread -lm
 
 # Tools and tests link the static library: one binary, one sanitizer runtime.
 .SECONDEXPANSION:
-$(BUILD)/tools/%: tools/%.c $$(wildcard tools/$$*_*.c) $(wildcard tools/*.h) $(LIB_A)
+$(BUILD)/tools/%: tools/%.c $$(wildcard tools/$$*_*.c) $(TOOL_COMMON) \
+		$(wildcard tools/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(E) CC $@
 	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsfshm -o $@ $(filter %.c,$^) $(LIB_A) \
-		$(LDLIBS_ALL) -lpthread -lm
+		$(LDLIBS_ALL) $(BPF_LIBS) -lpthread -lm
 
 # Integration tests run the daemon and tools next to them: build those too.
 $(BUILD)/tests/test_%: tests/test_%.c $(TEST_HELPERS) $(LIB_A) $(SFD_A) \
@@ -128,12 +160,14 @@ $(BUILD)/tests/test_%: tests/test_%.c $(TEST_HELPERS) $(LIB_A) $(SFD_A) \
 	@mkdir -p $(dir $@)
 	$(E) CC $@
 	$(Q)$(CC) $(BASE_CFLAGS) -Ilibsfshm -Idaemon -o $@ $< $(TEST_HELPERS) \
-		$(SFD_A) $(LIB_A) $(LDLIBS_ALL) -luring -lcmocka -lpthread -lm
+		$(SFD_A) $(LIB_A) $(LDLIBS_ALL) -luring $(BPF_LIBS) -lcmocka \
+		-lpthread -lm
 
 # ---- dependencies -----------------------------------------------------------
 
 DEB_PKGS := build-essential pkg-config clang llvm libclang-rt-14-dev \
-	libcmocka-dev spin clang-format liburing-dev
+	libcmocka-dev spin clang-format liburing-dev libbpf-dev libelf-dev \
+	zlib1g-dev bpftool systemtap-sdt-dev
 
 deps:
 	$(Q)sh tools/install-deps.sh $(DEB_PKGS)
@@ -181,13 +215,13 @@ check-tsan: deps
 
 FUZZ_TARGETS := $(wildcard tests/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_TARGETS:tests/%.c=build-fuzz/%)
-FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -Iinclude -Ilibsfshm \
+FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -Iinclude -Ibpf -Ilibsfshm \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-build-fuzz/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) $(SFD_SRCS)
+build-fuzz/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) $(SFD_SRCS) | build/bpf/sfm.skel.h
 	@mkdir -p $(dir $@)
 	$(E) FUZZCC $@
-	$(Q)clang $(FUZZ_CFLAGS) -Idaemon -o $@ $^ -luring
+	$(Q)clang $(FUZZ_CFLAGS) -Idaemon -Ibuild/bpf -o $@ $^ -luring $(BPF_LIBS)
 
 fuzz: deps $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \

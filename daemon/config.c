@@ -14,7 +14,8 @@
  * once for --config, --help and syntax errors, then applied).  Within one
  * source the last occurrence of a key wins, except that, as in Kafka,
  * log.retention.ms beats log.retention.minutes, which beats
- * log.retention.hours, whatever their order.
+ * log.retention.hours, whatever their order.  --no-bpf, a flag with no
+ * value, is metrics.bpf=false where it stands among the flags.
  *
  * Every value is checked before anything is stored; an error names the
  * key or the flag as the user typed it, the bad value, the reason and, in
@@ -56,6 +57,9 @@ enum opt_type {
 	T_INT, /* int32_t, uint32_t, int64_t or uint64_t, by size */
 	T_LEVEL, /* enum sfd_level by name */
 	T_POLICY, /* disk.full.policy: bool, block or fail */
+	T_BOOL, /* a bool: true or false */
+	T_INSTANCE, /* metrics.instance: a name in a char[]; "": run.dir's */
+	T_OFF, /* a flag with no value that sets its bool false: --no-bpf */
 	T_CONFIG, /* --config: command line only */
 	T_HELP,
 	T_VERSION,
@@ -88,6 +92,9 @@ struct opt {
 	.size = sizeof(((struct sfd_config *)0)->m)
 
 #define PATH_MAX_LEN ((int64_t)sizeof(((struct sfd_config *)0)->data_dir) - 1)
+
+/* What an unset metrics.instance stands for, in --help and the dump. */
+#define INSTANCE_UNSET "the last component of run.dir"
 
 static const struct opt opts[] = {
 	{ .alias = "config",
@@ -175,6 +182,38 @@ static const struct opt opts[] = {
 		  "producers wait.  fail: report ENOSPC for the records "
 		  "that cannot be written instead of holding producers "
 		  "back." },
+	{ .key = "metrics.bpf",
+	  .type = T_BOOL,
+	  FIELD(metrics_bpf),
+	  .arg = "true|false",
+	  .help = "Load sfshmd's eBPF programs, which keep per-topic "
+		  "metrics in maps pinned under "
+		  "/sys/fs/bpf/sfshm/INSTANCE/ (see metrics.instance and "
+		  "docs/MONITORING.md).  false: do not load them; the maps "
+		  "and links an earlier run pinned stay as they are.  "
+		  "Without the privileges (CAP_BPF and CAP_PERFMON, or "
+		  "root) the daemon runs on and says once that metrics are "
+		  "off.  on/off, yes/no and 1/0 are accepted too." },
+	{ .alias = "no-bpf",
+	  .type = T_OFF,
+	  FIELD(metrics_bpf),
+	  .help = "Do not load the eBPF programs; the same as "
+		  "--metrics.bpf=false.  Of the two, the one last on the "
+		  "command line wins; either overrides the file." },
+	{ .key = "metrics.instance",
+	  .alias = "instance",
+	  .type = T_INSTANCE,
+	  FIELD(metrics_instance),
+	  .min = 1,
+	  .max = SFD_INSTANCE_MAX,
+	  .arg = "NAME",
+	  .help = "The name of this daemon's directory of pinned metrics, "
+		  "/sys/fs/bpf/sfshm/NAME/: 1 to 64 letters, digits, '.', "
+		  "'_' or '-', but not \".\" or \"..\".  Unset, it is the "
+		  "last component of run.dir, any other character replaced "
+		  "by '_' (run.dir=/dev/shm/sfshm-b gives sfshm-b).  "
+		  "Daemons on one host need different instances: set it "
+		  "where two run directories end in the same name." },
 	{ .key = "num.partitions",
 	  .type = T_INT,
 	  FIELD(topic.partitions),
@@ -290,6 +329,8 @@ static const struct opt opts[] = {
 #define NOPTS ARRAY_SIZE(opts)
 
 _Static_assert(RUN_DIR_MAX == 95, "run.dir's help says 95 characters");
+_Static_assert(SFD_INSTANCE_MAX == 64,
+	       "metrics.instance's help says 64 characters");
 
 /* A value checked by parse_value(), ready for store_value(). */
 union val {
@@ -317,7 +358,7 @@ static int errf(char *err, size_t errlen, const char *fmt, ...)
 
 static bool takes_value(const struct opt *o)
 {
-	return o->type != T_HELP && o->type != T_VERSION;
+	return o->type != T_HELP && o->type != T_VERSION && o->type != T_OFF;
 }
 
 /* ---- finding options ------------------------------------------------- */
@@ -561,6 +602,67 @@ static int parse_policy(const char *s, union val *v, char *why, size_t n)
 	return 0;
 }
 
+static int parse_bool(const char *s, union val *v, char *why, size_t n)
+{
+	static const char *const yes[] = { "true", "on", "yes", "1" };
+	static const char *const no[] = { "false", "off", "no", "0" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcmp(s, yes[i]) || !strcmp(s, no[i])) {
+			v->b = !strcmp(s, yes[i]);
+			return 0;
+		}
+	}
+	return errf(why, n, "expected true or false (or on/off, yes/no, 1/0)");
+}
+
+/* A portable file name character: [A-Za-z0-9._-], whatever the locale. */
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/* The first character of @s that is no name_char(), or its end. */
+static const char *bad_name_char(const char *s)
+{
+	while (*s && name_char(*s))
+		s++;
+	return s;
+}
+
+/* metrics.instance: one directory name under /sys/fs/bpf/sfshm/. */
+static int parse_instance(const struct opt *o, const char *s, union val *v,
+			  char *why, size_t n)
+{
+	const char *bad = bad_name_char(s);
+	size_t len = strlen(s);
+
+	if (!len)
+		return errf(why, n,
+			    "must not be empty (leave it out to use %s)",
+			    INSTANCE_UNSET);
+	if ((int64_t)len > o->max)
+		return errf(why, n,
+			    "is %zu characters long; at most %" PRId64
+			    " are allowed",
+			    len, o->max);
+	if (*bad && isprint((unsigned char)*bad))
+		return errf(why, n,
+			    "'%c' is not allowed: only letters, digits, '.', "
+			    "'_' and '-' are",
+			    *bad);
+	if (*bad)
+		return errf(why, n,
+			    "byte 0x%02x is not allowed: only letters, "
+			    "digits, '.', '_' and '-' are",
+			    (unsigned char)*bad);
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return errf(why, n, "must not be \".\" or \"..\"");
+	v->s = s;
+	return 0;
+}
+
 /* Check @s for @o; the reason of a refusal goes to @why. */
 static int parse_value(const struct opt *o, const char *s, union val *v,
 		       char *why, size_t n)
@@ -579,6 +681,10 @@ static int parse_value(const struct opt *o, const char *s, union val *v,
 		return 0;
 	case T_POLICY:
 		return parse_policy(s, v, why, n);
+	case T_BOOL:
+		return parse_bool(s, v, why, n);
+	case T_INSTANCE:
+		return parse_instance(o, s, v, why, n);
 	}
 	return errf(why, n, "takes no value");
 }
@@ -593,6 +699,19 @@ static const void *cfield(const struct sfd_config *cfg, const struct opt *o)
 	return (const char *)cfg + o->off;
 }
 
+static void store_bool(struct sfd_config *cfg, const struct opt *o, bool b)
+{
+	memcpy(field(cfg, o), &b, sizeof(b));
+}
+
+static bool load_bool(const struct sfd_config *cfg, const struct opt *o)
+{
+	bool b;
+
+	memcpy(&b, cfield(cfg, o), sizeof(b));
+	return b;
+}
+
 /* Integers are stored by their field's size; limits keep them in range. */
 static void store_value(struct sfd_config *cfg, const struct opt *o,
 			const union val *v)
@@ -601,6 +720,7 @@ static void store_value(struct sfd_config *cfg, const struct opt *o,
 
 	switch (o->type) {
 	case T_STR:
+	case T_INSTANCE:
 	case T_CONFIG:
 		/* Zero the rest too: equal settings, equal bytes. */
 		memset(field(cfg, o), 0, o->size);
@@ -617,6 +737,9 @@ static void store_value(struct sfd_config *cfg, const struct opt *o,
 		break;
 	case T_POLICY:
 		cfg->full_disk_block = v->b;
+		break;
+	case T_BOOL:
+		store_bool(cfg, o, v->b);
 		break;
 	}
 }
@@ -652,6 +775,7 @@ static void format_value(const struct opt *o, const struct sfd_config *cfg,
 {
 	switch (o->type) {
 	case T_STR:
+	case T_INSTANCE:
 	case T_CONFIG:
 		snprintf(buf, n, "%s", (const char *)cfield(cfg, o));
 		break;
@@ -663,6 +787,9 @@ static void format_value(const struct opt *o, const struct sfd_config *cfg,
 		break;
 	case T_POLICY:
 		snprintf(buf, n, "%s", cfg->full_disk_block ? "block" : "fail");
+		break;
+	case T_BOOL:
+		snprintf(buf, n, "%s", load_bool(cfg, o) ? "true" : "false");
 		break;
 	default:
 		snprintf(buf, n, "%s", "");
@@ -700,6 +827,8 @@ void sfd_config_init(struct sfd_config *cfg)
 	cfg->unblock_ms = 1000;
 	cfg->retention_check_ms = 300000;
 	cfg->full_disk_block = false;
+	cfg->metrics_bpf = true;
+	/* metrics_instance stays "": the last component of run_dir. */
 	/* Field by field: a struct assignment may copy garbage padding. */
 	cfg->topic.partitions = 1;
 	cfg->topic.ring_bytes = 4 * MiB;
@@ -729,17 +858,73 @@ int sfd_config_set(struct sfd_config *cfg, const char *key, const char *val,
 	return 0;
 }
 
-void sfd_config_dump(const struct sfd_config *cfg, FILE *f)
+/* Drop trailing slashes, then all but the last component. */
+static const char *last_component(const char *path, size_t *len)
+{
+	size_t end = strlen(path), start;
+
+	while (end && path[end - 1] == '/')
+		end--;
+	for (start = end; start && path[start - 1] != '/'; start--)
+		;
+	*len = end - start;
+	return path + start;
+}
+
+/* @s's first @len bytes as a valid instance name in @buf, of size @n. */
+static void instance_from(const char *s, size_t len, char *buf, size_t n)
+{
+	size_t i;
+
+	if (len > SFD_INSTANCE_MAX)
+		len = SFD_INSTANCE_MAX;
+	if (len > n - 1)
+		len = n - 1;
+	for (i = 0; i < len; i++)
+		buf[i] = name_char(s[i]) ? s[i] : '_';
+	buf[i] = '\0';
+	/* "", "." and "..": a name that would not stay in its directory. */
+	if (!len)
+		snprintf(buf, n, "_");
+	else if (!strcmp(buf, ".") || !strcmp(buf, ".."))
+		memset(buf, '_', len);
+}
+
+const char *sfd_config_instance(const struct sfd_config *cfg, char *buf,
+				size_t len)
+{
+	const char *name = cfg->metrics_instance;
+	size_t n = strnlen(name, sizeof(cfg->metrics_instance));
+
+	sfd_assert(len > 0, "sfd_config_instance(): no room for a name");
+	if (!n)
+		name = last_component(cfg->run_dir, &n);
+	/* A name set through the parser passes unchanged. */
+	instance_from(name, n, buf, len);
+	return buf;
+}
+
+/* One key=value line; an unset instance as a comment naming its value. */
+static void dump_one(const struct opt *o, const struct sfd_config *cfg, FILE *f)
 {
 	char buf[sizeof(cfg->data_dir) + 8];
 
+	format_value(o, cfg, buf, sizeof(buf));
+	if (o->type == T_INSTANCE && !*buf)
+		fprintf(f, "# %s=%s (unset: %s)\n", o->key,
+			sfd_config_instance(cfg, buf, sizeof(buf)),
+			INSTANCE_UNSET);
+	else
+		fprintf(f, "%s=%s\n", o->key, buf);
+}
+
+void sfd_config_dump(const struct sfd_config *cfg, FILE *f)
+{
 	if (cfg->config_file[0])
 		fprintf(f, "# config file: %s\n", cfg->config_file);
 	for (size_t i = 0; i < NOPTS; i++) {
-		if (!opts[i].key || (opts[i].flags & F_ALIAS))
-			continue;
-		format_value(&opts[i], cfg, buf, sizeof(buf));
-		fprintf(f, "%s=%s\n", opts[i].key, buf);
+		if (opts[i].key && !(opts[i].flags & F_ALIAS))
+			dump_one(&opts[i], cfg, f);
 	}
 }
 
@@ -976,6 +1161,8 @@ static int apply_flags(struct sfd_config *cfg, int argc, char **argv, char *err,
 	int i = 1;
 
 	while (next_flag(argc, argv, &i, &fl, err, errlen) > 0) {
+		if (fl.o->type == T_OFF)
+			store_bool(cfg, fl.o, false);
 		if (fl.o->type == T_CONFIG || !takes_value(fl.o))
 			continue;
 		if (apply(cfg, fl.o, fl.val, &rank, why, sizeof(why)))
@@ -1105,7 +1292,7 @@ static const char help_config_file[] =
 
 static const char help_files_intro[] =
 	"RUN_DIR is run.dir (default /dev/shm/sfshm-default), DATA_DIR is "
-	"log.dirs.";
+	"log.dirs, INSTANCE is metrics.instance.";
 
 static const char *const help_files[][2] = {
 	{ "RUN_DIR/sfshmd.sock",
@@ -1126,6 +1313,10 @@ static const char *const help_files[][2] = {
 	  "and <offset>.timeindex to find an offset or a time." },
 	{ "DATA_DIR/meta/", "The topics' configurations and the broker's "
 			    "metadata." },
+	{ "/sys/fs/bpf/sfshm/INSTANCE/",
+	  "The per-topic metrics' BPF maps and links, pinned while "
+	  "metrics.bpf is true and left in place at exit, so that the "
+	  "counters go on across a restart (see docs/MONITORING.md)." },
 };
 
 static const char *const help_signals[][2] = {
@@ -1195,13 +1386,16 @@ static void help_flags(FILE *f, const struct opt *o)
 static void help_option(FILE *f, const struct opt *o,
 			const struct sfd_config *def)
 {
-	char val[300], line[340];
+	char val[300], line[340], name[SFD_INSTANCE_MAX + 1];
 
 	help_flags(f, o);
 	put_wrapped(f, HELP_ITEM, o->help);
 	if (!o->key || (o->flags & F_ALIAS))
 		return;
 	format_value(o, def, val, sizeof(val));
+	if (o->type == T_INSTANCE && !*val)
+		snprintf(val, sizeof(val), "%s (%s)", INSTANCE_UNSET,
+			 sfd_config_instance(def, name, sizeof(name)));
 	snprintf(line, sizeof(line), "Default: %s.", *val ? val : "none");
 	put_wrapped(f, HELP_ITEM, line);
 }

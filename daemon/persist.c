@@ -37,7 +37,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "sfd_probes.h"
 #include "topic.h"
 
 #define BATCH_BYTES (1u << 20) /* frame bytes per RecordBatch, about */
@@ -91,6 +93,24 @@ static int add_record(struct sfd_part *p, const struct sfshm_msg *m)
 	return err ? err : sf_rb_builder_add(&p->rb, &r);
 }
 
+/* For the persist probe: the batch's payload bytes and first timestamp. */
+static void count_record(struct sfd_part *p, const struct sfshm_msg *m)
+{
+	if (!p->probe_ts_ns)
+		p->probe_ts_ns = m->timestamp;
+	/* a null key or value (length -1) has no bytes */
+	p->probe_bytes += (uint64_t)(m->key_len > 0 ? m->key_len : 0) +
+			  (uint64_t)(m->value_len > 0 ? m->value_len : 0);
+}
+
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /*
  * Read committed records into the batch builder.  Return: the number of
  * records, or -errno of a corrupt frame when there are none.
@@ -102,6 +122,8 @@ static int drain_batch(struct sfd_part *p)
 	int n = 0, err;
 
 	sf_rb_builder_reset(&p->rb);
+	p->probe_bytes = 0;
+	p->probe_ts_ns = 0;
 	while (n < (int)SFD_ACK_BATCH && bytes < BATCH_BYTES) {
 		err = sfshm_ring_peek(p->reader, &m);
 		if (err == -EAGAIN)
@@ -110,6 +132,8 @@ static int drain_batch(struct sfd_part *p)
 			err = add_record(p, &m);
 		if (err)
 			return n ? n : err;
+		if (SFD_PROBE_ON(persist))
+			count_record(p, &m);
 		/* Never fails here: nothing below the anchor is erased. */
 		sfshm_ring_consume(p->reader, &m);
 		p->pos[n++] = m.pos;
@@ -154,9 +178,12 @@ static void answer_acks(struct sfd_part *p, int n, int64_t base)
 static void set_error(struct sfd_part *p, const struct sfd_config *cfg, int err,
 		      const char *what)
 {
-	if (p->error != err)
+	if (p->error != err) {
 		sfd_error("persist", err, "%s-%u: %s; retrying every %llu ms",
 			  p->topic->name, p->index, what, RETRY_NS / 1000000);
+		if (SFD_PROBE_ON(error))
+			sfd_probe_error(p->topic->name, p->index, err);
+	}
 	p->error = err;
 	p->retry_ns = sfd_now_ns() + RETRY_NS;
 	/* "block" policy: producers just wait (the ring fills up). */
@@ -217,6 +244,10 @@ static int persist_batch(struct sfd_part *p, const struct sfd_config *cfg,
 	}
 	answer_acks(p, n, base);
 	err = sfd_log_write(p->log);
+	if (SFD_PROBE_ON(persist))
+		sfd_probe_persist(p->topic->name, p->index, (uint64_t)n,
+				  p->probe_bytes, len,
+				  realtime_ns() - p->probe_ts_ns);
 	if (err) {
 		/* Queued in the log; written by a later write or flush. */
 		set_error(p, cfg, err, "cannot write the log");
@@ -268,7 +299,11 @@ static bool want_sync(struct sfd_part *p, bool stopping)
 
 static void sync_part(struct sfd_part *p, const struct sfd_config *cfg)
 {
+	uint64_t t0 = SFD_PROBE_ON(fsync) ? sfd_now_ns() : 0;
 	int err = sfd_log_flush(p->log);
+
+	if (t0)
+		sfd_probe_fsync(p->topic->name, p->index, sfd_now_ns() - t0);
 
 	if (err) {
 		set_error(p, cfg, err, "cannot fsync the log");

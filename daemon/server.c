@@ -35,6 +35,7 @@
 #include "proto.h"
 #include "ctl.h"
 #include "group.h"
+#include "metrics.h"
 #include "server.h"
 
 #define MAX_ATTACH 256u /* attachments per client */
@@ -282,6 +283,7 @@ static int do_create(struct sfd_server *s, struct sfd_client *cl,
  */
 static void forget_topic(struct sfd_server *s, const char *name)
 {
+	sfd_metrics_forget_topic(name);
 	for (struct sfd_client *cl = s->clients; cl; cl = cl->next)
 		for (uint32_t i = 0; i < cl->natt; i++)
 			if (!strcmp(cl->att[i].topic, name))
@@ -769,6 +771,8 @@ static void client_accept(struct sfd_server *s)
 		return;
 	}
 	cl->pidfd = watch_pid(s, cl);
+	/* Its probes are live before its first request is answered. */
+	sfd_metrics_client(cl->cred.pid);
 	cl->next = s->clients;
 	s->clients = cl;
 	s->nclients++;

@@ -36,6 +36,9 @@ struct sfd_topic_defaults {
 	uint32_t mode; /* topic.mode, 0660 */
 };
 
+/* metrics.instance: a directory name under /sys/fs/bpf/sfshm/. */
+#define SFD_INSTANCE_MAX 64
+
 struct sfd_config {
 	char data_dir[256]; /* log.dirs, required */
 	char run_dir[256]; /* run.dir, /dev/shm/sfshm-default */
@@ -47,6 +50,9 @@ struct sfd_config {
 	int64_t retention_check_ms; /* log.retention.check.interval.ms,
 				     * 300000 */
 	bool full_disk_block; /* disk.full.policy=block|fail; fail */
+	bool metrics_bpf; /* metrics.bpf, --no-bpf; true */
+	/* metrics.instance, --instance; "": see sfd_config_instance() */
+	char metrics_instance[SFD_INSTANCE_MAX + 1];
 	struct sfd_topic_defaults topic;
 };
 
@@ -64,10 +70,12 @@ void sfd_config_init(struct sfd_config *cfg);
  *
  * Every config file key is also a flag (--log.dirs=DIR or --log.dirs DIR),
  * plus the short forms --data-dir, --run-dir, --config, --broker-id,
- * --log-level, -h/--help (prints the help to stdout and returns 1),
- * -V/--version (returns 1 too).  Flags override the file.  Values are
- * checked (numbers, ranges, ring.bytes a power of two in [64 KiB, 1 GiB],
- * mode octal, data dir given).
+ * --log-level, --instance, --no-bpf (metrics.bpf=false, no value),
+ * -h/--help (prints the help to stdout and returns 1), -V/--version
+ * (returns 1 too).  Flags override the file; among flags the last one
+ * wins.  Values are checked (numbers, ranges, ring.bytes a power of two
+ * in [64 KiB, 1 GiB], mode octal, booleans, instance names, data dir
+ * given).
  *
  * Return: 0 to run; 1 when --help/--version was answered; -EINVAL with
  * @err set.
@@ -91,8 +99,32 @@ int sfd_config_parse_file(struct sfd_config *cfg, const char *path, char *err,
 int sfd_config_set(struct sfd_config *cfg, const char *key, const char *val,
 		   char *err, size_t errlen);
 
-/* Print every setting as key=value (for the startup log and --help). */
+/*
+ * Print every setting as key=value, readable back as a config file (for
+ * the startup log).  An unset metrics.instance is a comment that names
+ * the instance derived from run.dir.
+ */
 void sfd_config_dump(const struct sfd_config *cfg, FILE *f);
+
+/**
+ * sfd_config_instance() - the metrics instance: the name of this daemon's
+ * directory under /sys/fs/bpf/sfshm/.
+ * @cfg: metrics.instance and run.dir.
+ * @buf: where the name is written.
+ * @len: its size, at least 1; SFD_INSTANCE_MAX + 1 holds any name whole.
+ *
+ * metrics.instance if set; else the last component of run.dir, trailing
+ * slashes ignored, every character outside [A-Za-z0-9._-] replaced by '_'
+ * and cut to SFD_INSTANCE_MAX (/dev/shm/sfshm-default/ gives
+ * "sfshm-default").  What would not be a directory of its own becomes
+ * underscores: "" and "." give "_" (run.dir=/), ".." gives "__".  So the
+ * name, even cut to a short @buf, never leaves /sys/fs/bpf/sfshm/.
+ *
+ * Context: any thread; reads @cfg only.
+ * Return: @buf.
+ */
+const char *sfd_config_instance(const struct sfd_config *cfg, char *buf,
+				size_t len);
 
 /**
  * sfd_logf() - log a line to stderr:

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "server.h"
 #include "topic.h"
 
@@ -149,6 +150,8 @@ static int serve(struct daemon_state *d)
 	pthread_t persister;
 	int err;
 
+	/* Before the rings are mapped: the daemon's own probes see them. */
+	sfd_metrics_start(&d->cfg);
 	err = sfd_registry_load(&d->reg);
 	if (err) {
 		sfd_error("main", err, "cannot load the topics of %s",
@@ -182,6 +185,7 @@ static int serve(struct daemon_state *d)
 			 "stay in %s for the next start",
 			 d->cfg.run_dir);
 	sfd_registry_close(&d->reg);
+	sfd_metrics_stop();
 	return err;
 }
 

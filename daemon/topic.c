@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probes.h"
 #include "topic.h"
 
 #define META_DIR "meta"
@@ -326,6 +327,10 @@ static int part_map(struct sfd_part *p, int ring_fd, int ctl_fd)
 	if (!err)
 		err = sfshm_ring_map(ring_fd, ctl_fd, SFSHM_ROLE_READER,
 				     &p->reader);
+	if (!err && SF_PROBE_ON(ring_map)) {
+		sf_probe_ring_map(p->topic->name, p->index, p->owner);
+		sf_probe_ring_map(p->topic->name, p->index, p->reader);
+	}
 	return err;
 }
 

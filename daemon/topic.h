@@ -51,6 +51,8 @@ struct sfd_part {
 
 	/* scratch of one drain: positions of the records of the batch */
 	uint64_t *pos;
+	uint64_t probe_bytes; /* their key + value bytes (persist probe) */
+	int64_t probe_ts_ns; /* the first one's timestamp */
 	struct sf_rb_builder rb;
 };
 

@@ -31,9 +31,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client_int.h"
 #include "consumer_int.h"
+#include "probes.h"
 #include "recordbatch.h"
 #include "segread.h"
 
@@ -69,6 +71,9 @@ struct cpart {
 	int err; /* sticky: -ERANGE with SFSHM_RESET_NONE */
 	struct sfshm_ring *ring;
 	struct sf_segreader *seg; /* opened when first needed */
+	int64_t ts_ns; /* timestamp of the record handed out last */
+	uint64_t rep_records; /* handed out, not reported to the probe yet */
+	uint64_t rep_bytes;
 };
 
 struct ctopic {
@@ -90,6 +95,7 @@ struct sfshm_consumer {
 	struct sfshm_ring **waitv; /* scratch for sfshm_ring_wait_any() */
 	struct sf_member *grp; /* group membership, NULL if not subscribed */
 	uint64_t delivered; /* records handed out */
+	uint32_t sample; /* records since the last latency sample */
 };
 
 #define GROUP_SLICE_MS 5 /* a member looks at its notices this often */
@@ -283,7 +289,7 @@ static void rec_base(const struct cpart *cp, struct sfshm_record *rec)
 	rec->offset = cp->next;
 }
 
-static void rec_from_ring(const struct cpart *cp, const struct sfshm_msg *m,
+static void rec_from_ring(struct cpart *cp, const struct sfshm_msg *m,
 			  struct sfshm_record *rec)
 {
 	rec_base(cp, rec);
@@ -297,9 +303,10 @@ static void rec_from_ring(const struct cpart *cp, const struct sfshm_msg *m,
 	rec->hdr_data = m->hdr_data;
 	rec->hdr_bytes = m->hdr_bytes;
 	rec->hdr_format = HDR_RING;
+	cp->ts_ns = m->timestamp;
 }
 
-static void rec_from_log(const struct cpart *cp, const struct sf_seg_rec *s,
+static void rec_from_log(struct cpart *cp, const struct sf_seg_rec *s,
 			 struct sfshm_record *rec)
 {
 	rec_base(cp, rec);
@@ -313,6 +320,54 @@ static void rec_from_log(const struct cpart *cp, const struct sf_seg_rec *s,
 	rec->hdr_data = s->headers;
 	rec->hdr_bytes = (uint32_t)s->headers_len;
 	rec->hdr_format = HDR_KAFKA;
+	cp->ts_ns = s->timestamp * 1000000;
+}
+
+/* ---- probes (probes.h) ---------------------------------------------------- */
+
+/* Report the records handed out from @cp since the last report. */
+static void report(struct cpart *cp)
+{
+	if (!cp->rep_records)
+		return;
+	if (SF_PROBE_ON(consume))
+		sf_probe_consume(cp->t->name, cp->partition, cp->rep_records,
+				 cp->rep_bytes);
+	cp->rep_records = 0;
+	cp->rep_bytes = 0;
+}
+
+static void report_all(struct sfshm_consumer *cons)
+{
+	for (unsigned i = 0; i < cons->nparts; i++)
+		report(cons->parts[i]);
+}
+
+static uint64_t payload(const struct sfshm_record *rec)
+{
+	return (uint64_t)(rec->key_len > 0 ? rec->key_len : 0) +
+	       (uint64_t)(rec->value_len > 0 ? rec->value_len : 0);
+}
+
+/* One record handed out from @cp: count it, sample its latency. */
+static void probe_record(struct sfshm_consumer *cons, struct cpart *cp,
+			 const struct sfshm_record *rec)
+{
+	if (SF_PROBE_ON(consume)) {
+		cp->rep_records++;
+		cp->rep_bytes += payload(rec);
+		if (cp->rep_records >= SFM_CONSUME_BATCH)
+			report(cp);
+	}
+	if (SF_PROBE_ON(e2e) && ++cons->sample >= SFM_SAMPLE_EVERY) {
+		struct timespec ts;
+
+		cons->sample = 0;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		sf_probe_e2e(cp->t->name, cp->partition,
+			     (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec -
+				     cp->ts_ns);
+	}
 }
 
 /* Skip records older than a seek_time() target until the first match. */
@@ -446,8 +501,13 @@ static int poll_once(struct sfshm_consumer *cons, struct sfshm_record *rec)
 {
 	for (unsigned k = 0; k < cons->nparts; k++) {
 		unsigned i = (cons->cursor + k) % cons->nparts;
-		int n = poll_part(cons, cons->parts[i], rec);
+		struct cpart *cp = cons->parts[i];
+		int n = poll_part(cons, cp, rec);
 
+		if (n == 1)
+			probe_record(cons, cp, rec);
+		else if (n < 0 && SF_PROBE_ON(error))
+			sf_probe_error(cp->t->name, (int32_t)cp->partition, n);
 		if (n) {
 			cons->cursor = i + 1;
 			return n;
@@ -513,6 +573,8 @@ int sfshm_consumer_poll(struct sfshm_consumer *cons, struct sfshm_record *rec,
 		/* The clock only once there is nothing to hand out at once. */
 		if (!deadline)
 			deadline = sf_deadline(timeout_ms);
+		/* Nothing now: the records handed out so far are reported. */
+		report_all(cons);
 		left = sf_remaining_ms(deadline);
 		if (left == 0)
 			return 0;
@@ -633,6 +695,7 @@ static void part_free(struct cpart *cp)
 {
 	if (!cp)
 		return;
+	report(cp);
 	sfshm_ring_unmap(cp->ring);
 	sf_seg_close(cp->seg);
 	free(cp);
@@ -672,6 +735,8 @@ static int part_new(struct sfshm_consumer *cons, struct ctopic *t, uint32_t p,
 		part_free(cp);
 		return err;
 	}
+	if (SF_PROBE_ON(ring_map))
+		sf_probe_ring_map(t->name, p, cp->ring);
 	sfshm_ring_set_wait(
 		cp->ring, cons->o.wait,
 		cons->o.wait == SFSHM_WAIT_HYBRID ? SFSHM_DEFAULT_SPIN_NS : 0);

@@ -21,6 +21,8 @@
 #include <string.h>
 
 #include "client_int.h"
+#include "probes.h"
+#include "sfshm_int.h"
 
 #define SLICE_MS 100
 #define DEFAULT_TIMEOUT_MS 30000
@@ -78,19 +80,21 @@ static int do_op(struct sfshm_ring *r, const struct op_args *a, int timeout)
  * timeout; the ring's state is checked first and after every slice.
  * Return: as the ring call, or -ENOENT / -ESHUTDOWN / -ENOSPC.
  */
-static int op_sliced(const struct sfshm_producer *p, struct sfshm_ring *r,
-		     const struct op_args *a)
+/* Report a failed call (not back-pressure) to the error probe; return @err. */
+static int failed(const struct sfshm_producer *p, int32_t part, int err)
 {
-	uint64_t deadline;
-	int err = sf_ring_state_err(r);
+	if (err < 0 && err != -EAGAIN && SF_PROBE_ON(error))
+		sf_probe_error(p->topic, part, err);
+	return err;
+}
 
-	if (err)
-		return err;
-	/* The common case, room at once, without reading the clock. */
-	err = do_op(r, a, 0);
-	if (err != -EAGAIN || !p->timeout_ms)
-		return err;
-	deadline = sf_deadline(p->timeout_ms);
+/* Wait for room in slices up to the producer's timeout. */
+static int op_wait(const struct sfshm_producer *p, struct sfshm_ring *r,
+		   const struct op_args *a)
+{
+	uint64_t deadline = sf_deadline(p->timeout_ms);
+	int err;
+
 	for (;;) {
 		err = sfshm_ring_error(r);
 		if (!err)
@@ -103,6 +107,29 @@ static int op_sliced(const struct sfshm_producer *p, struct sfshm_ring *r,
 		if (sf_remaining_ms(deadline) == 0)
 			return -ETIMEDOUT;
 	}
+}
+
+static int op_sliced(const struct sfshm_producer *p, uint32_t part,
+		     const struct op_args *a)
+{
+	struct sfshm_ring *r = p->rings[part];
+	uint64_t t0;
+	int err = sf_ring_state_err(r);
+
+	if (err)
+		return failed(p, (int32_t)part, err);
+	/* The common case, room at once, without reading the clock. */
+	err = do_op(r, a, 0);
+	if (err != -EAGAIN || !p->timeout_ms) {
+		if (err == -EAGAIN && SF_PROBE_ON(backpressure))
+			sf_probe_backpressure(p->topic, part, 0);
+		return failed(p, (int32_t)part, err);
+	}
+	t0 = SF_PROBE_ON(backpressure) ? sf_now_ns() : 0;
+	err = op_wait(p, r, a);
+	if (t0)
+		sf_probe_backpressure(p->topic, part, sf_now_ns() - t0);
+	return failed(p, (int32_t)part, err);
 }
 
 /*
@@ -142,7 +169,7 @@ static int wait_ack(struct sfshm_producer *p, uint32_t part, uint64_t first,
 	err = sfshm_ring_wait_persisted(r, last, p->acks == SFSHM_ACKS_DURABLE,
 					p->timeout_ms);
 	if (err)
-		return err;
+		return failed(p, (int32_t)part, err);
 	if (sfshm_ring_ack_offset(r, first, &off))
 		return -EPROTO; /* persisted without an acknowledgement */
 	d->offset = off;
@@ -168,7 +195,7 @@ int sfshm_producer_send(struct sfshm_producer *p, int32_t partition,
 
 	if (part < 0)
 		return part;
-	err = op_sliced(p, p->rings[part], &a);
+	err = op_sliced(p, (uint32_t)part, &a);
 	if (err)
 		return err;
 	return sent(p, (uint32_t)part, pos, pos, d);
@@ -196,7 +223,7 @@ int sfshm_producer_send_batch(struct sfshm_producer *p, int32_t partition,
 	part = pick_partition(p, partition, &recs[0], false);
 	if (part < 0)
 		return part;
-	count = op_sliced(p, p->rings[part], &a);
+	count = op_sliced(p, (uint32_t)part, &a);
 	if (count <= 0)
 		return count ? count : -EPROTO;
 	err = sent(p, (uint32_t)part, pos,
@@ -213,7 +240,7 @@ int sfshm_producer_claim(struct sfshm_producer *p, int32_t partition,
 
 	if (part < 0)
 		return part;
-	err = op_sliced(p, p->rings[part], &a);
+	err = op_sliced(p, (uint32_t)part, &a);
 	return err ? err : part;
 }
 
@@ -317,6 +344,8 @@ static int producer_map(struct sfshm_producer *p, const struct sf_attach *a)
 
 		if (err)
 			return err;
+		if (SF_PROBE_ON(ring_map))
+			sf_probe_ring_map(p->topic, i, p->rings[i]);
 	}
 	return 0;
 }
@@ -336,8 +365,10 @@ int sfshm_producer_open(struct sfshm_client *c, const char *topic,
 	if (err)
 		return err;
 	p = calloc(1, sizeof(*p));
-	if (p)
+	if (p) {
 		p->c = c;
+		snprintf(p->topic, sizeof(p->topic), "%s", topic);
+	}
 	err = p ? producer_map(p, &a) : -ENOMEM;
 	sf_attach_free(&a);
 	if (err) {
@@ -346,7 +377,6 @@ int sfshm_producer_open(struct sfshm_client *c, const char *topic,
 		sf_detach(c, topic, SFSHM_ROLE_PRODUCER);
 		return err;
 	}
-	snprintf(p->topic, sizeof(p->topic), "%s", topic);
 	p->acks = o.acks;
 	p->timeout_ms = o.timeout_ms;
 	*out = p;

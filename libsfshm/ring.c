@@ -548,6 +548,11 @@ uint64_t sfshm_ring_size(const struct sfshm_ring *r)
 	return r->size;
 }
 
+const void *sf_ring_base(const struct sfshm_ring *r)
+{
+	return r->hdr;
+}
+
 uint32_t sfshm_ring_max_frame(const struct sfshm_ring *r)
 {
 	return r->max_frame;

@@ -17,4 +17,7 @@ uint64_t sf_proc_start(uint32_t pid);
 /* Is (@pid, @start) still a live process?  Unknown counts as alive. */
 bool sf_proc_alive(uint32_t pid, uint64_t start);
 
+/* Where @r's header page is mapped in this process (for the probes). */
+const void *sf_ring_base(const struct sfshm_ring *r);
+
 #endif /* SFSHM_INT_H */

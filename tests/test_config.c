@@ -5,10 +5,11 @@
  *
  * Defaults; the config file (comments, spaces, CRLF, unknown keys, bad
  * numbers, size suffixes, ring sizes, octal modes, Kafka's retention
- * units) with the line named in every error; the command line (every
- * flag form, flags over the file wherever --config stands, errors naming
- * the flag as typed); --help and --version; the dump read back as a file;
- * and the log line format, level filtering and one line per call.
+ * units, booleans, instance names) with the line named in every error;
+ * the metrics instance derived from run.dir; the command line (every flag
+ * form, flags over the file wherever --config stands, --no-bpf, errors
+ * naming the flag as typed); --help and --version; the dump read back as
+ * a file; and the log line format, level filtering and one line per call.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -162,6 +163,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.unblock_ms, 1000);
 	assert_int_equal(c.retention_check_ms, 300000);
 	assert_false(c.full_disk_block);
+	assert_true(c.metrics_bpf);
+	assert_string_equal(c.metrics_instance, "");
 	assert_int_equal(c.topic.partitions, 1);
 	assert_int_equal(c.topic.ring_bytes, 4 * MiB);
 	assert_int_equal(c.topic.segment_bytes, 1LL << 30);
@@ -270,6 +273,21 @@ static const struct {
 	{ "disk.full.policy=wait", "expected block or fail" },
 	{ "log.dirs=", "must not be empty" },
 	{ "log.dirs=/a,/b", "one directory only" },
+	{ "metrics.bpf=maybe", "expected true or false" },
+	{ "metrics.bpf=True", "expected true or false" },
+	{ "metrics.bpf=", "expected true or false" },
+	{ "metrics.bpf=2", "expected true or false" },
+	{ "metrics.instance=", "must not be empty" },
+	{ "metrics.instance=.", "must not be \".\" or \"..\"" },
+	{ "metrics.instance=..", "must not be \".\" or \"..\"" },
+	{ "metrics.instance=a/b", "'/' is not allowed: only letters, digits" },
+	{ "metrics.instance=../x", "'/' is not allowed" },
+	{ "metrics.instance=a b", "' ' is not allowed" },
+	{ "metrics.instance=caf\xc3\xa9", "byte 0xc3 is not allowed" },
+	{ "metrics.instance="
+	  "0123456789012345678901234567890123456789012345678901234567890123"
+	  "4",
+	  "is 65 characters long; at most 64 are allowed" },
 };
 
 static void test_file_bad_values(void **state)
@@ -432,6 +450,118 @@ static void test_levels_and_policy(void **state)
 				    err),
 			 0);
 	assert_false(c.full_disk_block);
+}
+
+static void test_metrics_bpf(void **state)
+{
+	static const struct {
+		const char *val;
+		bool on;
+	} good[] = { { "true", true }, { "false", false }, { "on", true },
+		     { "off", false }, { "yes", true },	   { "no", false },
+		     { "1", true },    { "0", false } };
+	struct sfd_config c;
+	char err[ERRLEN], text[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "metrics.bpf = %s\n", good[i].val);
+		assert_int_equal(parse_file(&c, text, err), 0);
+		assert_int_equal(c.metrics_bpf, good[i].on);
+	}
+	assert_int_equal(parse_file(&c,
+				    "metrics.bpf=false\n"
+				    "metrics.bpf=true\n",
+				    err),
+			 0);
+	assert_true(c.metrics_bpf);
+	/* The flag is no key. */
+	assert_int_equal(parse_file(&c, "no-bpf=true\n", err), -EINVAL);
+	assert_has(err, ":1: unknown key \"no-bpf\"");
+	assert_int_equal(sfd_config_set(&c, "no-bpf", "1", err, ERRLEN),
+			 -ENOENT);
+}
+
+static void test_metrics_instance(void **state)
+{
+	static const char name64[] = "0123456789012345678901234567890123456789"
+				     "012345678901234567890123";
+	struct sfd_config c;
+	char err[ERRLEN];
+
+	(void)state;
+	assert_int_equal(parse_file(&c, "metrics.instance=bus-1.A_b\n", err),
+			 0);
+	assert_string_equal(c.metrics_instance, "bus-1.A_b");
+	assert_int_equal(
+		sfd_config_set(&c, "metrics.instance", name64, err, ERRLEN), 0);
+	assert_string_equal(c.metrics_instance, name64);
+	assert_int_equal(parse_file(&c, "metrics.instance=...\n", err), 0);
+	assert_string_equal(c.metrics_instance, "...");
+	/* A refused value leaves the setting alone. */
+	assert_int_equal(sfd_config_set(&c, "metrics.instance", "..", err,
+					ERRLEN),
+			 -EINVAL);
+	assert_has(err, "metrics.instance: invalid value \"..\": must not be");
+	assert_string_equal(c.metrics_instance, "...");
+	assert_int_equal(sfd_config_set(&c, "metrics.instance", "a\tb", err,
+					ERRLEN),
+			 -EINVAL);
+	assert_has(err, "byte 0x09 is not allowed");
+}
+
+/* The instance's name, with @run_dir as run.dir and no metrics.instance. */
+static const char *derived(struct sfd_config *c, const char *run_dir, char *buf,
+			   size_t len)
+{
+	sfd_config_init(c);
+	snprintf(c->run_dir, sizeof(c->run_dir), "%s", run_dir);
+	return sfd_config_instance(c, buf, len);
+}
+
+static void test_instance_derived(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "/dev/shm/sfshm-default", "sfshm-default" },
+		{ "/dev/shm/sfshm-b/", "sfshm-b" },
+		{ "/dev/shm/sfshm-b///", "sfshm-b" },
+		{ "/dev/shm/my bus:1+\xc3\xa9", "my_bus_1___" },
+		{ "relative", "relative" },
+		{ "run/x.y_z-1", "x.y_z-1" },
+		{ "/", "_" },
+		{ "///", "_" },
+		{ "/dev/shm/.", "_" },
+		{ "/dev/shm/../", "__" },
+		{ "/dev/shm/...", "..." },
+	};
+	struct sfd_config c;
+	char buf[SFD_INSTANCE_MAX + 1], dir[200];
+
+	(void)state;
+	sfd_config_init(&c);
+	assert_ptr_equal(sfd_config_instance(&c, buf, sizeof(buf)), buf);
+	assert_string_equal(buf, "sfshm-default");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(derived(&c, cases[i][0], buf, sizeof(buf)),
+				    cases[i][1]);
+
+	/* Cut to 64, or to the buffer. */
+	memset(dir, 'd', sizeof(dir) - 1);
+	dir[0] = '/';
+	dir[sizeof(dir) - 1] = '\0';
+	assert_int_equal(strlen(derived(&c, dir, buf, sizeof(buf))), 64);
+	assert_string_equal(derived(&c, "/dev/shm/sfshm-b", buf, 4), "sfs");
+	assert_string_equal(derived(&c, "/dev/shm/..", buf, 2), "_");
+	assert_string_equal(derived(&c, "/dev/shm/x", buf, 1), "");
+
+	/* metrics.instance, when set, is the name. */
+	sfd_config_init(&c);
+	assert_int_equal(
+		sfd_config_set(&c, "metrics.instance", "mine", NULL, 0), 0);
+	assert_string_equal(sfd_config_instance(&c, buf, sizeof(buf)), "mine");
+	assert_int_equal(sfd_config_set(&c, "metrics.instance", "..x", NULL, 0),
+			 0);
+	assert_string_equal(sfd_config_instance(&c, buf, 3), "__");
 }
 
 /* Kafka: log.retention.ms > .minutes > .hours, whatever the order. */
@@ -624,6 +754,83 @@ static void test_flag_forms(void **state)
 	assert_has(err, "--run-dir: invalid value \"\": must not be empty");
 }
 
+static void test_no_bpf(void **state)
+{
+	const char *on = write_file("bpf-on.properties", "log.dirs=/d\n"
+							 "metrics.bpf=true\n");
+	const char *off = write_file("bpf-off.properties",
+				     "log.dirs=/d\n"
+				     "metrics.bpf=false\n");
+	struct sfd_config c;
+	char err[ERRLEN];
+
+	(void)state;
+	/* Flags override the file, wherever --config stands. */
+	assert_int_equal(PARSE(&c, err, "-c", (char *)on, "--no-bpf"), 0);
+	assert_false(c.metrics_bpf);
+	assert_int_equal(PARSE(&c, err, "--no-bpf", "-c", (char *)on), 0);
+	assert_false(c.metrics_bpf);
+	assert_int_equal(PARSE(&c, err, "-c", (char *)on), 0);
+	assert_true(c.metrics_bpf);
+	assert_int_equal(
+		PARSE(&c, err, "--metrics.bpf=true", "-c", (char *)off), 0);
+	assert_true(c.metrics_bpf);
+
+	/* Among flags, the last one wins. */
+	assert_int_equal(PARSE(&c, err, "--data-dir=/d", "--no-bpf",
+			       "--metrics.bpf=true"),
+			 0);
+	assert_true(c.metrics_bpf);
+	assert_int_equal(PARSE(&c, err, "--data-dir=/d", "--metrics.bpf", "on",
+			       "--no-bpf"),
+			 0);
+	assert_false(c.metrics_bpf);
+	assert_int_equal(PARSE(&c, err, "--data-dir=/d", "--metrics.bpf=no"),
+			 0);
+	assert_false(c.metrics_bpf);
+
+	assert_int_equal(PARSE(&c, err, "--data-dir=/d", "--no-bpf=1"),
+			 -EINVAL);
+	assert_has(err, "--no-bpf takes no value");
+	assert_int_equal(PARSE(&c, err, "--data-dir=/d", "--no-bfp"), -EINVAL);
+	assert_has(err, "did you mean --no-bpf?");
+	assert_int_equal(PARSE(&c, err, "--data-dir=/d", "--metrics.bpf=off!"),
+			 -EINVAL);
+	assert_has(err, "--metrics.bpf: invalid value \"off!\": expected "
+			"true or false");
+	/* A value after --no-bpf is a stray argument, not its value. */
+	assert_int_equal(PARSE(&c, err, "--data-dir=/d", "--no-bpf", "false"),
+			 -EINVAL);
+	assert_has(err, "unexpected argument \"false\"");
+}
+
+static void test_instance_flags(void **state)
+{
+	struct sfd_config c;
+	char err[ERRLEN];
+
+	(void)state;
+	assert_int_equal(PARSE(&c, err, "--data-dir=/d", "--instance", "b"), 0);
+	assert_string_equal(c.metrics_instance, "b");
+	assert_int_equal(PARSE(&c, err, "--data-dir=/d", "--metrics.instance=a",
+			       "--instance=c"),
+			 0);
+	assert_string_equal(c.metrics_instance, "c");
+
+	assert_int_equal(PARSE(&c, err, "--data-dir=/d", "--instance=.."),
+			 -EINVAL);
+	assert_has(err, "--instance: invalid value \"..\": must not be");
+	assert_int_equal(PARSE(&c, err, "--data-dir=/d", "--metrics.instance",
+			       "a/b"),
+			 -EINVAL);
+	assert_has(err, "--metrics.instance: invalid value \"a/b\": '/' is "
+			"not allowed");
+	assert_int_equal(PARSE(&c, err, "--data-dir=/d", "--instance="),
+			 -EINVAL);
+	assert_has(err, "--instance: invalid value \"\": must not be empty");
+	assert_string_equal(c.metrics_instance, "");
+}
+
 static void test_flag_errors(void **state)
 {
 	struct sfd_config c;
@@ -722,6 +929,12 @@ static void test_help(void **state)
 		"Default: /dev/shm/sfshm-default.",
 		"Default: fail.",
 		"Default: info.",
+		"Default: true.",
+		"       --no-bpf\n",
+		"--instance=NAME, --metrics.instance=NAME",
+		"Default: the last component of run.dir (sfshm-default).",
+		"CAP_BPF",
+		"/sys/fs/bpf/sfshm/INSTANCE/",
 	};
 	static const char *const keys[] = {
 		"log.dirs",
@@ -731,6 +944,8 @@ static void test_help(void **state)
 		"producer.unblock.ms",
 		"log.retention.check.interval.ms",
 		"disk.full.policy",
+		"metrics.bpf",
+		"metrics.instance",
 		"num.partitions",
 		"ring.bytes",
 		"log.segment.bytes",
@@ -828,6 +1043,8 @@ static void test_dump_roundtrip(void **state)
 		{ "producer.unblock.ms", "1500" },
 		{ "log.retention.check.interval.ms", "1000" },
 		{ "disk.full.policy", "block" },
+		{ "metrics.bpf", "off" },
+		{ "metrics.instance", "rt.1" },
 		{ "num.partitions", "6" },
 		{ "ring.bytes", "8M" },
 		{ "log.segment.bytes", "1536K" },
@@ -857,7 +1074,10 @@ static void test_dump_roundtrip(void **state)
 	assert_has(out, "topic.mode=0640\n");
 	assert_has(out, "disk.full.policy=block\n");
 	assert_has(out, "log.level=warn\n");
+	assert_has(out, "\nmetrics.bpf=false\n");
+	assert_has(out, "\nmetrics.instance=rt.1\n");
 	assert_null(strstr(out, "hours"));
+	assert_null(strstr(out, "no-bpf"));
 	assert_null(strstr(out, "# config file"));
 
 	/* Read back as a file: the same settings, byte for byte. */
@@ -875,6 +1095,10 @@ static void test_dump_roundtrip(void **state)
 	sfd_config_dump(&a, stdout);
 	out = capture_end(&cap);
 	assert_has(out, "# config file: ");
+	assert_has(out, "\nmetrics.bpf=true\n");
+	/* Unset: a comment naming the instance run.dir gives. */
+	assert_has(out, "\n# metrics.instance=sfshm-default (unset: the last "
+			"component of run.dir)\n");
 	write_file("dump.properties", out);
 	free(out);
 	sfd_config_init(&b);
@@ -1010,11 +1234,16 @@ int main(void)
 		cmocka_unit_test(test_ring_bytes),
 		cmocka_unit_test(test_octal_mode),
 		cmocka_unit_test(test_levels_and_policy),
+		cmocka_unit_test(test_metrics_bpf),
+		cmocka_unit_test(test_metrics_instance),
+		cmocka_unit_test(test_instance_derived),
 		cmocka_unit_test(test_retention_units),
 		cmocka_unit_test(test_string_limits),
 		cmocka_unit_test(test_file_unreadable),
 		cmocka_unit_test(test_flags_override_file),
 		cmocka_unit_test(test_flag_forms),
+		cmocka_unit_test(test_no_bpf),
+		cmocka_unit_test(test_instance_flags),
 		cmocka_unit_test(test_flag_errors),
 		cmocka_unit_test(test_missing_data_dir),
 		cmocka_unit_test(test_help),
