@@ -15,19 +15,24 @@ run=$(mktemp -d /dev/shm/sfshm-demo.XXXXXX 2>/dev/null ||
 export SFSHM_RUN_DIR="$run"
 log="$data.log"
 pid=
+# eBPF metrics: on when we may load BPF (root), pinned under this name.
+instance=sfshm-demo-$$
+bpfdir=/sys/fs/bpf/sfshm/$instance
 
 say() { printf '%s\n' "$*"; }
 die() {
 	say "demo: $*" >&2
 	[ -f "$log" ] && sed 's/^/  sfshmd| /' "$log" >&2
 	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+	[ -d "$bpfdir" ] && rm -rf "$bpfdir"
 	exit 1
 }
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" -v u="$4" \
 	'BEGIN { t = b - a; printf "%.2f s, %.0f %s/s\n", t, n / t, u }'; }
 
-"$build/sfshmd" --data-dir "$data" --run-dir "$run" 2>"$log" &
+"$build/sfshmd" --data-dir "$data" --run-dir "$run" --instance "$instance" \
+	2>"$log" &
 pid=$!
 i=0
 until "$build/tools/sfctl" broker info >/dev/null 2>&1; do
@@ -68,6 +73,23 @@ say "  count checked: $got records, every one back"
 say ""
 "$build/tools/sfctl" topic describe demo
 say ""
+if grep -q 'metrics: on' "$log"; then
+	say "eBPF metrics (maps pinned in $bpfdir; also: sftop," \
+		"bpftool map dump pinned $bpfdir/topic_stats):"
+	"$build/tools/sfctl" metrics --instance "$instance" ||
+		die "sfctl metrics failed"
+	inn=$("$build/tools/sfctl" metrics --instance "$instance" --prometheus |
+		awk '/^streamflow_messages_total[{]topic="demo"/ { n += $2 }
+		END { print n + 0 }')
+	[ "$inn" -eq "$records" ] ||
+		die "the metrics count $inn records in, expected $records"
+	say "  the metrics agree: $inn records in"
+else
+	say "eBPF metrics are off here:"
+	grep 'metrics' "$log" | sed 's/^/  /'
+fi
+
+say ""
 say "the commit log (Kafka RecordBatch v2 segments) lives in $data:"
 ls -l "$data"/demo-0 | sed 's/^/  /'
 
@@ -77,6 +99,8 @@ pid=
 left=$(ls -A "$run" 2>/dev/null || true)
 [ -z "$left" ] || die "files left in the run dir: $left"
 rm -f "$input" "$log"
+# The pins outlive a daemon on purpose (restarts); this one was a demo.
+[ -d "$bpfdir" ] && rm -rf "$bpfdir"
 rmdir "$run" 2>/dev/null || true
 say ""
 say "sfshmd stopped cleanly; nothing left in $run."
