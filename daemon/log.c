@@ -346,19 +346,43 @@ static int stage_flush(struct sfd_log *log, bool sync)
 	return 0;
 }
 
-/* Write the index entries of durable batches that are not in the files. */
+/* Index entries from @from on that point below durable_next: the end. */
+static uint32_t idx_durable(const struct sfd_log *log, uint32_t from)
+{
+	const struct sfd_build *b = &log->act;
+
+	while (from < b->nidx && b->base + b->idx[from].rel < log->durable_next)
+		from++;
+	return from;
+}
+
+static uint32_t tim_durable(const struct sfd_log *log, uint32_t from)
+{
+	const struct sfd_build *b = &log->act;
+
+	while (from < b->ntim && b->base + b->tim[from].rel < log->durable_next)
+		from++;
+	return from;
+}
+
+/*
+ * Write the index entries of durable batches that are not in the files
+ * (an asynchronous sync covers only what was written when it started).
+ */
 static void index_catch_up(struct sfd_log *log)
 {
 	struct sfd_seg *s = sfd_log_active(log);
 	struct sfd_build *b = &log->act;
+	uint32_t ni = idx_durable(log, log->idx_disk);
+	uint32_t nt = tim_durable(log, log->tim_disk);
 
-	if (log->idx_disk < b->nidx &&
-	    sfd_idx_write(log, s->fd[SFD_SEG_INDEX], b->idx, log->idx_disk,
-			  b->nidx, &log->idx_disk))
+	if (log->idx_disk < ni &&
+	    sfd_idx_write(log, s->fd[SFD_SEG_INDEX], b->idx, log->idx_disk, ni,
+			  &log->idx_disk))
 		log->st.index_write_errors++;
-	if (log->tim_disk < b->ntim &&
+	if (log->tim_disk < nt &&
 	    sfd_tim_write(log, s->fd[SFD_SEG_TIMEINDEX], b->tim, log->tim_disk,
-			  b->ntim, &log->tim_disk))
+			  nt, &log->tim_disk))
 		log->st.index_write_errors++;
 }
 
@@ -367,6 +391,33 @@ int sfd_log_write(struct sfd_log *log)
 	if (log->err)
 		return log->err;
 	return stage_flush(log, false);
+}
+
+int sfd_log_sync_begin(struct sfd_log *log, int *fd, int64_t *upto)
+{
+	int ret;
+
+	if (log->err)
+		return log->err;
+	ret = stage_flush(log, false);
+	if (ret)
+		return ret;
+	*fd = active_fd(log);
+	*upto = log->written_next;
+	return 0;
+}
+
+void sfd_log_sync_end(struct sfd_log *log, int64_t upto, int res)
+{
+	if (res) {
+		if (!log->err)
+			log->err = res; /* as a failed flush: sticky */
+		return;
+	}
+	log->st.syncs++;
+	if (upto > log->durable_next)
+		log->durable_next = upto;
+	index_catch_up(log);
 }
 
 int sfd_log_flush(struct sfd_log *log)

@@ -199,6 +199,34 @@ int sfd_log_write(struct sfd_log *log);
 int sfd_log_flush(struct sfd_log *log);
 
 /**
+ * sfd_log_sync_begin() - prepare an fdatasync the caller runs elsewhere
+ * (asynchronously): write the queued batches and say what the sync will
+ * cover.
+ * @log: the log.
+ * @fd: the file to fdatasync (the active segment's); valid until the next
+ *      call on @log: hand it to io_uring before.
+ * @upto: the offset the sync makes durable (the written offset now).
+ *
+ * A segment rolled while the sync runs is synced in full by the roll, so
+ * the sync of its old file adds nothing and harms nothing.
+ * Context: process context; blocks for the write only.
+ * Return: 0, or the write error / sticky error.
+ */
+int sfd_log_sync_begin(struct sfd_log *log, int *fd, int64_t *upto);
+
+/**
+ * sfd_log_sync_end() - the sync of sfd_log_sync_begin() completed.
+ * @log: the log.
+ * @upto: its @upto.
+ * @res: its result, 0 or -errno (a failure is sticky, as in
+ *       sfd_log_flush()).
+ *
+ * Moves the durable offset to @upto (if further) and writes the index
+ * entries of the batches below it.
+ */
+void sfd_log_sync_end(struct sfd_log *log, int64_t upto, int res);
+
+/**
  * sfd_log_find() - locate the batch that holds an offset.
  * @log: the log.
  * @offset: wanted offset.

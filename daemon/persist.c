@@ -27,19 +27,25 @@
  * open claim starts after it), its producer died: unblock at once.  If a
  * live producer holds it longer than producer.unblock.ms, revoke it.
  *
- * fsync (sfd_log_flush) when flush.messages records or flush.ms have
+ * fsync (asynchronous: see "syncing" below) when flush.messages records or flush.ms have
  * passed since the first unsynced record, when a producer waits for a
  * durable acknowledgement, and at shutdown.
  *
  * When nothing is to be done the thread sleeps in futex_waitv() on every
- * ring's notify word (as a reader) and on the registry's bell.
+ * ring's notify word (as a reader) and on the registry's bell.  After a
+ * busy pass it lingers instead (linger()), so that a steady stream is
+ * persisted in large batches without producers waking it.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "sfd_probes.h"
+#include "sfshm_int.h"
+#include "uio.h"
 #include "topic.h"
 
 #define BATCH_BYTES (1u << 20) /* frame bytes per RecordBatch, about */
@@ -47,6 +53,9 @@
 #define RETRY_NS (100ull * 1000 * 1000) /* after a write error */
 #define POLL_NS (2ull * 1000 * 1000) /* stuck or clean held back */
 #define IDLE_MS 1000
+#define LINGER_RECORDS 256u /* a pass that persisted this many lingers */
+#define LINGER_NS 50000 /* for this long (see linger()) */
+#define SYNC_POLL_NS 100000ull /* looks for completed syncs this often */
 
 /* Ring headers to Kafka headers, in the partition's scratch array. */
 struct hdr_scratch {
@@ -287,7 +296,7 @@ static bool want_sync(struct sfd_part *p, bool stopping)
 {
 	const struct sfshm_topic_config *c = &p->topic->cfg;
 
-	if (!p->unsynced)
+	if (!p->unsynced || (p->syncing && !stopping))
 		return false;
 	if (stopping || sfshm_ring_durable_waiters(p->owner))
 		return true;
@@ -297,10 +306,89 @@ static bool want_sync(struct sfd_part *p, bool stopping)
 					   (uint64_t)c->flush_ms * 1000000ull;
 }
 
-static void sync_part(struct sfd_part *p, const struct sfd_config *cfg)
+/* ---- syncing ------------------------------------------------------------ */
+
+/*
+ * fdatasyncs run asynchronously on their own io_uring (g_sync): while the
+ * kernel syncs one partition, the thread goes on draining rings and
+ * writing, so a slow fsync delays durable acknowledgements only, never
+ * written ones.  A sync covers what was written when it started
+ * (sfd_log_sync_begin()); its completion, reaped at the start of each
+ * pass, moves the partition's durable position there and wakes durable
+ * waiters.  While syncs are in flight the thread sleeps at most
+ * SYNC_POLL_NS between looks.  Shutdown, and a partition in error, sync
+ * in line.
+ */
+static struct sfd_uio *g_sync; /* NULL: every sync in line */
+static unsigned g_syncing; /* syncs in flight */
+
+static void sync_done(struct sfd_part *p, const struct sfd_config *cfg, int res)
 {
-	uint64_t t0 = SFD_PROBE_ON(fsync) ? sfd_now_ns() : 0;
-	int err = sfd_log_flush(p->log);
+	p->syncing = false;
+	g_syncing--;
+	if (SFD_PROBE_ON(fsync))
+		sfd_probe_fsync(p->topic->name, p->index,
+				sfd_now_ns() - p->sync_t0);
+	sfd_log_sync_end(p->log, p->sync_upto, res);
+	if (res) {
+		set_error(p, cfg, res, "cannot fsync the log");
+		return;
+	}
+	if (p->sync_pos > p->durable_pos)
+		p->durable_pos = p->sync_pos;
+	if (!p->error) /* else the pass that clears it publishes */
+		sfshm_ring_set_persisted(p->owner, p->written_pos,
+					 p->durable_pos, 0);
+}
+
+/* Take the completed syncs; with @wait, all of those in flight. */
+static void reap_syncs(const struct sfd_config *cfg, bool wait)
+{
+	uint64_t tag;
+	int res, n;
+
+	while (g_syncing) {
+		n = sfd_uio_reap(g_sync, &tag, &res, wait);
+		if (n == -EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		sync_done((struct sfd_part *)(uintptr_t)tag, cfg, res);
+	}
+}
+
+static int start_sync(struct sfd_part *p)
+{
+	int fd, err = sfd_log_sync_begin(p->log, &fd, &p->sync_upto);
+
+	if (!err)
+		err = sfd_uio_sync_start(g_sync, fd, (uint64_t)(uintptr_t)p);
+	if (err)
+		return err;
+	p->syncing = true;
+	g_syncing++;
+	p->sync_pos = p->written_pos;
+	p->sync_t0 = sfd_now_ns();
+	p->unsynced = 0;
+	return 0;
+}
+
+static void sync_part(struct sfd_part *p, const struct sfd_config *cfg,
+		      bool stopping)
+{
+	uint64_t t0;
+	int err;
+
+	if (g_sync && !stopping && !p->error) {
+		err = start_sync(p);
+		if (err)
+			set_error(p, cfg, err, "cannot fsync the log");
+		return;
+	}
+	if (p->syncing)
+		reap_syncs(cfg, true);
+	t0 = SFD_PROBE_ON(fsync) ? sfd_now_ns() : 0;
+	err = sfd_log_flush(p->log);
 
 	if (t0)
 		sfd_probe_fsync(p->topic->name, p->index, sfd_now_ns() - t0);
@@ -348,36 +436,42 @@ static bool handle_stuck(struct sfd_part *p, const struct sfd_config *cfg,
 	return true;
 }
 
-static void persist_part(struct sfd_part *p, const struct sfd_config *cfg,
-			 bool stopping)
+/* Persist what the partition has.  Return: records persisted. */
+static unsigned persist_part(struct sfd_part *p, const struct sfd_config *cfg,
+			     bool stopping)
 {
-	unsigned batches = 0;
+	unsigned batches = 0, moved = 0;
 	int n;
 
 	if (p->error && sfd_now_ns() < p->retry_ns && !stopping)
-		return;
+		return 0;
 	if (retry_write(p, cfg))
-		return;
+		return 0;
 	for (;;) {
 		uint64_t from = sfshm_ring_position(p->reader);
 
 		n = drain_batch(p);
 		if (n > 0 && persist_batch(p, cfg, n, from))
-			return;
+			return moved;
+		if (n > 0)
+			moved += (unsigned)n;
 		if (n > 0 && (++batches < BATCHES_PER_PASS || stopping))
 			continue;
 		if (n < 0) {
 			set_error(p, cfg, n,
 				  "cannot read a record from the ring");
-			return;
+			return moved;
 		}
 		if (n == 0 && handle_stuck(p, cfg, stopping))
 			continue;
 		break;
 	}
 	if (want_sync(p, stopping))
-		sync_part(p, cfg);
+		sync_part(p, cfg, stopping);
+	else if (stopping && p->syncing)
+		reap_syncs(cfg, true);
 	publish(p);
+	return moved;
 }
 
 static void retain_part(struct sfd_part *p)
@@ -431,6 +525,7 @@ struct pass {
 	unsigned n;
 	uint64_t deadline;
 	bool many; /* more rings than futex_waitv takes: poll */
+	unsigned moved; /* records persisted by the pass */
 };
 
 static void pass_all(struct sfd_registry *reg, struct pass *ps)
@@ -440,13 +535,14 @@ static void pass_all(struct sfd_registry *reg, struct pass *ps)
 
 	ps->n = 0;
 	ps->many = false;
+	ps->moved = 0;
 	ps->deadline = now + IDLE_MS * 1000000ull;
 	for (struct sfd_topic *t = reg->topics; t; t = t->next) {
 		for (uint32_t i = 0; i < t->cfg.partitions; i++) {
 			struct sfd_part *p = &t->parts[i];
 			uint64_t d;
 
-			persist_part(p, reg->cfg, reg->stopping);
+			ps->moved += persist_part(p, reg->cfg, reg->stopping);
 			if (now - retained_at >=
 			    (uint64_t)reg->cfg->retention_check_ms * 1000000ull)
 				retain_part(p);
@@ -465,15 +561,16 @@ static void pass_all(struct sfd_registry *reg, struct pass *ps)
 		retained_at = now;
 }
 
-static int timeout_ms(const struct pass *ps)
+/* When the thread must look again, at the latest (CLOCK_MONOTONIC ns). */
+static uint64_t wait_deadline(const struct pass *ps)
 {
-	uint64_t now = sfd_now_ns();
+	uint64_t now = sfd_now_ns(), d = ps->deadline;
 
-	if (ps->many)
-		return 1;
-	if (ps->deadline <= now)
-		return 0;
-	return (int)((ps->deadline - now + 999999) / 1000000);
+	if (ps->many && d > now + 1000000)
+		d = now + 1000000; /* rings futex_waitv cannot watch: poll */
+	if (g_syncing && d > now + SYNC_POLL_NS)
+		d = now + SYNC_POLL_NS;
+	return d > now ? d : 0;
 }
 
 /*
@@ -513,20 +610,47 @@ static void final_pass(struct sfd_registry *reg)
 	}
 }
 
+/*
+ * After a busy pass, let records gather for LINGER_NS without asking to
+ * be woken: a producer whose commit finds the persister armed pays a
+ * futex wake, and under a steady stream that was one wake per handful of
+ * records, on both sides.  A pass that persisted few records means the
+ * stream is sparse: then the thread arms and sleeps as usual, and a lone
+ * record is persisted at once.
+ */
+static void linger(void)
+{
+	struct timespec ts = { .tv_nsec = LINGER_NS };
+
+	nanosleep(&ts, NULL);
+}
+
 void *sfd_persister_main(void *arg)
 {
 	struct sfd_registry *reg = arg;
 	struct pass ps;
 
+	/* linger() wants tens of microseconds, not the default 50 us slack */
+	prctl(PR_SET_TIMERSLACK, 5000UL, 0, 0, 0);
+	if (sfd_uio_create(&g_sync))
+		sfd_warn("persist", 0,
+			 "no io_uring for asynchronous fsyncs: "
+			 "syncing in line");
+
 	for (;;) {
+		uint64_t deadline;
 		uint32_t bell;
-		int tmo;
 
 		pthread_mutex_lock(&reg->lock);
+		/* A deleted partition's sync must end before it is freed. */
+		reap_syncs(reg->cfg, reg->graveyard != NULL);
 		sfd_registry_bury(reg);
 		if (reg->stopping) {
 			reg->drained = true;
 			final_pass(reg);
+			reap_syncs(reg->cfg, true);
+			sfd_uio_destroy(g_sync);
+			g_sync = NULL;
 			pthread_mutex_unlock(&reg->lock);
 			free(hs.h);
 			hs.h = NULL;
@@ -537,8 +661,13 @@ void *sfd_persister_main(void *arg)
 		bell = __atomic_load_n(&reg->bell, __ATOMIC_ACQUIRE);
 		pass_all(reg, &ps);
 		pthread_mutex_unlock(&reg->lock);
-		tmo = timeout_ms(&ps);
-		if (tmo)
-			sfshm_ring_wait_any(ps.rs, ps.n, &reg->bell, bell, tmo);
+		if (ps.moved >= LINGER_RECORDS) {
+			linger();
+			continue;
+		}
+		deadline = wait_deadline(&ps);
+		if (deadline)
+			sf_ring_wait_any_until(ps.rs, ps.n, &reg->bell, bell,
+					       deadline);
 	}
 }

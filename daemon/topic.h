@@ -51,6 +51,10 @@ struct sfd_part {
 
 	/* scratch of one drain: positions of the records of the batch */
 	uint64_t *pos;
+	bool syncing; /* an asynchronous fdatasync is in flight */
+	uint64_t sync_pos; /* the ring position it makes durable */
+	int64_t sync_upto; /* the log offset it makes durable */
+	uint64_t sync_t0; /* when it started */
 	uint64_t probe_bytes; /* their key + value bytes (persist probe) */
 	int64_t probe_ts_ns; /* the first one's timestamp */
 	struct sf_rb_builder rb;

@@ -204,3 +204,32 @@ int sfd_uio_run(struct sfd_uio *u, struct sfd_uio_req *reqs, unsigned n)
 	}
 	return 0;
 }
+
+int sfd_uio_sync_start(struct sfd_uio *u, int fd, uint64_t tag)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	int ret;
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data64(sqe, tag);
+	ret = io_uring_submit(&u->ring);
+	return ret < 0 ? ret : 0;
+}
+
+int sfd_uio_reap(struct sfd_uio *u, uint64_t *tag, int *res, bool wait)
+{
+	struct io_uring_cqe *cqe;
+	int ret = wait ? io_uring_wait_cqe(&u->ring, &cqe) :
+			 io_uring_peek_cqe(&u->ring, &cqe);
+
+	if (ret == -EAGAIN && !wait)
+		return 0;
+	if (ret < 0)
+		return ret;
+	*tag = io_uring_cqe_get_data64(cqe);
+	*res = cqe->res < 0 ? cqe->res : 0;
+	io_uring_cqe_seen(&u->ring, cqe);
+	return 1;
+}

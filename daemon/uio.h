@@ -18,6 +18,7 @@
 #ifndef SFD_UIO_H
 #define SFD_UIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,5 +96,34 @@ struct sfd_uio_req sfd_uio_sync(int fd, enum sfd_uio_op op);
  * that request's @res); -EINVAL for a bad @n.
  */
 int sfd_uio_run(struct sfd_uio *u, struct sfd_uio_req *reqs, unsigned n);
+
+/*
+ * Asynchronous fdatasync, for the persister: the sync runs while the
+ * caller goes on writing.  Use a separate sfd_uio for these, never mixed
+ * with sfd_uio_run() (which expects nothing else in flight).
+ */
+
+/**
+ * sfd_uio_sync_start() - submit an fdatasync of @fd, tagged @tag.
+ * @u: handle for asynchronous syncs.
+ * @fd: file; io_uring holds its own reference from submission on, so the
+ *      caller may close it before the completion.
+ * @tag: returned with the completion.
+ *
+ * Context: does not wait for the sync.
+ * Return: 0; -EBUSY if the submission queue is full; -errno.
+ */
+int sfd_uio_sync_start(struct sfd_uio *u, int fd, uint64_t tag);
+
+/**
+ * sfd_uio_reap() - take one completion of sfd_uio_sync_start().
+ * @u: handle.
+ * @tag: the request's tag (out).
+ * @res: 0 or -errno of the fdatasync (out).
+ * @wait: block until there is one.
+ *
+ * Return: 1 with a completion; 0 if none (and not @wait); -errno.
+ */
+int sfd_uio_reap(struct sfd_uio *u, uint64_t *tag, int *res, bool wait);
 
 #endif

@@ -2056,7 +2056,13 @@ static int sleep_any(struct sfshm_ring **rs, unsigned n, uint32_t *bell,
 int sfshm_ring_wait_any(struct sfshm_ring **rs, unsigned n, uint32_t *bell,
 			uint32_t bell_val, int timeout_ms)
 {
-	uint64_t deadline = deadline_of(timeout_ms);
+	return sf_ring_wait_any_until(rs, n, bell, bell_val,
+				      timeout_ms ? deadline_of(timeout_ms) : 0);
+}
+
+int sf_ring_wait_any_until(struct sfshm_ring **rs, unsigned n, uint32_t *bell,
+			   uint32_t bell_val, uint64_t deadline)
+{
 	uint64_t spin_until;
 	int i;
 
@@ -2068,7 +2074,7 @@ int sfshm_ring_wait_any(struct sfshm_ring **rs, unsigned n, uint32_t *bell,
 			return i;
 		if (bell && sf_load_acquire32(bell) != bell_val)
 			return (int)n;
-		if (timeout_ms == 0)
+		if (deadline == 0)
 			return -EAGAIN;
 		if (sf_now_ns() >= deadline)
 			return -ETIMEDOUT;

@@ -17,6 +17,14 @@ uint64_t sf_proc_start(uint32_t pid);
 /* Is (@pid, @start) still a live process?  Unknown counts as alive. */
 bool sf_proc_alive(uint32_t pid, uint64_t start);
 
+/*
+ * sfshm_ring_wait_any() with an absolute CLOCK_MONOTONIC deadline in ns
+ * (0: do not sleep, -EAGAIN; UINT64_MAX: no deadline), for sleeps shorter
+ * than a millisecond.
+ */
+int sf_ring_wait_any_until(struct sfshm_ring **rs, unsigned n, uint32_t *bell,
+			   uint32_t bell_val, uint64_t deadline);
+
 /* Where @r's header page is mapped in this process (for the probes). */
 const void *sf_ring_base(const struct sfshm_ring *r);
 
