@@ -68,6 +68,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } binaries SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SFM_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} procs SEC(".maps");
+
 /* Keys are too large for the stack: built here; zero values to insert. */
 struct scratch {
 	struct sfm_hist_key hk;
@@ -90,6 +99,14 @@ struct sfm_waitv {
 	__u32 flags;
 	__u32 reserved;
 };
+
+/* Is the current process a client of this instance (or its daemon)? */
+static __always_inline bool ours(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return bpf_map_lookup_elem(&procs, &tgid) != 0;
+}
 
 static __always_inline struct scratch *scratch_get(void)
 {
@@ -186,7 +203,7 @@ int BPF_USDT(sfshm_ring_map, const char *topic, __u32 partition, __u64 base)
 		.addr = base,
 	};
 
-	if (!s)
+	if (!s || !ours())
 		return 0;
 	tp_fill(&s->tp, topic, partition);
 	bpf_map_update_elem(&ring_addrs, &k, &s->tp, BPF_ANY);
@@ -197,7 +214,7 @@ SEC("usdt")
 int BPF_USDT(sfshm_consume, const char *topic, __u32 partition, __u64 records,
 	     __u64 bytes)
 {
-	struct sfm_stats *v = stats_get(topic, partition);
+	struct sfm_stats *v = ours() ? stats_get(topic, partition) : 0;
 
 	if (!v)
 		return 0;
@@ -210,14 +227,15 @@ int BPF_USDT(sfshm_consume, const char *topic, __u32 partition, __u64 records,
 SEC("usdt")
 int BPF_USDT(sfshm_e2e, const char *topic, __u32 partition, __s64 ns)
 {
-	hist_add(topic, partition, SFM_HIST_E2E, ns);
+	if (ours())
+		hist_add(topic, partition, SFM_HIST_E2E, ns);
 	return 0;
 }
 
 SEC("usdt")
 int BPF_USDT(sfshm_backpressure, const char *topic, __u32 partition, __u64 ns)
 {
-	struct sfm_stats *v = stats_get(topic, partition);
+	struct sfm_stats *v = ours() ? stats_get(topic, partition) : 0;
 
 	if (!v)
 		return 0;
@@ -229,7 +247,8 @@ int BPF_USDT(sfshm_backpressure, const char *topic, __u32 partition, __u64 ns)
 SEC("usdt")
 int BPF_USDT(sfshm_error, const char *topic, __s32 partition, __s32 err)
 {
-	struct sfm_stats *v = stats_get(topic, (__u32)partition);
+	struct sfm_stats *v =
+		ours() ? stats_get(topic, (__u32)partition) : 0;
 
 	if (v)
 		__sync_fetch_and_add(&v->errors, 1);
@@ -242,8 +261,11 @@ SEC("usdt")
 int BPF_USDT(sfshmd_persist, const char *topic, __u32 partition,
 	     __u64 records, __u64 bytes, __u64 log_bytes, __s64 lat_ns)
 {
-	struct sfm_stats *v = stats_get(topic, partition);
+	struct sfm_stats *v;
 
+	if (!ours())
+		return 0;
+	v = stats_get(topic, partition);
 	if (v) {
 		__sync_fetch_and_add(&v->records_in, records);
 		__sync_fetch_and_add(&v->bytes_in, bytes);
@@ -257,8 +279,11 @@ int BPF_USDT(sfshmd_persist, const char *topic, __u32 partition,
 SEC("usdt")
 int BPF_USDT(sfshmd_fsync, const char *topic, __u32 partition, __u64 ns)
 {
-	struct sfm_stats *v = stats_get(topic, partition);
+	struct sfm_stats *v;
 
+	if (!ours())
+		return 0;
+	v = stats_get(topic, partition);
 	if (v)
 		__sync_fetch_and_add(&v->fsyncs, 1);
 	hist_add(topic, partition, SFM_HIST_FSYNC, (__s64)ns);
@@ -268,7 +293,7 @@ int BPF_USDT(sfshmd_fsync, const char *topic, __u32 partition, __u64 ns)
 SEC("usdt")
 int BPF_USDT(sfshmd_error, const char *topic, __u32 partition, __s32 err)
 {
-	struct sfm_stats *v = stats_get(topic, partition);
+	struct sfm_stats *v = ours() ? stats_get(topic, partition) : 0;
 
 	if (v)
 		__sync_fetch_and_add(&v->errors, 1);

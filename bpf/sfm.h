@@ -24,6 +24,7 @@
 #define SFM_MAX_TP 65536 /* topic-partitions tracked */
 #define SFM_MAX_RINGS 16384 /* ring mappings tracked (all processes, LRU) */
 #define SFM_MAX_BINARIES 1024 /* programs and libraries attached */
+#define SFM_MAX_PROCS 65536 /* processes of one instance */
 #define SFM_PATH_LEN 1024
 #define SFM_SAMPLE_EVERY 1024 /* consumers time one record in this many */
 #define SFM_CONSUME_BATCH 1024 /* consumed records reported per probe hit */
@@ -33,6 +34,7 @@
 #define SFM_MAP_HIST "topic_latency"
 #define SFM_MAP_RINGS "ring_addrs"
 #define SFM_MAP_BINARIES "binaries"
+#define SFM_MAP_PROCS "procs"
 
 /* The instance directories live here. */
 #define SFM_BPFFS_ROOT "/sys/fs/bpf/sfshm"
@@ -110,6 +112,13 @@ struct sfm_ring_key {
 	__u32 _pad;
 	__u64 addr;
 };
+
+/*
+ * The procs map: tgid -> number of its connections to the daemon (the
+ * daemon itself: 1).  A uprobe fires in every process that runs the
+ * binary, whichever daemon it talks to; the programs count only the
+ * processes of their own instance, those in this map.
+ */
 
 /*
  * struct sfm_bin_key, struct sfm_bin - the binaries map: which programs

@@ -4,7 +4,7 @@
  *
  * Where things live, under /sys/fs/bpf/sfshm/<instance>/:
  *   topic_stats, topic_latency, ring_addrs,  the maps (bpf/sfm.h), pinned
- *   binaries                                 by libbpf (pin_root_path).
+ *   binaries, procs                          by libbpf (pin_root_path).
  *   links/futex, links/futex_waitv           the two tracepoint links.
  *   links/<dev>-<ino>-<mtime>/<n>            the uprobe links of the USDT
  *                                            probes of one binary.
@@ -14,6 +14,11 @@
  * (libbpf reuses them), sees which binaries are attached already and
  * attaches only new ones, so nothing is counted twice.  Removing the
  * instance directory (rm -r) detaches everything.
+ *
+ * Which processes: a uprobe fires in every process running the binary,
+ * whatever daemon it talks to; the programs count only the pids in the
+ * procs map, which the daemon keeps: itself, and each client from its
+ * connection to its disconnection.
  *
  * Which binaries: sfshmd's own (libsfshm is linked in, so it has both
  * providers), and those of the clients that connect, found through
@@ -33,6 +38,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -467,12 +473,58 @@ static bool mapped_lib(pid_t pid, char *out, size_t len)
 	return found;
 }
 
+/* ---- the instance's processes (the procs map) ----------------------------- */
+
+/* Add @delta to @pid's connection count; the entry goes at 0. */
+static void procs_add(pid_t pid, int delta)
+{
+	int fd = bpf_map__fd(M.skel->maps.procs);
+	__u32 key = (__u32)pid, n = 0;
+
+	bpf_map_lookup_elem(fd, &key, &n);
+	n = delta < 0 && n < (__u32)-delta ? 0 : n + (__u32)delta;
+	if (n)
+		bpf_map_update_elem(fd, &key, &n, BPF_ANY);
+	else
+		bpf_map_delete_elem(fd, &key);
+}
+
+/*
+ * At start: forget the processes that are gone (the last daemon's own
+ * pid among them), keep the clients still running (they go on producing
+ * and consuming through their rings), and add ours.
+ */
+static void procs_prune(void)
+{
+	int fd = bpf_map__fd(M.skel->maps.procs);
+	__u32 key, next, one = 1;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (kill((pid_t)key, 0) == 0 || errno != ESRCH)
+			continue;
+		bpf_map_delete_elem(fd, &key);
+		prev = NULL;
+	}
+	key = (__u32)getpid();
+	bpf_map_update_elem(fd, &key, &one, BPF_ANY);
+}
+
+void sfd_metrics_client_gone(pid_t pid)
+{
+	if (M.skel && pid > 0)
+		procs_add(pid, -1);
+}
+
 void sfd_metrics_client(pid_t pid)
 {
 	char path[PATH_MAX];
 
 	if (!M.skel || pid <= 0)
 		return;
+	procs_add(pid, 1);
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	attach_once(path, pid);
 	if (mapped_lib(pid, path, sizeof(path)))
@@ -484,7 +536,8 @@ void sfd_metrics_client(pid_t pid)
 static void unpin_maps(void)
 {
 	static const char *const maps[] = { SFM_MAP_STATS, SFM_MAP_HIST,
-					    SFM_MAP_RINGS, SFM_MAP_BINARIES };
+					    SFM_MAP_RINGS, SFM_MAP_BINARIES,
+					    SFM_MAP_PROCS };
 	char path[160];
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
@@ -589,6 +642,7 @@ static void attach_all(void)
 	attach_tracepoint(M.skel->progs.sfm_futex, "sys_enter_futex", "futex");
 	attach_tracepoint(M.skel->progs.sfm_futex_waitv,
 			  "sys_enter_futex_waitv", "futex_waitv");
+	procs_prune();
 	prune_binaries(NULL);
 	attach_once("/proc/self/exe", getpid());
 }

@@ -28,12 +28,19 @@ struct sfd_config;
 bool sfd_metrics_start(const struct sfd_config *cfg);
 
 /**
- * sfd_metrics_client() - a client process connected: attach the probes of
- * its program and of the libsfshm.so it maps, unless already attached.
+ * sfd_metrics_client() - a client process connected: count its probes
+ * for this instance, attach those of its program and of the libsfshm.so
+ * it maps unless already attached.
  * Context: control thread; may take a few ms the first time a binary is
  * seen, never again for it.
  */
 void sfd_metrics_client(pid_t pid);
+
+/**
+ * sfd_metrics_client_gone() - a connection of @pid closed: once all are,
+ * its probes no longer count for this instance.
+ */
+void sfd_metrics_client_gone(pid_t pid);
 
 /**
  * sfd_metrics_forget_topic() - a topic was deleted: drop its counters, so

@@ -694,6 +694,7 @@ static void client_close(struct sfd_server *s, struct sfd_client *cl)
 		pp = &(*pp)->next;
 	*pp = cl->next;
 	s->nclients--;
+	sfd_metrics_client_gone(cl->cred.pid);
 	if (s->groups)
 		sfd_groups_client_gone(s->groups, cl);
 	pthread_mutex_lock(&s->reg->lock);

@@ -6,8 +6,8 @@
  * This file holds main(), the command tree's plumbing (option parsing
  * shared by every command, subcommand dispatch, error reporting) and the
  * top-level manual.  The commands live in sfctl_topic.c, sfctl_create.c,
- * sfctl_describe.c, sfctl_group.c, sfctl_group_reset.c and
- * sfctl_broker.c; the output helpers in
+ * sfctl_describe.c, sfctl_group.c, sfctl_group_reset.c,
+ * sfctl_broker.c and sfctl_metrics.c; the output helpers in
  * sfctl_table.c and sfctl_json.c.
  *
  * Exit status: 0 success, 1 the operation failed, 2 usage error.
@@ -292,6 +292,8 @@ static const struct sfctl_sub top_subs[] = {
 	{ "group", "list, describe, delete consumer groups, reset offsets",
 	  sfctl_group_cmd },
 	{ "broker", "ask the daemon about itself", sfctl_broker },
+	{ "metrics", "per-partition counters, latencies, lag (--prometheus)",
+	  sfctl_metrics },
 	{ NULL, NULL, NULL },
 };
 
@@ -330,6 +332,7 @@ static void top_help(FILE *f)
 	      "          (--to-earliest | --to-latest | --to-offset N |\n"
 	      "           --to-datetime TIME | --shift-by N) [--execute]\n"
 	      "    broker info\n"
+	      "    metrics [--prometheus] [--instance NAME | --bpf-dir DIR]\n"
 	      "\n"
 	      "OPTIONS\n",
 	      f);
@@ -346,9 +349,10 @@ static void top_help(FILE *f)
 	      "    sfctl --json topic list\n"
 	      "    sfctl group describe billing\n"
 	      "    sfctl -b /dev/shm/sfshm-test broker info\n"
+	      "    sudo sfctl metrics --prometheus\n"
 	      "\n"
 	      "SEE ALSO\n"
-	      "    sfcat(1), sfshmd(8)\n",
+	      "    sfcat(1), sftop(1), sfshmd(8)\n",
 	      f);
 }
 

@@ -98,6 +98,9 @@ int sfctl_dispatch(struct sfctl *ctl, const struct sfctl_cmd *parent,
 int sfctl_group(struct sfctl *ctl, const struct sfctl_cmd *cmd,
 		const struct sfctl_sub *subs, int argc, char **argv);
 
+/* `sfctl metrics` (sfctl_metrics.c).  Return: the exit status. */
+int sfctl_metrics(struct sfctl *ctl, int argc, char **argv);
+
 /* For a manual: @subs with their summaries, the names @width wide. */
 void sfctl_help_subs(FILE *f, const struct sfctl_sub *subs, int width);
 
