@@ -45,8 +45,10 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 
 #include <bpf/bpf.h>
@@ -61,6 +63,8 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing/events"
 #define MAX_FDS 4096 /* link fds looked at per attach */
+#define SFD_CAP_PERFMON 38 /* linux/capability.h of kernels >= 5.8 */
+#define SFD_CAP_BPF 39
 
 /* The USDT programs and the probe each one reads. */
 static const struct usdt_prog {
@@ -134,19 +138,43 @@ static int mkdir_one(const char *path)
 	return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -errno;
 }
 
+/*
+ * A directory we pin into must be ours and writable by us alone: anyone
+ * who could rename or unlink in it could swap the maps the tools read,
+ * or drop our links.
+ */
+static int check_dir(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return -EPERM;
+	return 0;
+}
+
+static int mkdir_checked(const char *path)
+{
+	int err = mkdir_one(path);
+
+	return err ? err : check_dir(path);
+}
+
 /* The instance directory and its links/ directory. */
 static int make_dirs(void)
 {
 	char path[128];
-	int err = mkdir_one(SFM_BPFFS_ROOT);
+	int err = mkdir_checked(SFM_BPFFS_ROOT);
 
 	if (!err)
-		err = mkdir_one(M.dir);
+		err = mkdir_checked(M.dir);
 	snprintf(path, sizeof(path), "%s/links", M.dir);
-	return err ? err : mkdir_one(path);
+	return err ? err : mkdir_checked(path);
 }
 
-/* Undo make_dirs() where nothing was pinned. */
+/* Undo make_dirs() where nothing was pinned (rmdir takes empty ones). */
 static void remove_dirs(void)
 {
 	char path[128];
@@ -154,6 +182,29 @@ static void remove_dirs(void)
 	snprintf(path, sizeof(path), "%s/links", M.dir);
 	rmdir(path);
 	rmdir(M.dir);
+	rmdir(SFM_BPFFS_ROOT);
+}
+
+/*
+ * May this process load and attach the programs?  Checked before any
+ * directory is made, so that an unprivileged daemon leaves nothing
+ * behind in a world-writable bpffs.
+ */
+static bool may_bpf(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	uint64_t eff;
+
+	if (syscall(SYS_capget, &h, d))
+		return true; /* cannot tell: let the load say */
+	eff = (uint64_t)d[0].effective | (uint64_t)d[1].effective << 32;
+	if (eff & (1ull << CAP_SYS_ADMIN))
+		return true;
+	return (eff & (1ull << SFD_CAP_BPF)) &&
+	       (eff & (1ull << SFD_CAP_PERFMON));
 }
 
 static bool exists(const char *path)
@@ -659,13 +710,21 @@ bool sfd_metrics_start(const struct sfd_config *cfg)
 	libbpf_set_print(libbpf_log);
 	snprintf(M.dir, sizeof(M.dir), "%s/%s", SFM_BPFFS_ROOT,
 		 sfd_config_instance(cfg, inst, sizeof(inst)));
+	if (!may_bpf())
+		return off(-EPERM, "no privileges to load BPF programs");
 	err = fs_ensure(BPFFS, BPF_FS_MAGIC, "bpf");
 	if (err)
 		return off(err, "no bpf file system at " BPFFS
 				" and cannot mount one");
 	err = make_dirs();
-	if (err)
-		return off(err, "cannot create the instance directory");
+	if (err) {
+		remove_dirs();
+		return off(
+			err,
+			err == -EPERM ?
+				"the bpffs directories are not root's alone" :
+				"cannot create the instance directory");
+	}
 	err = load();
 	if (err) {
 		remove_dirs();
@@ -694,10 +753,32 @@ static void forget_in(int map_fd, size_t key_size, const char *name)
 	}
 }
 
+/* Drop the ring mappings of topic @name: no futex counts for it. */
+static void forget_rings(const char *name)
+{
+	int fd = bpf_map__fd(M.skel->maps.ring_addrs);
+	struct sfm_ring_key k, next;
+	struct sfm_tp tp;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &tp) ||
+		    strncmp(tp.topic, name, sizeof(tp.topic)))
+			continue;
+		bpf_map_delete_elem(fd, &k);
+		prev = NULL;
+	}
+}
+
 void sfd_metrics_forget_topic(const char *topic)
 {
 	if (!M.skel)
 		return;
+	/* First the rings: the persister still wakes on them until it
+	 * buries the topic, and would bring the counters back. */
+	forget_rings(topic);
 	forget_in(bpf_map__fd(M.skel->maps.topic_stats), sizeof(struct sfm_tp),
 		  topic);
 	forget_in(bpf_map__fd(M.skel->maps.topic_latency),

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -75,6 +76,16 @@ static void sfshmd_path(char *buf, size_t len)
 		snprintf(buf, len, "%s/sfshmd", t_bin_dir());
 }
 
+/* Become d->uid (group and supplementary groups too).  Return: 0 or -1. */
+static int become(const struct t_daemon *d)
+{
+	if (!d->uid)
+		return 0;
+	if (setgroups(0, NULL) || setgid((gid_t)d->uid) || setuid(d->uid))
+		return -1;
+	return 0;
+}
+
 static void exec_daemon(const struct t_daemon *d)
 {
 	const char *argv[24] = { "sfshmd", "--data-dir", d->data_dir,
@@ -82,12 +93,20 @@ static void exec_daemon(const struct t_daemon *d)
 	char path[PATH_MAX + 16];
 	int n = 5, fd;
 
+	/* Before the extras: a test's own --metrics.bpf there wins. */
+	if (!d->bpf)
+		argv[n++] = "--no-bpf";
 	for (int i = 0; d->extra[i] && n < 23; i++)
 		argv[n++] = d->extra[i];
 	argv[n] = NULL;
 	fd = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0 || dup2(fd, 2) < 0)
 		_exit(126);
+	if (become(d)) {
+		fprintf(stderr, "t_daemon: cannot become uid %u: %s\n",
+			(unsigned)d->uid, strerror(errno));
+		_exit(126);
+	}
 	signal(SIGPIPE, SIG_DFL);
 	sfshmd_path(path, sizeof(path));
 	execv(path, (char *const *)argv);

@@ -6,6 +6,11 @@
  * (build/tests/X -> build/sfshmd), or from $SFSHMD if set, on a fresh
  * data dir under /tmp and a fresh run dir under /dev/shm (under /tmp where
  * there is no /dev/shm), logging its standard error to <data-dir>.log.
+ *
+ * It runs without its eBPF metrics (--no-bpf) unless the test sets @bpf:
+ * a daemon with metrics pins maps and links under /sys/fs/bpf/sfshm/ that
+ * outlive it and attaches probes to every client binary, test programs
+ * included; test_metrics.c turns them on and removes the pins itself.
  */
 #ifndef T_DAEMON_H
 #define T_DAEMON_H
@@ -19,12 +24,18 @@ struct t_daemon {
 	char run_dir[128];
 	char log_path[160];
 	const char *extra[16]; /* more arguments, NULL-terminated */
+	bool bpf; /* load the eBPF metrics; false (the default): --no-bpf */
+	uid_t uid; /* run as this user (and its gid = uid) if not 0: root */
 };
 
 /* build/ (the directory holding sfshmd), from /proc/self/exe. */
 const char *t_bin_dir(void);
 
-/* Make fresh data and run dirs named after @tag.  Return: 0 or -1. */
+/*
+ * Make fresh data and run dirs named after @tag; the rest of @d is zeroed
+ * (no extra arguments, no metrics, the caller's user).
+ * Return: 0 or -1.
+ */
 int t_daemon_init(struct t_daemon *d, const char *tag);
 
 /*
