@@ -152,11 +152,21 @@ static __always_inline __u32 log2_u64(__u64 v)
 {
 	__u32 r = 0, sh;
 
-	sh = (v > 0xffffffffull) << 5; v >>= sh; r |= sh;
-	sh = (v > 0xffff) << 4; v >>= sh; r |= sh;
-	sh = (v > 0xff) << 3; v >>= sh; r |= sh;
-	sh = (v > 0xf) << 2; v >>= sh; r |= sh;
-	sh = (v > 0x3) << 1; v >>= sh; r |= sh;
+	sh = (v > 0xffffffffull) << 5;
+	v >>= sh;
+	r |= sh;
+	sh = (v > 0xffff) << 4;
+	v >>= sh;
+	r |= sh;
+	sh = (v > 0xff) << 3;
+	v >>= sh;
+	r |= sh;
+	sh = (v > 0xf) << 2;
+	v >>= sh;
+	r |= sh;
+	sh = (v > 0x3) << 1;
+	v >>= sh;
+	r |= sh;
 	return r | (__u32)(v >> 1);
 }
 
@@ -247,8 +257,7 @@ int BPF_USDT(sfshm_backpressure, const char *topic, __u32 partition, __u64 ns)
 SEC("usdt")
 int BPF_USDT(sfshm_error, const char *topic, __s32 partition, __s32 err)
 {
-	struct sfm_stats *v =
-		ours() ? stats_get(topic, (__u32)partition) : 0;
+	struct sfm_stats *v = ours() ? stats_get(topic, (__u32)partition) : 0;
 
 	if (v)
 		__sync_fetch_and_add(&v->errors, 1);
@@ -258,8 +267,8 @@ int BPF_USDT(sfshm_error, const char *topic, __s32 partition, __s32 err)
 /* ---- sfshmd -------------------------------------------------------------- */
 
 SEC("usdt")
-int BPF_USDT(sfshmd_persist, const char *topic, __u32 partition,
-	     __u64 records, __u64 bytes, __u64 log_bytes, __s64 lat_ns)
+int BPF_USDT(sfshmd_persist, const char *topic, __u32 partition, __u64 records,
+	     __u64 bytes, __u64 log_bytes, __s64 lat_ns)
 {
 	struct sfm_stats *v;
 
