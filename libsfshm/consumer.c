@@ -38,11 +38,13 @@
 #include "probes.h"
 #include "recordbatch.h"
 #include "segread.h"
+#include "sfshm_int.h"
 
 #define LOCATE_TRIES 64 /* anchors tried while the ring moves on */
 #define SLICE_MS 100 /* longest sleep before state is looked at again */
 #define LOG_WAIT_MS 1 /* sleep while a partition waits for its log */
 #define MAX_STEPS 4 /* mode changes followed within one poll of a partition */
+#define REPORT_IDLE_NS 1000000ull /* see report_idle() */
 
 /* Record header encodings (struct sfshm_record.hdr_format). */
 enum { HDR_RING = 1, HDR_KAFKA = 2 };
@@ -96,6 +98,8 @@ struct sfshm_consumer {
 	struct sf_member *grp; /* group membership, NULL if not subscribed */
 	uint64_t delivered; /* records handed out */
 	uint32_t sample; /* records since the last latency sample */
+	bool unreported; /* records counted and not reported, maybe */
+	uint64_t reported_ns; /* when report_idle() last reported */
 };
 
 #define GROUP_SLICE_MS 5 /* a member looks at its notices this often */
@@ -341,6 +345,23 @@ static void report_all(struct sfshm_consumer *cons)
 {
 	for (unsigned i = 0; i < cons->nparts; i++)
 		report(cons->parts[i]);
+	cons->unreported = false;
+}
+
+/*
+ * A poll found nothing: report what was handed out, at most every
+ * REPORT_IDLE_NS (a consumer that keeps up finds nothing very often; each
+ * report is a probe hit), and always when the poll returns empty (@now).
+ * A consumer waiting at the end is thus exact within a wait slice.
+ */
+static void report_idle(struct sfshm_consumer *cons, bool now)
+{
+	uint64_t t = sf_now_ns();
+
+	if (!now && t - cons->reported_ns < REPORT_IDLE_NS)
+		return;
+	report_all(cons);
+	cons->reported_ns = t;
 }
 
 static uint64_t payload(const struct sfshm_record *rec)
@@ -354,6 +375,7 @@ static void probe_record(struct sfshm_consumer *cons, struct cpart *cp,
 			 const struct sfshm_record *rec)
 {
 	if (SF_PROBE_ON(consume)) {
+		cons->unreported = true;
 		cp->rep_records++;
 		cp->rep_bytes += payload(rec);
 		if (cp->rep_records >= SFM_CONSUME_BATCH)
@@ -573,9 +595,10 @@ int sfshm_consumer_poll(struct sfshm_consumer *cons, struct sfshm_record *rec,
 		/* The clock only once there is nothing to hand out at once. */
 		if (!deadline)
 			deadline = sf_deadline(timeout_ms);
-		/* Nothing now: the records handed out so far are reported. */
-		report_all(cons);
 		left = sf_remaining_ms(deadline);
+		/* Nothing now: the records handed out so far are reported. */
+		if (cons->unreported)
+			report_idle(cons, left == 0);
 		if (left == 0)
 			return 0;
 		for (unsigned i = 0; i < cons->nparts; i++)

@@ -32,6 +32,13 @@
  *                  pinned and /sys/fs/bpf/sfshm is not left to nobody.
  *   delete         deleting a topic drops its counters and histograms: the
  *                  topic created again under the name starts from zero.
+ *   two_instances  two daemons at once (run dirs and instances A and B),
+ *                  attached to the same sfshmd and sfcat, each with a topic
+ *                  of the same name: producers and consumers of both run
+ *                  side by side, and each instance counts exactly its own
+ *                  records and bytes, has no entry the other caused, and
+ *                  its procs map holds its daemon and live clients alone
+ *                  (none of the other's, none gone).
  *
  * Needs root and a kernel with BTF (/sys/kernel/btf/vmlinux), as CI has;
  * otherwise (or without bpftool) the program says why and exits 77, which
@@ -89,6 +96,7 @@ struct proc {
 	const char *input;
 	size_t inlen, inoff;
 	struct buf o, e;
+	char *own; /* the input, if the proc is to free it (kids_finish()) */
 };
 
 /* The result of a finished run. */
@@ -233,15 +241,14 @@ static void res_free(struct res *r)
 }
 
 /*
- * Run @args (NULL-ended) as @uid (0: as we are) with @input on stdin.
+ * Start @args (NULL-ended) as @uid (0: as we are) with @input on stdin.
  * A name without a slash is a tool of build/tools/.
  */
-static void run_v(struct res *r, uid_t uid, const char *input, size_t inlen,
-		  const char *const *args)
+static void run_start(struct proc *p, uid_t uid, const char *input,
+		      size_t inlen, const char *const *args)
 {
 	char path[PATH_MAX + 32];
 	char *argv[64];
-	struct proc p;
 	int n;
 
 	if (strchr(args[0], '/'))
@@ -253,8 +260,100 @@ static void run_v(struct res *r, uid_t uid, const char *input, size_t inlen,
 	for (n = 1; args[n] && n < 63; n++)
 		argv[n] = (char *)args[n];
 	argv[n] = NULL;
-	proc_start(&p, argv, uid, input, inlen);
+	proc_start(p, argv, uid, input, inlen);
+}
+
+/* Run @args as run_start() says, to the end: fills @r. */
+static void run_v(struct res *r, uid_t uid, const char *input, size_t inlen,
+		  const char *const *args)
+{
+	struct proc p;
+
+	run_start(&p, uid, input, inlen, args);
 	proc_finish(&p, r);
+}
+
+#define MAX_KIDS 8 /* children run at once by kids_finish() */
+
+/* Like proc_pump(), for @n children at once. */
+static bool kids_pump(struct proc *ps, size_t n, int ms)
+{
+	struct pollfd fds[3 * MAX_KIDS];
+	bool open = false;
+
+	assert_true(n <= MAX_KIDS);
+	for (size_t i = 0; i < n; i++) {
+		struct proc *p = &ps[i];
+
+		if (p->in >= 0 && p->inoff == p->inlen)
+			close_fd(&p->in);
+		fds[3 * i] = (struct pollfd){
+			.fd = p->inoff < p->inlen ? p->in : -1,
+			.events = POLLOUT,
+		};
+		fds[3 * i + 1] =
+			(struct pollfd){ .fd = p->out, .events = POLLIN };
+		fds[3 * i + 2] =
+			(struct pollfd){ .fd = p->err, .events = POLLIN };
+		open = open || p->out >= 0 || p->err >= 0;
+	}
+	if (!open)
+		return false;
+	if (poll(fds, 3 * n, ms) <= 0)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		if (fds[3 * i].revents)
+			pump_input(&ps[i]);
+		if (fds[3 * i + 1].revents)
+			pump_output(&ps[i].out, &ps[i].o);
+		if (fds[3 * i + 2].revents)
+			pump_output(&ps[i].err, &ps[i].e);
+	}
+	return true;
+}
+
+/*
+ * Run the @n children started in @ps[] side by side until they all close
+ * their output, then reap them, all by one tool deadline (those still
+ * running then are killed); @rs[i] gets how @ps[i] ended.  A reaped proc
+ * has pid 0 (kid_kill() leaves it alone).
+ */
+static void kids_finish(struct proc *ps, size_t n, struct res *rs)
+{
+	uint64_t deadline = T_DEADLINE((uint64_t)TOOL_MS * t_slowdown());
+
+	while (t_now_ms() < deadline && kids_pump(ps, n, 50))
+		;
+	for (size_t i = 0; i < n; i++) {
+		struct proc *p = &ps[i];
+		int left = (int)(deadline > t_now_ms() ? deadline - t_now_ms() :
+							 1);
+
+		rs[i].status = t_wait_child(p->pid, left);
+		close_fd(&p->in);
+		close_fd(&p->out);
+		close_fd(&p->err);
+		rs[i].out = p->o.p;
+		rs[i].err = p->e.p;
+		free(p->own);
+		memset(p, 0, sizeof(*p));
+	}
+}
+
+/* Kill and reap a child kids_finish() has not reaped (a failed test's). */
+static void kid_kill(struct proc *p)
+{
+	if (p->pid <= 0)
+		return;
+	kill(p->pid, SIGKILL);
+	t_wait_child(p->pid, 10000);
+	close_fd(&p->in);
+	close_fd(&p->out);
+	close_fd(&p->err);
+	free(p->o.p);
+	free(p->e.p);
+	free(p->own);
+	memset(p, 0, sizeof(*p));
 }
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -780,6 +879,44 @@ static size_t snap_count_topic(const struct snap *s, const char *topic)
 	return n;
 }
 
+/*
+ * The process each entry of @map (in @dir) is about, into @pids[] (at
+ * most @max): the key of procs, the tgid of a ring_addrs key (the key's
+ * first four bytes either way).  Return: how many.
+ */
+static size_t map_tgids(const char *dir, const char *map, uint32_t *pids,
+			size_t max)
+{
+	struct jv doc;
+	size_t n;
+
+	dump_map(dir, map, &doc);
+	n = doc.nkid;
+	if (n > max)
+		fail_msg("%s/%s: %zu entries, more than this test reads", dir,
+			 map, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct jv *k, *v;
+
+		entry_kv(&doc.kid[i], &k, &v, map);
+		if (is_raw(k)) {
+			struct jv head = *k; /* the first four bytes */
+
+			if (head.nkid < sizeof(pids[i]))
+				fail_msg("%s: a key of %zu bytes", map,
+					 head.nkid);
+			head.nkid = sizeof(pids[i]);
+			raw_bytes(&head, &pids[i], sizeof(pids[i]), map);
+		} else if (k->type == J_NUM) {
+			pids[i] = (uint32_t)k->num;
+		} else {
+			pids[i] = (uint32_t)j_num(k, "tgid", map);
+		}
+	}
+	j_free(&doc);
+	return n;
+}
+
 /* ---- fixture: one daemon with metrics per test -------------------------- */
 
 struct fx {
@@ -791,14 +928,12 @@ struct fx {
 
 static unsigned g_ninst;
 
-static int fx_setup(void **state)
+/* A daemon with metrics on and an instance of its own, not started. */
+static int fx_init(struct fx *f)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f || t_daemon_init(&f->d, "metrics")) {
+	if (t_daemon_init(&f->d, "metrics")) {
 		fprintf(stderr, "fixture: cannot make the test dirs: %s\n",
 			strerror(errno));
-		free(f);
 		return -1;
 	}
 	snprintf(f->inst, sizeof(f->inst), "t-metrics-%d-%u", (int)getpid(),
@@ -808,6 +943,17 @@ static int fx_setup(void **state)
 	f->d.extra[0] = "--instance";
 	f->d.extra[1] = f->inst;
 	f->d.extra[2] = "--log-level=info";
+	return 0;
+}
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f || fx_init(f)) {
+		free(f);
+		return -1;
+	}
 	*state = f;
 	return 0;
 }
@@ -819,9 +965,13 @@ static bool path_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-static int fx_teardown(void **state)
+/*
+ * Stop @f's daemon (a clean exit on SIGTERM, or the test fails), print
+ * its log unless the test passed, remove its pins and its dirs.
+ * Return: 0 or -1.
+ */
+static int fx_fini(struct fx *f)
 {
-	struct fx *f = *state;
 	char why[64];
 	int rc = 0;
 
@@ -844,7 +994,61 @@ static int fx_teardown(void **state)
 		rc = -1;
 	}
 	t_daemon_cleanup(&f->d);
+	return rc;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	int rc = fx_fini(f);
+
 	free(f);
+	return rc;
+}
+
+/*
+ * Two daemons at once, each with its run dir and instance, and the
+ * children a test runs against them (killed here if a failure left them
+ * running).
+ */
+struct fx2 {
+	struct fx a, b;
+	struct proc kids[MAX_KIDS];
+};
+
+static int fx2_setup(void **state)
+{
+	struct fx2 *p = calloc(1, sizeof(*p));
+
+	if (!p || fx_init(&p->a)) {
+		free(p);
+		return -1;
+	}
+	if (fx_init(&p->b)) {
+		p->a.passed = true; /* nothing ran: no log to show */
+		fx_fini(&p->a);
+		free(p);
+		return -1;
+	}
+	*state = p;
+	return 0;
+}
+
+static int fx2_teardown(void **state)
+{
+	struct fx2 *p = *state;
+	int rc;
+
+	for (int i = 0; i < MAX_KIDS; i++)
+		kid_kill(&p->kids[i]);
+	if (!p->a.passed)
+		fprintf(stderr, "daemon A (instance %s):\n", p->a.inst);
+	rc = fx_fini(&p->a);
+	if (!p->b.passed)
+		fprintf(stderr, "daemon B (instance %s):\n", p->b.inst);
+	if (fx_fini(&p->b))
+		rc = -1;
+	free(p);
 	return rc;
 }
 
@@ -958,15 +1162,20 @@ static char *make_lines(const struct batch *b, size_t *len)
 	return buf;
 }
 
-/* Send @b with sfcat -P as @uid; every record acknowledged. */
-static void produce(const struct fx *f, uid_t uid, const struct batch *b)
+/*
+ * Start sfcat -P sending @b as @uid; the lines it reads are the proc's
+ * (p->own).  Its stdin stays open until the proc is pumped (proc_finish(),
+ * kids_finish()): a @b of no records makes a client that connects, opens
+ * the topic and waits for lines until then.
+ */
+static void produce_start(struct proc *p, const struct fx *f, uid_t uid,
+			  const struct batch *b)
 {
-	char part[16], acks[32], what[128];
+	char part[16], acks[32];
 	const char *argv[16] = { "sfcat", "-b",	    f->d.run_dir, "-P",
 				 "-t",	  b->topic, "-X",	  acks };
-	size_t len;
-	char *in = make_lines(b, &len);
-	struct res r;
+	size_t len = 0;
+	char *in = b->n ? make_lines(b, &len) : NULL;
 	int n = 8;
 
 	snprintf(acks, sizeof(acks), "acks=%s", b->acks ? b->acks : "written");
@@ -980,12 +1189,31 @@ static void produce(const struct fx *f, uid_t uid, const struct batch *b)
 		argv[n++] = ":";
 	}
 	argv[n] = NULL;
-	run_v(&r, uid, in, len, argv);
+	run_start(p, uid, in, len, argv);
+	p->own = in;
+}
+
+/* Fail unless the producer of @b (@r) ended well. */
+static void check_produced(const struct res *r, const struct batch *b)
+{
+	char what[128];
+
 	snprintf(what, sizeof(what), "sfcat -P -t %s -p %d (%u records)",
 		 b->topic, b->part, b->n);
-	check_ok(&r, what);
+	check_ok(r, what);
+}
+
+/* Send @b with sfcat -P as @uid; every record acknowledged. */
+static void produce(const struct fx *f, uid_t uid, const struct batch *b)
+{
+	struct proc p;
+	struct res r;
+
+	produce_start(&p, f, uid, b);
+	proc_finish(&p, &r);
+	free(p.own);
+	check_produced(&r, b);
 	res_free(&r);
-	free(in);
 }
 
 /* Records and key + value bytes per partition. */
@@ -1011,23 +1239,26 @@ static void tally_batch(struct tally *t, const struct batch *b)
 	t->bytes[p] += (uint64_t)b->n * (b->klen + b->vlen);
 }
 
-/*
- * Read @topic whole with one `sfcat -C -e` as @uid: what it printed, per
- * partition, is added to @got.  Return: the records read.
- */
-static uint64_t consume(const struct fx *f, uid_t uid, const char *topic,
-			struct tally *got)
+/* Start one `sfcat -C -e` reading @topic whole as @uid. */
+static void consume_start(struct proc *p, const struct fx *f, uid_t uid,
+			  const char *topic)
 {
-	struct res r;
+	run_start(p, uid, NULL, 0,
+		  ARGS("sfcat", "-b", f->d.run_dir, "-C", "-t", topic, "-e",
+		       "-f", "%p %K %S\\n"));
+}
+
+/* What the consumer of @topic (@r, from consume_start()) printed, per
+ * partition, added to @got.  Return: the records read. */
+static uint64_t tally_output(const struct res *r, const char *topic,
+			     struct tally *got)
+{
 	uint64_t n = 0;
 	char what[128];
 
-	run_v(&r, uid, NULL, 0,
-	      ARGS("sfcat", "-b", f->d.run_dir, "-C", "-t", topic, "-e", "-f",
-		   "%p %K %S\\n"));
 	snprintf(what, sizeof(what), "sfcat -C -e -t %s", topic);
-	check_ok(&r, what);
-	for (char *line = r.out; *line;) {
+	check_ok(r, what);
+	for (char *line = r->out; *line;) {
 		char *nl = strchr(line, '\n');
 		unsigned p = 0;
 		long k = 0, v = 0;
@@ -1041,6 +1272,23 @@ static uint64_t consume(const struct fx *f, uid_t uid, const char *topic,
 		n++;
 		line = nl + 1;
 	}
+	return n;
+}
+
+/*
+ * Read @topic whole with one `sfcat -C -e` as @uid: what it printed, per
+ * partition, is added to @got.  Return: the records read.
+ */
+static uint64_t consume(const struct fx *f, uid_t uid, const char *topic,
+			struct tally *got)
+{
+	struct proc p;
+	struct res r;
+	uint64_t n;
+
+	consume_start(&p, f, uid, topic);
+	proc_finish(&p, &r);
+	n = tally_output(&r, topic, got);
 	res_free(&r);
 	return n;
 }
@@ -1713,6 +1961,245 @@ static void test_delete(void **state)
 	f->passed = true;
 }
 
+/* ---- 6. two instances ---------------------------------------------------- */
+
+#define MAX_PIDS 64 /* clients a test starts against one daemon */
+#define MAX_ENTRIES 4096 /* entries of procs or ring_addrs read */
+
+/* One instance's processes, as the test knows them. */
+struct side {
+	const char *name; /* "A", "B" */
+	const struct fx *f;
+	uint32_t live; /* its client kept connected; 0 once gone */
+	uint32_t pids[MAX_PIDS]; /* its daemon, then each client started */
+	size_t npids;
+	uint32_t procs[MAX_ENTRIES]; /* its procs map, last look */
+	size_t nprocs;
+};
+
+static bool pid_in(uint32_t pid, const uint32_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == pid)
+			return true;
+	return false;
+}
+
+static void side_add(struct side *x, pid_t pid)
+{
+	assert_true(pid > 0 && x->npids < MAX_PIDS);
+	x->pids[x->npids++] = (uint32_t)pid;
+}
+
+/* Fail if @got (of @x's @map) names a process of @y: daemon or client. */
+static void not_theirs(const struct side *x, const char *map,
+		       const uint32_t *got, size_t n, const struct side *y)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pid_in(got[i], y->pids, y->npids))
+			fail_msg("instance %s's %s holds pid %u, a process of "
+				 "instance %s (whose daemon is pid %u)",
+				 x->name, map, got[i], y->name, y->pids[0]);
+}
+
+static void print_side(FILE *fp, const struct side *x)
+{
+	fprintf(fp, "  instance %s: daemon %u, live client %u, procs {",
+		x->name, x->pids[0], x->live);
+	for (size_t i = 0; i < x->nprocs; i++)
+		fprintf(fp, "%s%u", i ? ", " : "", x->procs[i]);
+	fprintf(fp, "}\n");
+}
+
+/*
+ * Do both instances' procs maps hold exactly their daemon and their live
+ * client, and has that client's ring mapping been counted (ring_addrs)?
+ * Fails at once if procs or ring_addrs of one names a process of the
+ * other: never, not even for a moment, may it count the other's traffic.
+ */
+static bool isolated(void *arg)
+{
+	struct side **w = arg;
+	bool ok = true;
+
+	for (int i = 0; i < 2; i++) {
+		struct side *x = w[i];
+		const struct side *y = w[1 - i];
+		static uint32_t rings[MAX_ENTRIES];
+		size_t nr;
+
+		x->nprocs = map_tgids(x->f->pins, SFM_MAP_PROCS, x->procs,
+				      MAX_ENTRIES);
+		not_theirs(x, SFM_MAP_PROCS, x->procs, x->nprocs, y);
+		nr = map_tgids(x->f->pins, SFM_MAP_RINGS, rings, MAX_ENTRIES);
+		not_theirs(x, SFM_MAP_RINGS, rings, nr, y);
+		if (x->nprocs != 1u + (x->live != 0) ||
+		    !pid_in(x->pids[0], x->procs, x->nprocs) ||
+		    (x->live && !pid_in(x->live, x->procs, x->nprocs)) ||
+		    (x->live && !pid_in(x->live, rings, nr)))
+			ok = false;
+	}
+	return ok;
+}
+
+static void wait_isolated(struct side *a, struct side *b, const char *when)
+{
+	struct side *w[2] = { a, b };
+
+	if (wait_for(isolated, w, WAIT_MS)) {
+		printf("  %s:\n", when);
+		print_side(stdout, a);
+		print_side(stdout, b);
+		return;
+	}
+	print_side(stderr, a);
+	print_side(stderr, b);
+	fail_msg("%s: the procs maps do not hold just their daemon and "
+		 "live client (or a live client's rings are not in its "
+		 "instance's ring_addrs)",
+		 when);
+}
+
+/*
+ * Every entry in @s is of one of @topics[] (@parts[] partitions each,
+ * @n topics), and topic_stats has one per partition: no entry of the
+ * other instance's topics, and no partition of the shared one that only
+ * the other has.
+ */
+static void only_own(const struct snap *s, const char *who,
+		     const char *const *topics, const unsigned *parts, size_t n)
+{
+	size_t want = 0;
+
+	for (size_t i = 0; i < n; i++)
+		want += parts[i];
+	for (size_t i = 0; i < s->nst + s->nh; i++) {
+		const char *t = i < s->nst ? s->st[i].k.topic :
+					     s->h[i - s->nst].k.topic;
+		uint32_t p = i < s->nst ? s->st[i].k.partition :
+					  s->h[i - s->nst].k.partition;
+		size_t j = 0;
+
+		while (j < n && strncmp(t, topics[j], SFM_TOPIC_LEN))
+			j++;
+		if (j == n || p >= parts[j])
+			fail_msg("instance %s has an entry for %.*s-%u, not "
+				 "its own: %s",
+				 who, SFM_TOPIC_LEN, t, p,
+				 i < s->nst ? "topic_stats" : "topic_latency");
+	}
+	if (s->nst != want)
+		fail_msg("instance %s: %zu topic_stats entries, want %zu", who,
+			 s->nst, want);
+}
+
+static void test_two_instances(void **state)
+{
+	struct fx2 *fx = *state;
+	struct fx *fa = &fx->a, *fb = &fx->b;
+	/* The same name on both daemons; one more topic each of its own. */
+	const char *t = tname("twin"), *ta = tname("only-a"),
+		   *tb = tname("only-b");
+	/* N_A = 2700 and N_B = 4400 records to the shared name, in records
+	 * and bytes of different sizes. */
+	const struct batch sent[] = {
+		{ t, 0, 2000, 0, 40, "written" },
+		{ t, 1, 700, 5, 30, "written" },
+		{ ta, -1, 300, 4, 16, "durable" },
+		{ t, 0, 1300, 3, 60, "written" },
+		{ t, 1, 3100, 0, 20, "written" },
+		{ tb, -1, 150, 0, 24, "durable" },
+	};
+	/* Each batch's tally: A's twin, A's own, B's twin, B's own. */
+	const int which[] = { 0, 0, 1, 2, 2, 3 };
+	const char *const topics[4] = { t, ta, t, tb };
+	const unsigned parts[4] = { 2, 1, 2, 1 };
+	struct fx *const on[4] = { fa, fa, fb, fb };
+	const struct batch idle_a = { t, 0, 0, 0, 0, "written" },
+			   idle_b = { t, 1, 0, 0, 0, "written" };
+	struct side sa = { .name = "A", .f = fa },
+		    sb = { .name = "B", .f = fb };
+	struct tally in[4] = { 0 }, out[4] = { 0 };
+	struct res r[6];
+	uint64_t n[4];
+	struct snap s;
+
+	start(fa);
+	start(fb);
+	check_metrics_on(fa);
+	check_metrics_on(fb);
+	side_add(&sa, fa->d.pid);
+	side_add(&sb, fb->d.pid);
+	for (int i = 0; i < 4; i++)
+		create_topic(on[i], topics[i], parts[i]);
+
+	/* One client of each, connected until the end, sending nothing. */
+	produce_start(&fx->kids[0], fa, 0, &idle_a);
+	produce_start(&fx->kids[1], fb, 0, &idle_b);
+	sa.live = (uint32_t)fx->kids[0].pid;
+	sb.live = (uint32_t)fx->kids[1].pid;
+	side_add(&sa, fx->kids[0].pid);
+	side_add(&sb, fx->kids[1].pid);
+
+	/* Six producers at once: A's and B's records interleave. */
+	for (int i = 0; i < 6; i++) {
+		struct fx *f = which[i] < 2 ? fa : fb;
+
+		produce_start(&fx->kids[2 + i], f, 0, &sent[i]);
+		side_add(f == fa ? &sa : &sb, fx->kids[2 + i].pid);
+		tally_batch(&in[which[i]], &sent[i]);
+	}
+	kids_finish(&fx->kids[2], 6, r);
+	for (int i = 0; i < 6; i++) {
+		check_produced(&r[i], &sent[i]);
+		res_free(&r[i]);
+	}
+
+	/* Four consumers at once, each reading one topic of one daemon. */
+	for (int i = 0; i < 4; i++) {
+		consume_start(&fx->kids[2 + i], on[i], 0, topics[i]);
+		side_add(on[i] == fa ? &sa : &sb, fx->kids[2 + i].pid);
+	}
+	kids_finish(&fx->kids[2], 4, r);
+	for (int i = 0; i < 4; i++) {
+		n[i] = tally_output(&r[i], topics[i], &out[i]);
+		res_free(&r[i]);
+		assert_int_equal(n[i], tally_records(&in[i]));
+		assert_memory_equal(&out[i], &in[i], sizeof(in[i]));
+	}
+	assert_true(tally_records(&in[0]) != tally_records(&in[2]));
+
+	/* Each instance counted its own, to the record and the byte. */
+	for (int i = 0; i < 4; i++) {
+		printf("  instance %s:\n", on[i] == fa ? "A" : "B");
+		settle(on[i], topics[i], parts[i], &in[i], &s);
+		check_topic(on[i], &s, topics[i], parts[i], &in[i], &out[i]);
+		check_e2e(&s, topics[i], parts[i], n[i]);
+		snap_free(&s);
+	}
+	/* And nothing of the other's (all settled: the maps stand still). */
+	snap_take(fa->pins, &s);
+	only_own(&s, "A", topics, parts, 2);
+	snap_free(&s);
+	snap_take(fb->pins, &s);
+	only_own(&s, "B", topics + 2, parts + 2, 2);
+	snap_free(&s);
+
+	/* procs: each daemon and its live client, none of the other's, and
+	 * none of the clients gone (all of both instances' but the two). */
+	wait_isolated(&sa, &sb, "two live clients");
+
+	/* The kept clients go: each leaves its instance's procs. */
+	kids_finish(&fx->kids[0], 2, r);
+	for (int i = 0; i < 2; i++) {
+		check_produced(&r[i], i ? &idle_b : &idle_a);
+		res_free(&r[i]);
+	}
+	sa.live = sb.live = 0;
+	wait_isolated(&sa, &sb, "every client gone");
+	fa->passed = fb->passed = true;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 /*
@@ -1765,8 +2252,13 @@ int main(void)
 {
 	/* unprivileged first: the one that wants no SFM_BPFFS_ROOT yet. */
 	const struct CMUnitTest tests[] = {
-		T(test_unprivileged), T(test_exact_totals), T(test_restart),
-		T(test_no_bpf),	      T(test_delete),
+		T(test_unprivileged),
+		T(test_exact_totals),
+		T(test_restart),
+		T(test_no_bpf),
+		T(test_delete),
+		cmocka_unit_test_setup_teardown(test_two_instances, fx2_setup,
+						fx2_teardown),
 	};
 	struct CMUnitTest run[sizeof(tests) / sizeof(tests[0])];
 	const char *only = getenv("TEST_METRICS_ONLY");

@@ -116,7 +116,8 @@ struct sfshm_client;
 /*
  * Before a command starts daemons: messages then say "sfbench @cmd: ";
  * fails if there is no sfshmd next to sfbench; at exit a daemon still
- * running is killed and its dirs removed; SIGPIPE is ignored.
+ * running is killed and its dirs (and metrics pins) removed, on SIGINT,
+ * SIGTERM and SIGHUP too; SIGPIPE is ignored.
  */
 void sfb_daemon_setup(const char *cmd);
 /*
@@ -159,12 +160,19 @@ struct sfb_daemon {
 	char data_dir[PATH_MAX];
 	char run_dir[PATH_MAX];
 	char log_path[PATH_MAX + 8];
+	char bpf_dir[128]; /* its pinned metrics, "" when started --no-bpf */
 };
 
 struct sfb_daemon_opts {
 	const char *data_base; /* data dirs are made in here */
 	const int *cpus; /* --cpu: the daemon gets cpus[2..] */
 	int ncpus;
+	/*
+	 * NULL (the default): the daemon runs --no-bpf.  Else its metrics are
+	 * on, pinned under SFM_BPFFS_ROOT/<bpf_instance>/, which is removed
+	 * before the start and with the daemon's dirs.
+	 */
+	const char *bpf_instance;
 };
 
 /* <dir of sfbench>/../sfshmd, or fail. */
@@ -172,11 +180,12 @@ const char *sfb_daemon_exe(void);
 /*
  * Start sfshmd on a fresh data dir (in @o->data_base) and run dir (in
  * /dev/shm), both named after @tag, its stderr going to <data dir>.log;
- * return once it answers.  It inherits our resource limits.
+ * return once it answers.  It inherits our resource limits.  Its BPF
+ * metrics are off (--no-bpf) unless @o->bpf_instance names an instance.
  */
 void sfb_daemon_start(struct sfb_daemon *d, const struct sfb_daemon_opts *o,
 		      const char *tag);
-/* SIGTERM; fail unless it exits 0 in time; remove its dirs. */
+/* SIGTERM; fail unless it exits 0 in time; remove its dirs and pins. */
 void sfb_daemon_stop(struct sfb_daemon *d);
 
 /* CPU a process used so far. */

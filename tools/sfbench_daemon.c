@@ -14,7 +14,10 @@
  * must exit 0) and removes both dirs and the log.  A failure stops the
  * daemon and removes them too (atexit), and the daemon dies with us
  * (PR_SET_PDEATHSIG) if we are killed.  Nothing pins the daemon unless
- * --cpu names more than two CPUs: it gets the third and later ones.
+ * --cpu names more than two CPUs: it gets the third and later ones.  Its
+ * BPF metrics are off (--no-bpf) except in the metrics part: they attach
+ * probes to sfshmd and to sfbench itself, which would change every other
+ * figure, and their pins would outlive the run.
  *
  * The parts
  * ---------
@@ -65,6 +68,20 @@
  *           ticks), the process CPU clock (ns), and how often its threads
  *           were scheduled in (/proc/PID/task/TID/schedstat).  The daemon
  *           without topics is the baseline.
+ * metrics   persist's acks=written case with the producer and the consumer
+ *           in processes of their own, on a daemon with metrics on
+ *           (instance sfbench-<pid>, whose pins are removed after each
+ *           run, on failure too) and, as the baseline, on one started
+ *           --no-bpf: --pairs pairs of runs, off and on in turn, a fresh
+ *           daemon each.  The probes fire in every process running an
+ *           attached binary, so before each run without metrics we wait
+ *           until our own probes' semaphores are back to 0 (the kernel
+ *           takes the uprobes off about a second after the pins go), and
+ *           we wait for, or skip because of, another instance that has
+ *           attached sfbench or sfshmd.  After each run with metrics the
+ *           pinned topic_stats must count every record in and out: else
+ *           the run measured a broken setup, and fails.  Skipped (not
+ *           failed) when not root or when the daemon says "metrics off".
  *
  * Checking: consumers check every offset, value length, sequence number
  * and last byte; a lost, duplicated or corrupt record, a daemon that does
@@ -98,9 +115,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <sfshm/sfshm.h>
 
+#include "probes.h" /* libsfshm's, linked in: our probes' semaphores */
 #include "sfbench.h"
+#include "sfm.h"
 
 #define CMD "daemon"
 #define NS 1000000000ull
@@ -134,6 +154,7 @@
 #define GOAL_CATCHUP_GBS 2.0
 #define GOAL_RECOVERY_MS 100.0
 #define GOAL_IDLE_PCT 1.0
+#define GOAL_METRICS_RATIO 0.98
 
 enum part {
 	PART_PERSIST = 1,
@@ -141,11 +162,13 @@ enum part {
 	PART_CATCHUP = 4,
 	PART_RECOVERY = 8,
 	PART_IDLE = 16,
+	PART_METRICS = 32,
 };
 
-#define NPARTS 5
-static const char *const part_names[NPARTS] = { "persist", "latency", "catchup",
-						"recovery", "idle" };
+#define NPARTS 6
+static const char *const part_names[NPARTS] = { "persist", "latency",
+						"catchup", "recovery",
+						"idle",	   "metrics" };
 
 struct opts {
 	unsigned int parts;
@@ -160,6 +183,7 @@ struct opts {
 	uint64_t backlog, record_size; /* catch-up */
 	uint64_t reps; /* recovery */
 	double idle_secs;
+	uint64_t pairs; /* metrics: off/on pairs of runs */
 	char data_base[PATH_MAX]; /* data dirs are made in here */
 };
 
@@ -462,10 +486,12 @@ static void rm_tree(const char *dir)
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Its dirs, its log, and its pinned metrics (which detaches them). */
 static void daemon_remove(struct sfb_daemon *d)
 {
 	rm_tree(d->data_dir);
 	rm_tree(d->run_dir);
+	rm_tree(d->bpf_dir);
 	if (d->log_path[0])
 		unlink(d->log_path);
 }
@@ -506,13 +532,31 @@ static void at_exit_cleanup(void)
 	daemon_remove(d);
 }
 
-/* In the child: pin to the CPUs after the second, log, exec. */
+/*
+ * A signal that ends us: clean up as at exit, then die of it.  Not
+ * async-signal-safe (nftw() allocates), but pins left behind would keep
+ * the probes of sfbench and sfshmd attached, slowing every later run of
+ * both: a rare deadlock on Ctrl-C is the lesser evil.
+ */
+static void on_fatal_signal(int sig)
+{
+	if (!g_child)
+		at_exit_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/*
+ * In the child: pin to the CPUs after the second, log, exec.  Metrics
+ * off unless the caller named an instance.
+ */
 static void __attribute__((noreturn))
 daemon_exec(const struct sfb_daemon *d, const struct sfb_daemon_opts *o)
 {
 	const char *argv[] = { "sfshmd",    "--data-dir", d->data_dir,
 			       "--run-dir", d->run_dir,	  "--log-level",
-			       "info",	    NULL };
+			       "info",	    "--no-bpf",	  NULL,
+			       NULL };
 	int fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 		      0644);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -527,6 +571,10 @@ daemon_exec(const struct sfb_daemon *d, const struct sfb_daemon_opts *o)
 		for (int i = 2; i < o->ncpus; i++)
 			CPU_SET(o->cpus[i], &set);
 		sched_setaffinity(0, sizeof(set), &set);
+	}
+	if (o->bpf_instance) {
+		argv[7] = "--instance";
+		argv[8] = o->bpf_instance;
 	}
 	execv(sfb_daemon_exe(), (char *const *)argv);
 	_exit(127);
@@ -574,6 +622,12 @@ void sfb_daemon_start(struct sfb_daemon *d, const struct sfb_daemon_opts *o,
 {
 	memset(d, 0, sizeof(*d));
 	d->pid = -1;
+	if (o->bpf_instance) {
+		snprintf(d->bpf_dir, sizeof(d->bpf_dir), "%s/%.64s",
+			 SFM_BPFFS_ROOT, o->bpf_instance);
+		/* Ours by name: left by a run killed with our pid. */
+		rm_tree(d->bpf_dir);
+	}
 	/* --data-dir is at most PATH_MAX - 64 bytes (opt_data_dir()). */
 	snprintf(d->data_dir, sizeof(d->data_dir), "%.4000s/sfbench-%s-XXXXXX",
 		 o->data_base, tag);
@@ -642,6 +696,9 @@ void sfb_daemon_setup(const char *cmd)
 	sfb_daemon_exe();
 	atexit(at_exit_cleanup);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_fatal_signal);
+	signal(SIGTERM, on_fatal_signal);
+	signal(SIGHUP, on_fatal_signal);
 }
 
 /* ---- the daemon's CPU -------------------------------------------------------- */
@@ -973,6 +1030,24 @@ struct idle_result {
 	struct sfb_proc_cpu cpu; /* used during secs */
 };
 
+/*
+ * The metrics part: runs of the persist acks=written case with worker
+ * processes, metrics off ([0], --no-bpf) and on ([1]) in turn.
+ */
+struct met_result {
+	int pairs;
+	struct pers_result run[2][MAX_RUNS];
+	double ratio[MAX_RUNS]; /* on over off, pair by pair */
+	double rate[2], min_rate[2], max_rate[2]; /* records/s: median, range */
+	double daemon_ns[2], client_ns[2]; /* CPU per record: medians */
+	double ratio_med; /* rate[1] / rate[0] */
+	struct sfm_stats stats; /* topic_stats after the last run with metrics */
+	uint64_t detach_ns; /* the longest wait for our probes to go */
+	uint64_t wait_ns; /* the last one */
+	char others[128]; /* other metrics instances pinned, "" if none */
+	char skipped[320]; /* why the part was skipped, "" if measured */
+};
+
 struct report {
 	const struct opts *o;
 	unsigned int done; /* parts measured */
@@ -982,6 +1057,7 @@ struct report {
 	struct cu_result cu;
 	struct rc_result rc;
 	struct idle_result idle[2];
+	struct met_result met;
 };
 
 static double pers_rate(const struct pers_result *r)
@@ -2087,9 +2163,459 @@ static int run_idle(struct report *rep)
 	return 1;
 }
 
+/* ---- metrics overhead ------------------------------------------------------------------ */
+
+#define MET_INSTANCE "sfbench-%d" /* our pid */
+#define MET_OTHERS_WAIT_NS (120 * NS) /* for another instance's probes to go */
+#define MET_DETACH_NS (30 * NS) /* for ours to go once unpinned */
+
+/*
+ * Wait for worker @pid without waking up meanwhile: its sends, flush and
+ * polls time out on their own.  Return: did it exit 0?
+ */
+static bool reap_blocking(pid_t pid)
+{
+	int st = 0;
+	pid_t r;
+
+	while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	return r == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/*
+ * The persist acks=written case with the producer and the consumer in
+ * processes of their own (flow_producer(), flow_consumer()), as clients
+ * of a monitored daemon are.
+ */
+static void run_flow_procs(const struct opts *o, const struct sfb_daemon *d,
+			   const char *topic, struct pers_result *res)
+{
+	struct flow *f = sfb_shm_zalloc(sizeof(*f));
+	struct sfshm_partition_info pi;
+	struct sfb_proc_cpu c0, c1;
+	pid_t pid[2];
+	bool ok;
+
+	f->d = d;
+	f->acks = SFSHM_ACKS_WRITTEN;
+	f->count = o->count;
+	snprintf(f->topic, sizeof(f->topic), "%s", topic);
+	topic_create(d, f->topic, o->ring_size, 0);
+	pid[0] = sfb_spawn(flow_producer, f, cpu_of(o, 0));
+	pid[1] = sfb_spawn(flow_consumer, f, cpu_of(o, 1));
+	sfb_gate_ready(&f->gate, 2, pid);
+	sfb_proc_cpu(d->pid, &c0);
+	sfb_gate_go(&f->gate);
+	ok = reap_blocking(pid[0]);
+	ok = reap_blocking(pid[1]) && ok;
+	if (!ok)
+		sfb_fail("metrics: a worker process failed");
+	wait_written(d, f->topic, (int64_t)o->count, &pi);
+	sfb_proc_cpu(d->pid, &c1);
+	flow_result(f, &c0, &c1, res);
+	munmap(f, sizeof(*f));
+}
+
+/*
+ * The pinned counters of partition 0 of @topic in instance dir @dir; all
+ * zero if the maps have no entry for it.  Return: 0 or -errno (-EPROTO:
+ * the map is not laid out as sfm.h says).
+ */
+static int met_stats(const char *dir, const char *topic, struct sfm_stats *out)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	struct sfm_tp key;
+	char path[192];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/" SFM_MAP_STATS, dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (!err &&
+	    (info.type != BPF_MAP_TYPE_HASH || info.key_size != sizeof(key) ||
+	     info.value_size != sizeof(*out)))
+		err = -EPROTO;
+	memset(&key, 0, sizeof(key));
+	snprintf(key.topic, sizeof(key.topic), "%s", topic);
+	memset(out, 0, sizeof(*out));
+	if (!err && bpf_map_lookup_elem(fd, &key, out) && errno != ENOENT)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * The probes must have counted every record the run persisted and read:
+ * if not, the run measured a broken setup, not the cost of metrics.
+ */
+static void met_check(const struct sfb_daemon *d, const char *topic, uint64_t n,
+		      struct sfm_stats *s)
+{
+	int err = met_stats(d->bpf_dir, topic, s);
+
+	if (err)
+		sfb_fail("metrics: cannot read %s/" SFM_MAP_STATS ": %s",
+			 d->bpf_dir, strerror(-err));
+	if (s->records_in != n || s->records_out != n)
+		sfb_fail("metrics: %s/" SFM_MAP_STATS " of %s says records_in "
+			 "%llu, records_out %llu, where %" PRIu64 " records "
+			 "were persisted and read: the probes do not see what "
+			 "the run did",
+			 d->bpf_dir, topic, (unsigned long long)s->records_in,
+			 (unsigned long long)s->records_out, n);
+}
+
+/* The rest of the line of @d's log from @what on, in @buf; or NULL. */
+static const char *log_find(const struct sfb_daemon *d, const char *what,
+			    char *buf, size_t len)
+{
+	char log[16384];
+	int fd = open(d->log_path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, log, sizeof(log) - 1);
+	const char *p;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return NULL;
+	log[n] = '\0';
+	p = strstr(log, what);
+	if (!p)
+		return NULL;
+	snprintf(buf, len, "%.*s", (int)strcspn(p, "\n"), p);
+	return buf;
+}
+
+/* Did daemon @d load its metrics?  If not, @why says why. */
+static bool met_loaded(const struct sfb_daemon *d, char *why, size_t len)
+{
+	char line[256];
+
+	if (log_find(d, "metrics: on, maps in ", line, sizeof(line)))
+		return true;
+	if (!log_find(d, "metrics off", line, sizeof(line)))
+		snprintf(line, sizeof(line),
+			 "sfshmd's log says neither \"metrics: on\" nor "
+			 "\"metrics off\"");
+	snprintf(why, len, "%s", line);
+	return false;
+}
+
+/* links/<dev>-<ino>-<mtime_ns> of the binary at @path in @inst (sfm.h). */
+static bool bin_links(const char *inst, const char *path, char *buf, size_t len)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return false;
+	snprintf(buf, len, "%s/%.64s/links/%llx-%llx-%llx", SFM_BPFFS_ROOT,
+		 inst, (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino,
+		 (unsigned long long)st.st_mtim.tv_sec * NS +
+			 (unsigned long long)st.st_mtim.tv_nsec);
+	return true;
+}
+
+/*
+ * The metrics instances pinned now other than ours, in @m->others.
+ * Return: whether one of them has attached the probes of sfbench or
+ * sfshmd (their programs would then run in our runs too, and the runs
+ * "without metrics" would not be); @why says which.
+ */
+static bool met_scan(struct met_result *m, char *why, size_t len)
+{
+	const char *bins[2] = { "/proc/self/exe", sfb_daemon_exe() };
+	char ours[32], path[PATH_MAX];
+	size_t at = 0;
+	bool hit = false;
+	struct dirent *de;
+	DIR *dir = opendir(SFM_BPFFS_ROOT);
+
+	snprintf(ours, sizeof(ours), MET_INSTANCE, (int)getpid());
+	m->others[0] = '\0';
+	while (dir && (de = readdir(dir))) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, ours))
+			continue;
+		if (at < sizeof(m->others))
+			at += (size_t)snprintf(m->others + at,
+					       sizeof(m->others) - at, "%s%s",
+					       at ? ", " : "", de->d_name);
+		for (int i = 0; i < 2 && !hit; i++) {
+			if (!bin_links(de->d_name, bins[i], path,
+				       sizeof(path)) ||
+			    access(path, F_OK))
+				continue;
+			hit = true;
+			snprintf(why, len,
+				 "metrics instance %.64s has the probes of %s "
+				 "attached (%s/%.64s)",
+				 de->d_name, i ? "sfshmd" : "sfbench",
+				 SFM_BPFFS_ROOT, de->d_name);
+		}
+	}
+	if (dir)
+		closedir(dir);
+	return hit;
+}
+
+/*
+ * Wait a while for another instance's probes on our binaries to go (test
+ * suites of sfshmd pin instances for tens of seconds).  Return: gone?
+ */
+static bool met_quiet(struct met_result *m)
+{
+	uint64_t t0 = now_ns();
+	bool said = false;
+
+	while (met_scan(m, m->skipped, sizeof(m->skipped))) {
+		if (now_ns() - t0 > MET_OTHERS_WAIT_NS)
+			return false;
+		if (!said)
+			fprintf(stderr,
+				"sfbench " CMD ": metrics: %s: waiting up to "
+				"%llu s for it to go\n",
+				m->skipped, MET_OTHERS_WAIT_NS / NS);
+		said = true;
+		sleep_ns(100 * MSEC);
+	}
+	m->skipped[0] = '\0';
+	return true;
+}
+
+/*
+ * How many probes of this program are attached: the kernel raises a
+ * probe's semaphore in every process mapping the program while a uprobe
+ * is on its site, and our workers are forks of this process.
+ */
+static unsigned int met_semaphores(void)
+{
+	return atomic_load(&sfshm_ring_map_semaphore) +
+	       atomic_load(&sfshm_consume_semaphore) +
+	       atomic_load(&sfshm_e2e_semaphore) +
+	       atomic_load(&sfshm_backpressure_semaphore) +
+	       atomic_load(&sfshm_error_semaphore);
+}
+
+/*
+ * Wait until no probe of ours is attached.  Removing the pins drops the
+ * links at once, but the kernel takes the uprobes off only later (0.4 to
+ * 1.5 s on the machine of docs/BENCHMARKS.md): a run started before then
+ * fires them.  sfshmd's probes, which we cannot see from here, go with
+ * ours; they fire per persisted batch, a few hundred times a run.
+ * Return: false if they stay (@m->skipped says so).
+ */
+static bool met_detached(struct met_result *m)
+{
+	uint64_t t0 = now_ns(), waited;
+
+	while (met_semaphores()) {
+		if (now_ns() - t0 > MET_DETACH_NS) {
+			snprintf(m->skipped, sizeof(m->skipped),
+				 "sfbench's probes stay attached %llu s after "
+				 "its pins were removed: another daemon with "
+				 "metrics (in another mount namespace?) has "
+				 "them",
+				 MET_DETACH_NS / NS);
+			return false;
+		}
+		sleep_ns(5 * MSEC);
+	}
+	waited = now_ns() - t0;
+	m->detach_ns = waited > m->detach_ns ? waited : m->detach_ns;
+	m->wait_ns = waited;
+	return true;
+}
+
+/*
+ * One run on a daemon of its own, metrics @on or off; with metrics, the
+ * counters are checked and the pins removed with the daemon.
+ * Return: false if the part is to be skipped (@m->skipped says why).
+ */
+static bool met_run(const struct opts *o, struct met_result *m, int on,
+		    int pair)
+{
+	struct sfb_daemon_opts dopts = { o->data_base, o->cpus, o->ncpus,
+					 NULL };
+	struct pers_result *r = &m->run[on][pair];
+	char inst[32], topic[32];
+	struct sfb_daemon d;
+
+	if (!met_quiet(m) || (!on && !met_detached(m)))
+		return false;
+	/* The same pause before both kinds of run (--quick: no time). */
+	if (on && !o->quick)
+		sleep_ns(m->wait_ns);
+	snprintf(inst, sizeof(inst), MET_INSTANCE, (int)getpid());
+	dopts.bpf_instance = on ? inst : NULL;
+	sfb_daemon_start(&d, &dopts, on ? "metrics-on" : "metrics-off");
+	if (on && !met_loaded(&d, m->skipped, sizeof(m->skipped))) {
+		sfb_daemon_stop(&d);
+		return false;
+	}
+	snprintf(topic, sizeof(topic), "metrics-%d", pair);
+	run_flow_procs(o, &d, topic, r);
+	snprintf(r->label, sizeof(r->label), "%s",
+		 on ? "metrics on" : "metrics off (baseline)");
+	r->baseline = !on;
+	if (on)
+		met_check(&d, topic, o->count, &m->stats);
+	sfb_daemon_stop(&d);
+	if (!on && met_semaphores()) {
+		snprintf(m->skipped, sizeof(m->skipped),
+			 "sfbench's probes were attached during a run "
+			 "without metrics, by another daemon");
+		return false;
+	}
+	return !met_scan(m, m->skipped, sizeof(m->skipped));
+}
+
+/* The median of the @n values @get picks from runs @r. */
+static double met_median(const struct pers_result *r, int n,
+			 double (*get)(const struct pers_result *))
+{
+	double v[MAX_RUNS];
+
+	for (int i = 0; i < n; i++)
+		v[i] = get(&r[i]);
+	return median(v, n);
+}
+
+static double get_daemon_ns(const struct pers_result *r)
+{
+	return r->daemon_ns;
+}
+
+static double get_client_ns(const struct pers_result *r)
+{
+	return r->client_ns;
+}
+
+static void met_summary(struct met_result *m)
+{
+	int n = m->pairs;
+
+	for (int k = 0; k < 2; k++) {
+		const struct pers_result *r = m->run[k];
+
+		m->rate[k] = met_median(r, n, pers_rate);
+		m->min_rate[k] = m->max_rate[k] = pers_rate(&r[0]);
+		for (int i = 1; i < n; i++) {
+			m->min_rate[k] = fmin(m->min_rate[k], pers_rate(&r[i]));
+			m->max_rate[k] = fmax(m->max_rate[k], pers_rate(&r[i]));
+		}
+		m->daemon_ns[k] = met_median(r, n, get_daemon_ns);
+		m->client_ns[k] = met_median(r, n, get_client_ns);
+	}
+	for (int i = 0; i < n; i++)
+		m->ratio[i] =
+			pers_rate(&m->run[1][i]) / pers_rate(&m->run[0][i]);
+	m->ratio_med = m->rate[1] / m->rate[0];
+}
+
+static void met_row(const struct met_result *m, int k)
+{
+	char range[24];
+
+	snprintf(range, sizeof(range), "%.2f-%.2f", m->min_rate[k] / 1e6,
+		 m->max_rate[k] / 1e6);
+	printf("%-24s %7.3f %6.1f %11s %7.0f %7.0f %7.1f%%\n",
+	       m->run[k][0].label, m->rate[k] / 1e6,
+	       m->rate[k] * VALUE_LEN / MB, range, m->daemon_ns[k],
+	       m->client_ns[k], 100 * m->rate[k] / m->rate[0]);
+}
+
+static void met_footer(const struct met_result *m, bool quick)
+{
+	const struct sfm_stats *s = &m->stats;
+
+	printf("  Each run has a daemon of its own: --no-bpf (off), or metrics "
+	       "on, pinned as\n  instance " MET_INSTANCE " and removed after "
+	       "the run (on).  Runs alternate off, on,\n  off, on...  Mrec/s: "
+	       "the median run, range: the lowest and highest; vs off:\n  the "
+	       "median on over the median off.  daemon, client: CPU ns per "
+	       "record (medians;\n  client: producer + consumer process).\n",
+	       (int)getpid());
+	printf("  After the last run with metrics, topic_stats said: "
+	       "records_in %llu,\n  records_out %llu (= records sent and "
+	       "read), %llu batches persisted,\n  %llu consumer reports, %llu "
+	       "futex waits, %llu wakes.\n",
+	       (unsigned long long)s->records_in,
+	       (unsigned long long)s->records_out,
+	       (unsigned long long)s->batches_in,
+	       (unsigned long long)s->polls_out,
+	       (unsigned long long)s->futex_waits,
+	       (unsigned long long)s->futex_wakes);
+	printf("  Before each run without metrics sfbench waited for its "
+	       "probes to be detached\n  (their semaphores back to 0): at "
+	       "most %.0f ms after the pins were removed.\n  %s\n",
+	       (double)m->detach_ns / MSEC,
+	       quick ? "With --quick the runs with metrics follow without "
+		       "a pause." :
+		       "Each run with metrics follows the same pause after "
+		       "the run before.");
+	if (m->others[0])
+		printf("  Other metrics instances were pinned (%s): their "
+		       "futex tracepoints ran\n  in both cases.\n",
+		       m->others);
+}
+
+static void met_print(const struct opts *o, const struct met_result *m)
+{
+	char rs[32];
+
+	printf("\nMetrics overhead: 1 producer process -> 1 consumer process, "
+	       "%u B values, acks=written,\n%" PRIu64 " records, one "
+	       "partition, ring %s; %d pair%s of runs, metrics off and on in "
+	       "turn\n",
+	       VALUE_LEN, o->count, human_bytes(o->ring_size, rs, sizeof(rs)),
+	       m->pairs, m->pairs == 1 ? "" : "s");
+	printf("%-24s %7s %6s %11s %7s %7s %8s\n", "case", "Mrec/s", "MB/s",
+	       "range", "daemon", "client", "vs off");
+	met_row(m, 0);
+	met_row(m, 1);
+	printf("  on / off, pair by pair:");
+	for (int i = 0; i < m->pairs; i++)
+		printf(" %.3f", m->ratio[i]);
+	printf(" (median %.3f)\n", median(m->ratio, m->pairs));
+	met_footer(m, o->quick);
+}
+
+static int met_skip(struct met_result *m)
+{
+	fprintf(stderr, "sfbench " CMD ": metrics skipped: %s\n", m->skipped);
+	return 0;
+}
+
+static int run_metrics(struct report *rep)
+{
+	const struct opts *o = rep->o;
+	struct met_result *m = &rep->met;
+
+	m->pairs = (int)o->pairs;
+	if (geteuid() != 0) {
+		snprintf(m->skipped, sizeof(m->skipped),
+			 "not root: sfshmd cannot load BPF programs, nor "
+			 "sfbench read their maps");
+		return met_skip(m);
+	}
+	/* off, on, off, on...: a drift of the machine hits both alike. */
+	for (int i = 0; i < 2 * m->pairs; i++)
+		if (!met_run(o, m, i % 2, i / 2))
+			return met_skip(m);
+	met_summary(m);
+	if (!o->json)
+		met_print(o, m);
+	return 1;
+}
+
 /* ---- goals ------------------------------------------------------------------------------ */
 
-#define NGOALS 5
+#define NGOALS 6
 
 static void goal_persist(const struct report *rep, struct sfb_goal *g)
 {
@@ -2143,18 +2669,32 @@ static void goal_idle(const struct report *rep, struct sfb_goal *g)
 	g->met = pct < GOAL_IDLE_PCT;
 }
 
+/* Not judged with --quick: its short runs are noise at the 2% level. */
+static void goal_metrics(const struct report *rep, struct sfb_goal *g)
+{
+	const struct met_result *m = &rep->met;
+
+	snprintf(g->measured, sizeof(g->measured),
+		 "%.1f%% (%.2f vs %.2f M records/s)%s", 100 * m->ratio_med,
+		 m->rate[1] / 1e6, m->rate[0] / 1e6,
+		 rep->o->quick ? ", quick: not judged" : "");
+	g->met = rep->o->quick ? -1 : m->ratio_med >= GOAL_METRICS_RATIO;
+}
+
 static void goals(const struct report *rep, struct sfb_goal *g)
 {
-	static void (*const fn[NGOALS])(
-		const struct report *,
-		struct sfb_goal *) = { goal_persist, goal_latency, goal_catchup,
-				       goal_recovery, goal_idle };
+	static void (*const fn[NGOALS])(const struct report *,
+					struct sfb_goal *) = {
+		goal_persist,  goal_latency, goal_catchup,
+		goal_recovery, goal_idle,    goal_metrics
+	};
 	static const char *const what[NGOALS] = {
 		"persist acks=written >= 50% of the bare ring",
 		"durable ack p99 <= 2 ms at 100k records/s",
 		"catch-up read >= 2 GB/s",
 		"dead-producer recovery <= 100 ms",
 		"idle CPU < 1% of a core, 10 topics",
+		"with metrics, 1->1 >= 98% of without",
 	};
 
 	for (int i = 0; i < NGOALS; i++) {
@@ -2163,6 +2703,9 @@ static void goals(const struct report *rep, struct sfb_goal *g)
 		if (rep->done & (1u << i))
 			fn[i](rep, &g[i]);
 	}
+	if (rep->met.skipped[0])
+		snprintf(g[NGOALS - 1].measured, sizeof(g[0].measured),
+			 "skipped: %.80s", rep->met.skipped);
 }
 
 static void goals_print(const struct report *rep)
@@ -2195,6 +2738,7 @@ static void json_config(const struct opts *o)
 	sfb_json_u64("record_size", o->record_size);
 	sfb_json_u64("reps", o->reps);
 	sfb_json_num("idle_s", o->idle_secs);
+	sfb_json_u64("pairs", o->pairs);
 	sfb_json_array("cpus");
 	for (int i = 0; i < o->ncpus; i++)
 		sfb_json_u64(NULL, (uint64_t)o->cpus[i]);
@@ -2332,6 +2876,59 @@ static void json_idle(const struct idle_result *r)
 	sfb_json_close();
 }
 
+static void json_met_case(const struct met_result *m, int k)
+{
+	sfb_json_object(k ? "on" : "off");
+	sfb_json_num("records_per_s", m->rate[k]);
+	sfb_json_num("payload_mb_per_s", m->rate[k] * VALUE_LEN / MB);
+	sfb_json_num("min_records_per_s", m->min_rate[k]);
+	sfb_json_num("max_records_per_s", m->max_rate[k]);
+	sfb_json_num("daemon_cpu_ns_per_record", m->daemon_ns[k]);
+	sfb_json_num("client_cpu_ns_per_record", m->client_ns[k]);
+	sfb_json_array("runs");
+	for (int i = 0; i < m->pairs; i++) {
+		sfb_json_object(NULL);
+		sfb_json_num("records_per_s", pers_rate(&m->run[k][i]));
+		sfb_json_num("seconds", m->run[k][i].secs);
+		sfb_json_close();
+	}
+	sfb_json_close();
+	sfb_json_close();
+}
+
+static void json_metrics(const struct report *rep)
+{
+	const struct met_result *m = &rep->met;
+	const struct sfm_stats *s = &m->stats;
+
+	sfb_json_object("metrics");
+	if (m->skipped[0]) {
+		sfb_json_str("skipped", m->skipped);
+		sfb_json_close();
+		return;
+	}
+	sfb_json_u64("records", rep->o->count);
+	sfb_json_u64("pairs", (uint64_t)m->pairs);
+	json_met_case(m, 0);
+	json_met_case(m, 1);
+	sfb_json_num("ratio_on_to_off", m->ratio_med);
+	sfb_json_array("pair_ratios");
+	for (int i = 0; i < m->pairs; i++)
+		sfb_json_num(NULL, m->ratio[i]);
+	sfb_json_close();
+	sfb_json_object("topic_stats");
+	sfb_json_u64("records_in", s->records_in);
+	sfb_json_u64("records_out", s->records_out);
+	sfb_json_u64("batches_in", s->batches_in);
+	sfb_json_u64("polls_out", s->polls_out);
+	sfb_json_u64("futex_waits", s->futex_waits);
+	sfb_json_u64("futex_wakes", s->futex_wakes);
+	sfb_json_close();
+	sfb_json_num("detach_wait_ms", (double)m->detach_ns / MSEC);
+	sfb_json_str("other_instances", m->others);
+	sfb_json_close();
+}
+
 static void json_goals(const struct report *rep)
 {
 	struct sfb_goal g[NGOALS];
@@ -2370,6 +2967,8 @@ static void print_json(const struct report *rep)
 		json_recovery(&rep->rc);
 	if (rep->done & PART_IDLE)
 		json_idle(rep->idle);
+	if ((rep->done & PART_METRICS) || rep->met.skipped[0])
+		json_metrics(rep);
 	json_goals(rep);
 	sfb_json_end();
 }
@@ -2395,9 +2994,9 @@ static void print_intro(const struct opts *o)
 
 static int run_parts(struct report *rep)
 {
-	static int (*const run[NPARTS])(struct report *) = {
-		run_persist, run_latency, run_catchup, run_recovery, run_idle
-	};
+	static int (*const run[NPARTS])(
+		struct report *) = { run_persist,  run_latency, run_catchup,
+				     run_recovery, run_idle,	run_metrics };
 
 	for (int i = 0; i < NPARTS; i++) {
 		if (!(rep->o->parts & (1u << i)))
@@ -2476,22 +3075,36 @@ void sfbench_daemon_help(FILE *f)
 	      "              topics, no traffic, --idle seconds each: utime+stime\n"
 	      "              from /proc/PID/stat in % of one core (goal: < 1%), the\n"
 	      "              process CPU clock, and wake-ups per second.\n"
+	      "    metrics   the cost of sfshmd's BPF metrics: persist's acks=written\n"
+	      "              case (--count records, 100-byte values) with the\n"
+	      "              producer and the consumer in processes of their own,\n"
+	      "              on a daemon with metrics on (instance sfbench-PID,\n"
+	      "              its pins removed after each run) and on one started\n"
+	      "              --no-bpf (the baseline): --pairs pairs of runs, off\n"
+	      "              and on in turn, a fresh daemon each.  Medians and\n"
+	      "              on/off (goal: >= 98%; not judged with --quick).  Each\n"
+	      "              run with metrics must find every record counted in\n"
+	      "              the pinned topic_stats (records_in, records_out), or\n"
+	      "              the run fails.  Skipped when not root or when the\n"
+	      "              daemon cannot load its BPF programs.\n"
 	      "\n"
 	      "    Consumers check every offset, value length, sequence number and\n"
 	      "    last byte: a lost, duplicated or corrupt record, a daemon that does\n"
-	      "    not answer or exit, or no progress for 10 s fails the run.\n"
+	      "    not answer or exit, or no progress for 10 s fails the run.  Except\n"
+	      "    in the metrics part, the daemons run --no-bpf.\n"
 	      "\n"
 	      "OPTIONS\n"
 	      "        --only PARTS      run only some of: persist, latency, catchup,\n"
-	      "                          recovery, idle (comma-separated)\n"
+	      "                          recovery, idle, metrics (comma-separated)\n"
 	      "        --quick           a smoke run of a few seconds: 100000 records\n"
 	      "                          in one round, 0.3 s of latency, a 64 MiB\n"
-	      "                          backlog, 5 kills, 1 s idle\n"
+	      "                          backlog, 5 kills, 1 s idle, 2 metrics pairs\n"
 	      "        --cpu LIST        pin workers, e.g. 0,1: the producer to the\n"
 	      "                          first, the consumer (or the latency watcher)\n"
 	      "                          to the second; CPUs after the second, if\n"
 	      "                          any, take the daemon (else it is not pinned)\n"
-	      "    -n, --count N         persist: records per case (default 2000000)\n"
+	      "    -n, --count N         persist, metrics: records per case or run\n"
+	      "                          (default 2000000)\n"
 	      "        --runs N          persist: rounds of the four cases, at most\n"
 	      "                          15 (default 3)\n"
 	      "        --ring-size BYTES ring of every topic and of the baseline, a\n"
@@ -2504,6 +3117,8 @@ void sfbench_daemon_help(FILE *f)
 	      "        --data-dir DIR    make the data dirs in DIR (default /tmp)\n"
 	      "        --reps N          recovery: producers killed (default 20)\n"
 	      "        --idle SEC        idle: seconds per measurement (default 3)\n"
+	      "        --pairs N         metrics: pairs of runs without and with\n"
+	      "                          metrics, at most 15 (default 7)\n"
 	      "        --json            print one JSON document (machine, config,\n"
 	      "                          every result, the goals) instead of tables\n"
 	      "    -h, --help            print this text and exit\n"
@@ -2516,11 +3131,15 @@ void sfbench_daemon_help(FILE *f)
 	      "\n"
 	      "FILES\n"
 	      "    DIR/sfbench-PART-XXXXXX, DIR/sfbench-PART-XXXXXX.log (the daemon's\n"
-	      "    stderr), /dev/shm/sfbench-PART-XXXXXX: removed at the end of each\n"
-	      "    part, and on failure; a run killed by a signal may leave them.\n"
+	      "    stderr), /dev/shm/sfbench-PART-XXXXXX, and for the metrics part\n"
+	      "    /sys/fs/bpf/sfshm/sfbench-PID/: removed at the end of each part\n"
+	      "    (of each metrics run), on failure and on SIGINT, SIGTERM or\n"
+	      "    SIGHUP; a run killed by SIGKILL leaves them (rm -r them: pins\n"
+	      "    left keep the probes of sfbench and sfshmd attached).\n"
 	      "\n"
 	      "EXIT STATUS\n"
-	      "    0 success, whether goals are met or not; 1 run-time failure (the\n"
+	      "    0 success, whether goals are met or not, parts skipped or not (they\n"
+	      "    say why on stderr); 1 run-time failure (the\n"
 	      "    daemon, a library call or a check failed: the message says which,\n"
 	      "    with the end of the daemon's log); 2 usage error.\n"
 	      "\n"
@@ -2528,7 +3147,8 @@ void sfbench_daemon_help(FILE *f)
 	      "    sfbench daemon --quick\n"
 	      "    sfbench daemon --cpu 0,1\n"
 	      "    sfbench daemon --only catchup --backlog 16G --data-dir /srv/tmp\n"
-	      "    sfbench daemon --only latency --rate 200000 -d 5 --json\n",
+	      "    sfbench daemon --only latency --rate 200000 -d 5 --json\n"
+	      "    sfbench daemon --only metrics --cpu 0,1 --pairs 15\n",
 	      f);
 }
 
@@ -2544,6 +3164,7 @@ enum {
 	OPT_REPS,
 	OPT_IDLE,
 	OPT_RUNS,
+	OPT_PAIRS,
 	OPT_JSON,
 };
 
@@ -2561,6 +3182,7 @@ static const struct option long_opts[] = {
 	{ "reps", required_argument, NULL, OPT_REPS },
 	{ "idle", required_argument, NULL, OPT_IDLE },
 	{ "runs", required_argument, NULL, OPT_RUNS },
+	{ "pairs", required_argument, NULL, OPT_PAIRS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -2647,6 +3269,9 @@ static int apply_opt(struct opts *o, int c, const char *arg)
 		return opt_seconds("--idle", arg, &o->idle_secs);
 	case OPT_RUNS:
 		return sfb_opt_count(CMD, "--runs", arg, 1, MAX_RUNS, &o->runs);
+	case OPT_PAIRS:
+		return sfb_opt_count(CMD, "--pairs", arg, 1, MAX_RUNS,
+				     &o->pairs);
 	}
 	return apply_flag(o, c, arg);
 }
@@ -2668,6 +3293,8 @@ static void finish_defaults(struct opts *o)
 		o->reps = q ? 5 : 20;
 	if (!o->idle_secs)
 		o->idle_secs = q ? 1 : 3;
+	if (!o->pairs)
+		o->pairs = q ? 2 : 7;
 }
 
 /* Does a record with a @vlen-byte value fit the ring's largest frame? */
