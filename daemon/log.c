@@ -407,17 +407,30 @@ int sfd_log_sync_begin(struct sfd_log *log, int *fd, int64_t *upto)
 	return 0;
 }
 
-void sfd_log_sync_end(struct sfd_log *log, int64_t upto, int res)
+int sfd_log_sync_end(struct sfd_log *log, int64_t upto, int res)
 {
+	/*
+	 * A sync failed meanwhile (a roll's, in line): its writeback error
+	 * may have been reported to that one alone, so this success proves
+	 * nothing.
+	 */
+	if (!res && log->err)
+		res = log->err;
 	if (res) {
 		if (!log->err)
 			log->err = res; /* as a failed flush: sticky */
-		return;
+		return res;
 	}
 	log->st.syncs++;
 	if (upto > log->durable_next)
 		log->durable_next = upto;
 	index_catch_up(log);
+	return 0;
+}
+
+int sfd_log_error(const struct sfd_log *log)
+{
+	return log->err;
 }
 
 int sfd_log_flush(struct sfd_log *log)

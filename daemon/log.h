@@ -222,9 +222,15 @@ int sfd_log_sync_begin(struct sfd_log *log, int *fd, int64_t *upto);
  *       sfd_log_flush()).
  *
  * Moves the durable offset to @upto (if further) and writes the index
- * entries of the batches below it.
+ * entries of the batches below it.  A sticky error set meanwhile (by a
+ * roll's sync of the same file, which may alone have been told of a
+ * writeback error) turns a success into that error.
+ * Return: 0, or the error: nothing became durable.
  */
-void sfd_log_sync_end(struct sfd_log *log, int64_t upto, int res);
+int sfd_log_sync_end(struct sfd_log *log, int64_t upto, int res);
+
+/* The sticky error (a failed fdatasync), or 0. */
+int sfd_log_error(const struct sfd_log *log);
 
 /**
  * sfd_log_find() - locate the batch that holds an offset.

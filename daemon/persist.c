@@ -329,8 +329,13 @@ static void sync_done(struct sfd_part *p, const struct sfd_config *cfg, int res)
 	if (SFD_PROBE_ON(fsync))
 		sfd_probe_fsync(p->topic->name, p->index,
 				sfd_now_ns() - p->sync_t0);
-	sfd_log_sync_end(p->log, p->sync_upto, res);
+	res = sfd_log_sync_end(p->log, p->sync_upto, res);
 	if (res) {
+		/* Not durable: those records still need a sync (shutdown
+		 * must see them and fail, keeping the rings). */
+		if (!p->unsynced || p->sync_t0 < p->unsynced_since_ns)
+			p->unsynced_since_ns = p->sync_t0;
+		p->unsynced += p->sync_records;
 		set_error(p, cfg, res, "cannot fsync the log");
 		return;
 	}
@@ -349,28 +354,33 @@ static void reap_syncs(const struct sfd_config *cfg, bool wait)
 
 	while (g_syncing) {
 		n = sfd_uio_reap(g_sync, &tag, &res, wait);
-		if (n == -EINTR)
-			continue;
+		if (n == -EINTR || (n < 0 && wait))
+			continue; /* nothing is freed before all are in */
 		if (n <= 0)
 			return;
 		sync_done((struct sfd_part *)(uintptr_t)tag, cfg, res);
 	}
 }
 
-static int start_sync(struct sfd_part *p)
+static void start_sync(struct sfd_part *p, const struct sfd_config *cfg)
 {
 	int fd, err = sfd_log_sync_begin(p->log, &fd, &p->sync_upto);
 
-	if (!err)
-		err = sfd_uio_sync_start(g_sync, fd, (uint64_t)(uintptr_t)p);
-	if (err)
-		return err;
+	if (err) {
+		set_error(p, cfg, err, "cannot write the log");
+		return;
+	}
+	err = sfd_uio_sync_start(g_sync, fd, (uint64_t)(uintptr_t)p);
+	if (err) {
+		set_error(p, cfg, err, "cannot start an fsync of the log");
+		return;
+	}
 	p->syncing = true;
 	g_syncing++;
 	p->sync_pos = p->written_pos;
 	p->sync_t0 = sfd_now_ns();
+	p->sync_records = p->unsynced;
 	p->unsynced = 0;
-	return 0;
 }
 
 static void sync_part(struct sfd_part *p, const struct sfd_config *cfg,
@@ -380,9 +390,7 @@ static void sync_part(struct sfd_part *p, const struct sfd_config *cfg,
 	int err;
 
 	if (g_sync && !stopping && !p->error) {
-		err = start_sync(p);
-		if (err)
-			set_error(p, cfg, err, "cannot fsync the log");
+		start_sync(p, cfg);
 		return;
 	}
 	if (p->syncing)
@@ -511,7 +519,7 @@ static uint64_t part_deadline(const struct sfd_part *p,
 		d = p->retry_ns;
 	if (p->clean_pending || p->stuck_since_ns)
 		d = now + POLL_NS < d ? now + POLL_NS : d;
-	if (p->unsynced && c->flush_ms >= 0) {
+	if (p->unsynced && c->flush_ms >= 0 && !p->syncing) {
 		uint64_t f = p->unsynced_since_ns +
 			     (uint64_t)c->flush_ms * 1000000ull;
 
@@ -588,7 +596,7 @@ static bool drain_stopped(struct sfd_part *p, const struct sfd_config *cfg,
 	do {
 		persist_part(p, cfg, true);
 		if (sfshm_ring_position(p->reader) >= stop)
-			return !p->error;
+			return !p->error && !sfd_log_error(p->log);
 	} while (!p->error && sfd_now_ns() < deadline);
 	return false;
 }
@@ -644,7 +652,8 @@ void *sfd_persister_main(void *arg)
 		pthread_mutex_lock(&reg->lock);
 		/* A deleted partition's sync must end before it is freed. */
 		reap_syncs(reg->cfg, reg->graveyard != NULL);
-		sfd_registry_bury(reg);
+		if (!g_syncing)
+			sfd_registry_bury(reg);
 		if (reg->stopping) {
 			reg->drained = true;
 			final_pass(reg);

@@ -55,6 +55,7 @@ struct sfd_part {
 	uint64_t sync_pos; /* the ring position it makes durable */
 	int64_t sync_upto; /* the log offset it makes durable */
 	uint64_t sync_t0; /* when it started */
+	uint64_t sync_records; /* the unsynced records it covers */
 	uint64_t probe_bytes; /* their key + value bytes (persist probe) */
 	int64_t probe_ts_ns; /* the first one's timestamp */
 	struct sf_rb_builder rb;

@@ -208,21 +208,29 @@ int sfd_uio_run(struct sfd_uio *u, struct sfd_uio_req *reqs, unsigned n)
 int sfd_uio_sync_start(struct sfd_uio *u, int fd, uint64_t tag)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-	int ret;
 
 	if (!sqe)
 		return -EBUSY;
 	io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
 	io_uring_sqe_set_data64(sqe, tag);
-	ret = io_uring_submit(&u->ring);
-	return ret < 0 ? ret : 0;
+	/*
+	 * Queued now whatever the submit says: a request the kernel did not
+	 * take (-EAGAIN, -EBUSY, -EINTR) goes with the next submit, which
+	 * sfd_uio_reap() makes; it will complete.
+	 */
+	io_uring_submit(&u->ring);
+	return 0;
 }
 
 int sfd_uio_reap(struct sfd_uio *u, uint64_t *tag, int *res, bool wait)
 {
 	struct io_uring_cqe *cqe;
-	int ret = wait ? io_uring_wait_cqe(&u->ring, &cqe) :
-			 io_uring_peek_cqe(&u->ring, &cqe);
+	int ret;
+
+	if (io_uring_sq_ready(&u->ring))
+		io_uring_submit(&u->ring); /* left by sfd_uio_sync_start() */
+	ret = wait ? io_uring_wait_cqe(&u->ring, &cqe) :
+		     io_uring_peek_cqe(&u->ring, &cqe);
 
 	if (ret == -EAGAIN && !wait)
 		return 0;

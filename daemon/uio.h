@@ -110,8 +110,10 @@ int sfd_uio_run(struct sfd_uio *u, struct sfd_uio_req *reqs, unsigned n);
  *      caller may close it before the completion.
  * @tag: returned with the completion.
  *
- * Context: does not wait for the sync.
- * Return: 0; -EBUSY if the submission queue is full; -errno.
+ * Context: does not wait for the sync.  A request the kernel refuses for
+ * now stays queued and goes with the next sfd_uio_reap().
+ * Return: 0 (queued: a completion will come); -EBUSY if the submission
+ * queue is full.
  */
 int sfd_uio_sync_start(struct sfd_uio *u, int fd, uint64_t tag);
 

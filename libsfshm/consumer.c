@@ -350,15 +350,16 @@ static void report_all(struct sfshm_consumer *cons)
 
 /*
  * A poll found nothing: report what was handed out, at most every
- * REPORT_IDLE_NS (a consumer that keeps up finds nothing very often; each
- * report is a probe hit), and always when the poll returns empty (@now).
- * A consumer waiting at the end is thus exact within a wait slice.
+ * REPORT_IDLE_NS (a consumer that keeps up, or polls without waiting,
+ * finds nothing very often; each report is a probe hit).  A consumer
+ * waiting at the end is thus exact within a wait slice, one that stops
+ * polling at its close.
  */
-static void report_idle(struct sfshm_consumer *cons, bool now)
+static void report_idle(struct sfshm_consumer *cons)
 {
 	uint64_t t = sf_now_ns();
 
-	if (!now && t - cons->reported_ns < REPORT_IDLE_NS)
+	if (t - cons->reported_ns < REPORT_IDLE_NS)
 		return;
 	report_all(cons);
 	cons->reported_ns = t;
@@ -598,7 +599,7 @@ int sfshm_consumer_poll(struct sfshm_consumer *cons, struct sfshm_record *rec,
 		left = sf_remaining_ms(deadline);
 		/* Nothing now: the records handed out so far are reported. */
 		if (cons->unreported)
-			report_idle(cons, left == 0);
+			report_idle(cons);
 		if (left == 0)
 			return 0;
 		for (unsigned i = 0; i < cons->nparts; i++)

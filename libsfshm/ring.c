@@ -271,9 +271,12 @@ static uint64_t sleep_slice(uint64_t deadline)
 {
 	uint64_t now = sf_now_ns();
 
-	if (deadline == UINT64_MAX || deadline - now > SLEEP_SLICE_NS)
+	if (deadline == UINT64_MAX)
 		return SLEEP_SLICE_NS;
-	return deadline - now;
+	if (deadline <= now)
+		return 0; /* passed (a spin can overshoot it) */
+	return deadline - now > SLEEP_SLICE_NS ? SLEEP_SLICE_NS :
+						 deadline - now;
 }
 
 /*
@@ -2040,7 +2043,8 @@ static int sleep_any(struct sfshm_ring **rs, unsigned n, uint32_t *bell,
 			.flags = FUTEX_32 | FUTEX_PRIVATE_FLAG,
 		};
 	}
-	if (i < 0 && (!bell || sf_load_acquire32(bell) == bell_val)) {
+	if (i < 0 && (!bell || sf_load_acquire32(bell) == bell_val) &&
+	    sleep_slice(deadline)) {
 		struct timespec ts;
 		uint64_t ns = sf_now_ns() + sleep_slice(deadline);
 
@@ -2079,6 +2083,8 @@ int sf_ring_wait_any_until(struct sfshm_ring **rs, unsigned n, uint32_t *bell,
 		if (sf_now_ns() >= deadline)
 			return -ETIMEDOUT;
 		spin_until = n ? sf_now_ns() + rs[0]->spin_ns : 0;
+		if (spin_until > deadline)
+			spin_until = deadline;
 		while (sf_now_ns() < spin_until && ready_index(rs, n) < 0)
 			sf_cpu_relax();
 		i = sleep_any(rs, n, bell, bell_val, deadline);
