@@ -31,7 +31,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define FUTEX_WAIT_BITSET 9
 #define FUTEX_WAKE_BITSET 10
 #define FUTEX_CMD_MASK 127 /* without FUTEX_PRIVATE_FLAG, CLOCK_REALTIME */
-#define WAITV_SCAN 8 /* futex_waitv entries looked at */
+#define WAITV_MAX 128 /* futex_waitv takes at most this many (uapi) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -72,15 +72,27 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SFM_MAX_PROCS);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct sfm_proc); /* the programs test presence only */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } procs SEC(".maps");
 
-/* Keys are too large for the stack: built here; zero values to insert. */
+/* Which build pinned the maps: the daemon writes it (sfm.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} version SEC(".maps");
+
+/*
+ * The zero values a new entry starts from, too large for the stack next
+ * to a key; never written, so sharing them is safe.  Keys are built on
+ * the stack: a uprobe handler runs with migration disabled but may be
+ * preempted, and another task on the CPU would overwrite a per-CPU key.
+ */
 struct scratch {
-	struct sfm_hist_key hk;
-	struct sfm_tp tp;
 	struct sfm_stats zero_stats;
 	struct sfm_hist zero_hist;
 };
@@ -100,12 +112,15 @@ struct sfm_waitv {
 	__u32 reserved;
 };
 
-/* Is the current process a client of this instance (or its daemon)? */
+/* Is process @tgid a client of this instance (or its daemon)? */
+static __always_inline bool ours_tgid(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&procs, &tgid) != 0;
+}
+
 static __always_inline bool ours(void)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	return bpf_map_lookup_elem(&procs, &tgid) != 0;
+	return ours_tgid(bpf_get_current_pid_tgid() >> 32);
 }
 
 static __always_inline struct scratch *scratch_get(void)
@@ -140,11 +155,12 @@ static __always_inline struct sfm_stats *stats_get(const char *topic,
 						   __u32 partition)
 {
 	struct scratch *s = scratch_get();
+	struct sfm_tp tp;
 
 	if (!s)
 		return 0;
-	tp_fill(&s->tp, topic, partition);
-	return stats_of(s, &s->tp);
+	tp_fill(&tp, topic, partition);
+	return stats_of(s, &tp);
 }
 
 /* floor(log2(v)) for v >= 1, without loops. */
@@ -174,21 +190,22 @@ static __always_inline void hist_add(const char *topic, __u32 partition,
 				     __u32 kind, __s64 ns)
 {
 	struct scratch *s = scratch_get();
+	struct sfm_hist_key hk;
 	struct sfm_hist *h;
 	__u64 v = ns > 0 ? (__u64)ns : 0;
 	__u32 slot;
 
 	if (!s)
 		return;
-	__builtin_memset(&s->hk, 0, sizeof(s->hk));
-	bpf_probe_read_user_str(s->hk.topic, sizeof(s->hk.topic), topic);
-	s->hk.partition = partition;
-	s->hk.kind = kind;
-	h = bpf_map_lookup_elem(&topic_latency, &s->hk);
+	__builtin_memset(&hk, 0, sizeof(hk));
+	bpf_probe_read_user_str(hk.topic, sizeof(hk.topic), topic);
+	hk.partition = partition;
+	hk.kind = kind;
+	h = bpf_map_lookup_elem(&topic_latency, &hk);
 	if (!h) {
-		bpf_map_update_elem(&topic_latency, &s->hk, &s->zero_hist,
+		bpf_map_update_elem(&topic_latency, &hk, &s->zero_hist,
 				    BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&topic_latency, &s->hk);
+		h = bpf_map_lookup_elem(&topic_latency, &hk);
 		if (!h)
 			return;
 	}
@@ -207,16 +224,16 @@ static __always_inline void hist_add(const char *topic, __u32 partition,
 SEC("usdt")
 int BPF_USDT(sfshm_ring_map, const char *topic, __u32 partition, __u64 base)
 {
-	struct scratch *s = scratch_get();
 	struct sfm_ring_key k = {
 		.tgid = bpf_get_current_pid_tgid() >> 32,
 		.addr = base,
 	};
+	struct sfm_tp tp;
 
-	if (!s || !ours())
+	if (!ours())
 		return 0;
-	tp_fill(&s->tp, topic, partition);
-	bpf_map_update_elem(&ring_addrs, &k, &s->tp, BPF_ANY);
+	tp_fill(&tp, topic, partition);
+	bpf_map_update_elem(&ring_addrs, &k, &tp, BPF_ANY);
 	return 0;
 }
 
@@ -311,18 +328,19 @@ int BPF_USDT(sfshmd_error, const char *topic, __u32 partition, __s32 err)
 
 /* ---- futexes on ring words ----------------------------------------------- */
 
-/* Count a wait or a wake on the ring whose header holds @uaddr, if any. */
-static __always_inline void futex_count(__u32 tgid, __u64 uaddr, bool wake)
+/*
+ * Count a wait or a wake on the ring whose header holds @uaddr, if any.
+ * The caller has checked ours_tgid(@tgid): ring_addrs may still hold the
+ * rings of a process that exited, or whose pid another process now has.
+ */
+static __always_inline void futex_count(struct scratch *s, __u32 tgid,
+					__u64 uaddr, bool wake)
 {
 	struct sfm_ring_key k = { .tgid = tgid, .addr = uaddr & PAGE_MASK };
 	struct sfm_tp *tp = bpf_map_lookup_elem(&ring_addrs, &k);
-	struct scratch *s;
 	struct sfm_stats *v;
 
 	if (!tp)
-		return;
-	s = scratch_get();
-	if (!s)
 		return;
 	v = stats_of(s, tp);
 	if (!v)
@@ -336,14 +354,16 @@ static __always_inline void futex_count(__u32 tgid, __u64 uaddr, bool wake)
 SEC("tracepoint/syscalls/sys_enter_futex")
 int sfm_futex(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 op = (__u32)ctx->args[1] & FUTEX_CMD_MASK;
+	__u32 op = (__u32)ctx->args[1] & FUTEX_CMD_MASK,
+	      tgid = bpf_get_current_pid_tgid() >> 32;
+	bool wait = op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET;
+	struct scratch *s;
 
-	if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET)
-		futex_count(bpf_get_current_pid_tgid() >> 32, ctx->args[0],
-			    false);
-	else if (op == FUTEX_WAKE || op == FUTEX_WAKE_BITSET)
-		futex_count(bpf_get_current_pid_tgid() >> 32, ctx->args[0],
-			    true);
+	if (!wait && op != FUTEX_WAKE && op != FUTEX_WAKE_BITSET)
+		return 0;
+	s = ours_tgid(tgid) ? scratch_get() : 0;
+	if (s)
+		futex_count(s, tgid, ctx->args[0], !wait);
 	return 0;
 }
 
@@ -352,13 +372,15 @@ int sfm_futex_waitv(struct trace_event_raw_sys_enter *ctx)
 {
 	const struct sfm_waitv *w = (const void *)ctx->args[0];
 	__u32 n = (__u32)ctx->args[1], tgid = bpf_get_current_pid_tgid() >> 32;
+	struct scratch *s = ours_tgid(tgid) ? scratch_get() : 0;
 
-	for (__u32 i = 0; i < WAITV_SCAN && i < n; i++) {
+	/* Every entry the call can have (the persister waits on many). */
+	for (__u32 i = 0; s && i < WAITV_MAX && i < n; i++) {
 		struct sfm_waitv e;
 
 		if (bpf_probe_read_user(&e, sizeof(e), &w[i]))
 			break;
-		futex_count(tgid, e.uaddr, false);
+		futex_count(s, tgid, e.uaddr, false);
 	}
 	return 0;
 }

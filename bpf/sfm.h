@@ -35,6 +35,7 @@
 #define SFM_MAP_RINGS "ring_addrs"
 #define SFM_MAP_BINARIES "binaries"
 #define SFM_MAP_PROCS "procs"
+#define SFM_MAP_VERSION "version"
 
 /* The instance directories live here. */
 #define SFM_BPFFS_ROOT "/sys/fs/bpf/sfshm"
@@ -114,17 +115,36 @@ struct sfm_ring_key {
 };
 
 /*
- * The procs map: tgid -> number of its connections to the daemon (the
- * daemon itself: 1).  A uprobe fires in every process that runs the
- * binary, whichever daemon it talks to; the programs count only the
- * processes of their own instance, those in this map.
+ * struct sfm_proc - the procs map: tgid -> this.  A uprobe fires in every
+ * process that runs the binary, whichever daemon it talks to; the
+ * programs count only the processes of their own instance, those in this
+ * map (they test presence only; the daemon keeps the fields).
+ * @start: the process's start time (field 22 of /proc/<pid>/stat, clock
+ *     ticks since boot): an entry whose pid now names another process
+ *     (start differs) or none is dropped.
+ * @conns: its connections to the daemon (the daemon itself: 1).
+ * @inherited: 1 if left by an earlier daemon of the instance (the process
+ *     outlived it); its next connection sets @conns anew.
+ */
+struct sfm_proc {
+	__u64 start;
+	__u32 conns;
+	__u32 inherited;
+};
+
+/*
+ * The version map: one __u64 at key 0, a hash (FNV-1a 64) of the BPF
+ * object that pinned the maps and links.  A daemon whose object differs
+ * replaces them all (the counters restart): it cannot reuse maps of
+ * another layout, nor leave older programs counting.
  */
 
 /*
  * struct sfm_bin_key, struct sfm_bin - the binaries map: which programs
  * and libraries the USDT programs are attached to (by sfshmd, which alone
  * writes it; the BPF programs do not use it).  Their pinned links are in
- * links/<dev>-<ino>-<mtime_ns>/, all three in hex.
+ * links/<dev>-<ino>-<mtime_ns>/, all three in hex (pinned first into
+ * links/tmp-<dev>-<ino>-<mtime_ns>/, renamed once complete).
  */
 struct sfm_bin_key {
 	__u64 dev;

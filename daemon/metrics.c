@@ -4,39 +4,51 @@
  *
  * Where things live, under /sys/fs/bpf/sfshm/<instance>/:
  *   topic_stats, topic_latency, ring_addrs,  the maps (bpf/sfm.h), pinned
- *   binaries, procs                          by libbpf (pin_root_path).
+ *   binaries, procs, version                 by libbpf (pin_root_path).
  *   links/futex, links/futex_waitv           the two tracepoint links.
  *   links/<dev>-<ino>-<mtime>/<n>            the uprobe links of the USDT
  *                                            probes of one binary.
+ *   links/tmp-<dev>-<ino>-<mtime>/<n>        the same while being pinned.
  *
  * Everything pinned outlives the daemon: the programs keep counting while
  * it restarts, and the next daemon of the instance finds the pinned maps
  * (libbpf reuses them), sees which binaries are attached already and
- * attaches only new ones, so nothing is counted twice.  Removing the
- * instance directory (rm -r) detaches everything.
+ * attaches only new ones, so nothing is counted twice.  Pins of another
+ * build of the BPF object (the version map) are all replaced instead.
+ * Removing the instance directory (rm -r) detaches everything.
  *
  * Which processes: a uprobe fires in every process running the binary,
  * whatever daemon it talks to; the programs count only the pids in the
  * procs map, which the daemon keeps: itself, and each client from its
  * connection to its disconnection.
  *
+ * A pid alone can be reused: each entry holds the process's start time,
+ * and entries whose process is gone or whose pid now names another one
+ * are dropped (at start, and at most once a second as clients connect).
+ *
  * Which binaries: sfshmd's own (libsfshm is linked in, so it has both
  * providers), and those of the clients that connect, found through
  * /proc/<pid>/exe and the libsfshm.so the client maps.  Attaching happens
  * when the connection is accepted, before the client's first request is
  * answered, so a client's probes are live before it can send anything.
- * A binary without our probes is remembered and not looked at again.
+ * Any local user may connect, so only files that root (or our euid) owns
+ * and that no one else may write are attached, at most MAX_HELD of them
+ * per daemon: each costs fds, argument specs and kernel uprobes.  A
+ * binary without our probes is remembered and not looked at again.
  *
  * libbpf 1.1 cannot pin a USDT link (bpf_link__pin() gives -EINVAL): a
  * USDT link is a set of uprobe links, one per probe site, each its own
  * kernel link with an fd.  We find those fds in /proc/self/fd (the new
  * anon_inode:bpf_link entries) and pin them with bpf_obj_pin().  The
- * libbpf link objects are kept, never destroyed: destroying one would
- * remove its argument specs from the program's spec map, which the pinned
- * links go on using after we exit.
+ * libbpf link objects are kept while their binary is attached: destroying
+ * one removes its argument specs from the programs' spec map, which the
+ * pinned links go on using after we exit.  When the binary is detached
+ * (replaced), its links are unpinned first, then destroyed: our fds are
+ * the last references, and closing them takes the probes off.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -44,8 +56,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -58,11 +72,13 @@
 #include "sfd.h"
 #include "sfm.h"
 #include "sfm.skel.h"
+#include "sfshm_int.h"
 
 #define BPFFS "/sys/fs/bpf"
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing/events"
-#define MAX_FDS 4096 /* link fds looked at per attach */
+#define MAX_HELD 64 /* binaries one daemon attaches (see held_new()) */
+#define PRUNE_EVERY_NS 1000000000ull /* procs pruned at most this often */
 #define SFD_CAP_PERFMON 38 /* linux/capability.h of kernels >= 5.8 */
 #define SFD_CAP_BPF 39
 
@@ -80,11 +96,20 @@ static const struct usdt_prog {
 	{ "sfshmd_error", "sfshmd", "error" },
 };
 
-/* A binary looked at: attached, or without our probes. */
+#define NPROGS (sizeof(usdt_progs) / sizeof(usdt_progs[0]))
+
+/* A binary looked at: attached, refused, or without our probes. */
 struct seen {
 	dev_t dev;
 	ino_t ino;
 	int64_t mtime_ns;
+};
+
+/* The USDT links this daemon made for one binary (see the top). */
+struct held {
+	struct sfm_bin_key k;
+	struct bpf_link *links[NPROGS];
+	int n;
 };
 
 static struct {
@@ -92,8 +117,13 @@ static struct {
 	char dir[96]; /* SFM_BPFFS_ROOT/<instance of at most 64> */
 	struct seen *seen;
 	size_t nseen, seen_cap;
-	struct bpf_link **links; /* kept open for good (see above) */
-	size_t nlinks, links_cap;
+	struct held held[MAX_HELD];
+	size_t nheld;
+	bool held_full; /* said once */
+	struct bpf_link *tp_links[2]; /* the tracepoints': kept until exit */
+	uint64_t procs_pruned_ns;
+	char refused[128]; /* a directory check_dir() refused, */
+	uid_t refused_uid; /* and its owner */
 } M;
 
 /* libbpf's messages: warnings and above at debug level, with a prefix. */
@@ -150,8 +180,11 @@ static int check_dir(const char *path)
 	if (lstat(path, &st))
 		return -errno;
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)))
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(M.refused, sizeof(M.refused), "%s", path);
+		M.refused_uid = st.st_uid;
 		return -EPERM;
+	}
 	return 0;
 }
 
@@ -227,63 +260,135 @@ static bool is_link_fd(int fd)
 	return strcmp(target, "anon_inode:bpf_link") == 0;
 }
 
-/* Mark in @set (MAX_FDS bits) every bpf_link fd open now. */
-static void link_fds(unsigned char *set)
+/* A set of fds, sorted once filled. */
+struct fdset {
+	int *fd;
+	size_t n, cap;
+};
+
+static int fdset_add(struct fdset *s, int fd)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		int *v = realloc(s->fd, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->fd = v;
+		s->cap = cap;
+	}
+	s->fd[s->n++] = fd;
+	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+static bool fdset_has(const struct fdset *s, int fd)
+{
+	return s->n && bsearch(&fd, s->fd, s->n, sizeof(*s->fd), cmp_int);
+}
+
+/*
+ * Every bpf_link fd open now, into @s, however many: the links of all
+ * the binaries we hold.  Return: 0 or -errno (then @s tells nothing, and
+ * the attach must fail rather than pin nothing).
+ */
+static int link_fds(struct fdset *s)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
+	int err = 0;
 
-	memset(set, 0, MAX_FDS / 8);
+	s->n = 0;
 	if (!d)
-		return;
-	while ((e = readdir(d))) {
+		return -errno;
+	while (!err && (e = readdir(d))) {
 		int fd = atoi(e->d_name);
 
-		if (fd > 2 && fd < MAX_FDS && is_link_fd(fd))
-			set[fd / 8] |= (unsigned char)(1u << (fd % 8));
+		if (fd > 2 && fd != dirfd(d) && is_link_fd(fd))
+			err = fdset_add(s, fd);
 	}
 	closedir(d);
+	if (s->n)
+		qsort(s->fd, s->n, sizeof(*s->fd), cmp_int);
+	return err;
 }
 
-/* Pin the link fds in @after but not in @before as @dir/0, @dir/1...  */
-static int pin_new(const unsigned char *before, const unsigned char *after,
+/*
+ * Pin the link fds in @after but not in @before as @dir/0, @dir/1...
+ * Return: how many, or -errno.
+ */
+static int pin_new(const struct fdset *before, const struct fdset *after,
 		   const char *dir)
 {
 	char path[256];
 	int n = 0;
 
-	for (int fd = 0; fd < MAX_FDS; fd++) {
-		unsigned char bit = (unsigned char)(1u << (fd % 8));
-
-		if (!(after[fd / 8] & bit) || (before[fd / 8] & bit))
+	for (size_t i = 0; i < after->n; i++) {
+		if (fdset_has(before, after->fd[i]))
 			continue;
 		snprintf(path, sizeof(path), "%s/%d", dir, n++);
-		if (bpf_obj_pin(fd, path))
+		if (bpf_obj_pin(after->fd[i], path))
 			return -errno;
 	}
 	return n;
 }
 
-static int keep_link(struct bpf_link *l)
-{
-	if (M.nlinks == M.links_cap) {
-		size_t cap = M.links_cap ? 2 * M.links_cap : 32;
-		struct bpf_link **v = realloc(M.links, cap * sizeof(*v));
+/* ---- the binaries this daemon holds links of ----------------------------- */
 
-		if (!v)
-			return -ENOMEM;
-		M.links = v;
-		M.links_cap = cap;
+/*
+ * A slot for the links of binary @k (@name in logs), NULL when this
+ * daemon holds MAX_HELD binaries already (said once).  Each binary costs
+ * an fd and an argument spec per probe site, and libbpf 1.1 frees twice
+ * (and we crash) when the programs' BPF_USDT_MAX_SPEC_CNT specs run out.
+ */
+static struct held *held_new(const struct sfm_bin_key *k, const char *name)
+{
+	struct held *h;
+
+	if (M.nheld == MAX_HELD) {
+		if (!M.held_full)
+			sfd_warn("metrics", 0,
+				 "not attaching to %s, nor to any further "
+				 "binary: this daemon holds %d already",
+				 name, MAX_HELD);
+		M.held_full = true;
+		return NULL;
 	}
-	M.links[M.nlinks++] = l;
-	return 0;
+	h = &M.held[M.nheld++];
+	*h = (struct held){ .k = *k };
+	return h;
+}
+
+/*
+ * Destroy the links this daemon made for binary @k, if any, and free its
+ * slot.  Call it after unpinning them: our fds are then the last
+ * references, and closing them takes the probes off.
+ */
+static void held_drop(const struct sfm_bin_key *k)
+{
+	for (size_t i = 0; i < M.nheld; i++) {
+		struct held *h = &M.held[i];
+
+		if (memcmp(&h->k, k, sizeof(*k)))
+			continue;
+		for (int j = 0; j < h->n; j++)
+			bpf_link__destroy(h->links[j]);
+		*h = M.held[--M.nheld];
+		return;
+	}
 }
 
 /* ---- attaching ----------------------------------------------------------- */
 
 /* The tracepoint @tp of syscalls/ through @prog, pinned as links/@name. */
 static void attach_tracepoint(struct bpf_program *prog, const char *tp,
-			      const char *name)
+			      const char *name, struct bpf_link **keep)
 {
 	char path[160];
 	struct bpf_link *l;
@@ -299,16 +404,16 @@ static void attach_tracepoint(struct bpf_program *prog, const char *tp,
 	}
 	if (bpf_link__pin(l, path))
 		sfd_warn("metrics", -errno, "cannot pin %s", path);
-	keep_link(l);
+	*keep = l;
 }
 
-/* Attach every USDT program to @path.  Return: links made, or -errno. */
-static int attach_usdt_all(const char *path)
+/*
+ * Attach every USDT program to @path (@name in logs), the links into @h.
+ * Return: links made (0: none of our probes is there), or -errno.
+ */
+static int attach_usdt_all(const char *path, const char *name, struct held *h)
 {
-	int made = 0;
-
-	for (size_t i = 0; i < sizeof(usdt_progs) / sizeof(usdt_progs[0]);
-	     i++) {
+	for (size_t i = 0; i < NPROGS; i++) {
 		const struct usdt_prog *u = &usdt_progs[i];
 		struct bpf_program *prog =
 			bpf_object__find_program_by_name(M.skel->obj, u->prog);
@@ -318,17 +423,14 @@ static int attach_usdt_all(const char *path)
 			return -ENOENT;
 		l = bpf_program__attach_usdt(prog, -1, path, u->provider,
 					     u->probe, NULL);
-		if (!l) {
-			if (errno != ENOENT)
-				sfd_debug("metrics", "%s:%s in %s: %s",
-					  u->provider, u->probe, path,
-					  strerror(errno));
-			continue;
-		}
-		keep_link(l);
-		made++;
+		if (l)
+			h->links[h->n++] = l;
+		else if (errno != ENOENT) /* ENOENT: no such probe there */
+			sfd_warn("metrics", -errno,
+				 "cannot attach to %s:%s in %s", u->provider,
+				 u->probe, name);
 	}
-	return made;
+	return h->n;
 }
 
 static struct sfm_bin_key bin_key(const struct stat *st)
@@ -341,16 +443,26 @@ static struct sfm_bin_key bin_key(const struct stat *st)
 	};
 }
 
-/* links/<dev>-<ino>-<mtime>: where a binary's links are pinned. */
-static void bin_dir(char *buf, size_t len, const struct sfm_bin_key *k)
+/*
+ * links/<dev>-<ino>-<mtime>: where a binary's links are pinned; with
+ * @prefix "tmp-", where they are pinned until complete (bpffs refuses
+ * names with a dot).
+ */
+static void bin_dir(char *buf, size_t len, const struct sfm_bin_key *k,
+		    const char *prefix)
 {
-	snprintf(buf, len, "%s/links/%llx-%llx-%llx", M.dir,
+	snprintf(buf, len, "%s/links/%s%llx-%llx-%llx", M.dir, prefix,
 		 (unsigned long long)k->dev, (unsigned long long)k->ino,
 		 (unsigned long long)k->mtime_ns);
 }
 
-static void bin_record(const struct sfm_bin_key *k, const char *name, int sites,
-		       pid_t pid)
+static int bins_fd(void)
+{
+	return bpf_map__fd(M.skel->maps.binaries);
+}
+
+static int bin_record(const struct sfm_bin_key *k, const char *name, int sites,
+		      pid_t pid)
 {
 	struct sfm_bin b = { .sites = (__u32)sites, .pid = (__u32)pid };
 
@@ -358,7 +470,7 @@ static void bin_record(const struct sfm_bin_key *k, const char *name, int sites,
 
 	/* a longer path is cut (and never pruned: see bin_current()) */
 	memcpy(b.path, name, n < sizeof(b.path) ? n : sizeof(b.path) - 1);
-	bpf_map_update_elem(bpf_map__fd(M.skel->maps.binaries), k, &b, BPF_ANY);
+	return bpf_map_update_elem(bins_fd(), k, &b, BPF_ANY) ? -errno : 0;
 }
 
 /* Unpin every link in @dir and remove it. */
@@ -394,71 +506,251 @@ static bool bin_current(const struct sfm_bin_key *k, const struct sfm_bin *b)
 	return !memcmp(&now, k, sizeof(now));
 }
 
-/*
- * Detach from binaries that were replaced (rebuilt, upgraded) or removed
- * since they were attached: their processes are gone or will be, and a
- * new file at the path is attached when its first process connects.
- * With @same_inode: detach from that inode's older versions (a file
- * rewritten in place), so that no probe site is attached twice.
- */
-static void prune_binaries(const struct sfm_bin_key *same_inode)
+/* Unpin binary @k's links, destroy ours, forget it. */
+static void bin_detach(const struct sfm_bin_key *k, const char *path)
 {
-	int fd = bpf_map__fd(M.skel->maps.binaries);
-	struct sfm_bin_key k, next;
-	struct sfm_bin b;
 	char dir[224];
+
+	bin_dir(dir, sizeof(dir), k, "");
+	unpin_dir(dir);
+	held_drop(k);
+	bpf_map_delete_elem(bins_fd(), k);
+	sfd_info("metrics", "detached from %s: replaced or removed", path);
+}
+
+/*
+ * Detach from the other versions of @k's inode (a file rewritten in place,
+ * or touched): each version's links are on the same probe sites, which
+ * must not count twice.
+ */
+static void prune_inode(const struct sfm_bin_key *k)
+{
+	int fd = bins_fd();
+	struct sfm_bin_key cur, next;
+	struct sfm_bin b;
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &b))
+		cur = next;
+		prev = &cur;
+		if (cur.dev != k->dev || cur.ino != k->ino ||
+		    !memcmp(&cur, k, sizeof(cur)) ||
+		    bpf_map_lookup_elem(fd, &cur, &b))
 			continue;
-		if (same_inode ? k.dev != same_inode->dev ||
-					 k.ino != same_inode->ino :
-				 bin_current(&k, &b))
-			continue;
-		bin_dir(dir, sizeof(dir), &k);
-		unpin_dir(dir);
-		bpf_map_delete_elem(fd, &k);
+		bin_detach(&cur, b.path);
 		prev = NULL; /* the walk starts again after a delete */
-		sfd_info("metrics", "detached from %s: replaced or removed",
-			 b.path);
 	}
+}
+
+/* A binaries entry whose path names another file now, or none. */
+struct stale {
+	struct sfm_bin_key k;
+	struct sfm_bin b;
+	bool mapped; /* a live process maps its file */
+};
+
+/* The stale entries of the binaries map, into *@out (to free). */
+static size_t stale_find(struct stale **out)
+{
+	int fd = bins_fd();
+	struct stale *v = NULL, e = { 0 };
+	struct sfm_bin_key next;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		e.k = next;
+		prev = &e.k;
+		if (bpf_map_lookup_elem(fd, &e.k, &e.b) ||
+		    bin_current(&e.k, &e.b))
+			continue;
+		if (n == cap) {
+			struct stale *w = realloc(v, (cap + 16) * sizeof(*v));
+
+			if (!w)
+				break;
+			v = w;
+			cap += 16;
+		}
+		v[n++] = e;
+	}
+	*out = v;
+	return n;
+}
+
+/* Mark the entries of @v whose file @pid maps (device and inode). */
+static void maps_mark(const char *pid, struct stale *v, size_t n)
+{
+	char path[64], *line = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%.16s/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (getline(&line, &len, f) > 0) {
+		unsigned int maj, min;
+		unsigned long long ino;
+
+		/* "start-end perms offset maj:min inode path" (hex dev) */
+		if (sscanf(line, "%*s %*s %*s %x:%x %llu", &maj, &min, &ino) !=
+			    3 ||
+		    !ino)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (v[i].k.ino == ino && major(v[i].k.dev) == maj &&
+			    minor(v[i].k.dev) == min)
+				v[i].mapped = true;
+	}
+	free(line);
+	fclose(f);
+}
+
+/* Mark the entries of @v whose file any live process maps. */
+static void mark_mapped(struct stale *v, size_t n)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
+			maps_mark(e->d_name, v, n);
+	if (d)
+		closedir(d);
+}
+
+/*
+ * At start: detach from binaries replaced (rebuilt, upgraded) or removed
+ * since they were attached, unless a live process still maps the old
+ * file: an upgrade leaves the running processes on it, and their probes
+ * must count on.  A new file at the path is attached when its first
+ * process connects.
+ */
+static void prune_stale(void)
+{
+	struct stale *v;
+	size_t n = stale_find(&v);
+
+	if (n)
+		mark_mapped(v, n);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].mapped)
+			bin_detach(&v[i].k, v[i].b.path);
+		else
+			sfd_info("metrics",
+				 "keeping %s attached: replaced or removed, "
+				 "but running processes map the old file",
+				 v[i].b.path);
+	}
+	free(v);
+}
+
+/*
+ * Remove what a daemon left that failed or died while attaching: the
+ * links/tmp-* directories, never renamed, so never taken as attached.
+ */
+static void remove_partial(void)
+{
+	char links[160], sub[240];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(links, sizeof(links), "%s/links", M.dir);
+	d = opendir(links);
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, "tmp-", 4))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%.64s", links, e->d_name);
+		unpin_dir(sub);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * Attach the USDT programs to @path into @h and pin the uprobe links that
+ * appeared (one per probe site) in @dir.  Return: sites pinned (> 0),
+ * -ENOENT if none of our probes is there, or -errno.
+ */
+static int attach_pin(const char *path, const char *name, struct held *h,
+		      const char *dir)
+{
+	struct fdset before = { 0 }, after = { 0 };
+	int err = link_fds(&before);
+
+	if (!err) {
+		err = attach_usdt_all(path, name, h);
+		if (err == 0)
+			err = -ENOENT; /* none of our probes there */
+		else if (err > 0)
+			err = link_fds(&after);
+	}
+	if (!err)
+		err = mkdir_one(dir);
+	if (!err)
+		err = pin_new(&before, &after, dir);
+	if (!err) /* links made, yet no new fd: never "0 probe sites" */
+		err = -ENOLINK;
+	free(before.fd);
+	free(after.fd);
+	return err;
+}
+
+/*
+ * Record binary @k, then rename its links' directory @tmp to @dir: from
+ * then on it counts as attached, complete.  Return: 0 or -errno.
+ */
+static int bin_commit(const struct sfm_bin_key *k, const char *name, int sites,
+		      pid_t pid, const char *tmp, const char *dir)
+{
+	int err = bin_record(k, name, sites, pid);
+
+	if (!err && rename(tmp, dir))
+		err = -errno;
+	if (err)
+		bpf_map_delete_elem(bins_fd(), k);
+	return err;
 }
 
 /*
  * Attach to the binary at @path (@name in logs and the binaries map, of
- * process @pid) and pin the links in links/<dev>-<ino>-<mtime>/.
+ * process @pid).  The links are pinned into links/tmp-<key>/, renamed to
+ * links/<key>/ once complete: a failure or a crash half-way never leaves
+ * a directory that says the binary is attached.
  * Return: 1 attached now, 0 attached before, -ENOENT no probes, -errno.
  */
 static int attach_binary(const char *path, const char *name,
 			 const struct stat *st, pid_t pid)
 {
-	unsigned char before[MAX_FDS / 8], after[MAX_FDS / 8];
 	struct sfm_bin_key k = bin_key(st);
-	char dir[224];
-	int made, err;
+	char dir[224], tmp[232];
+	struct held *h;
+	int sites;
 
-	bin_dir(dir, sizeof(dir), &k);
+	bin_dir(dir, sizeof(dir), &k, "");
 	if (exists(dir))
 		return 0;
-	prune_binaries(&k);
-	link_fds(before);
-	made = attach_usdt_all(path);
-	if (made <= 0)
-		return made ? made : -ENOENT;
-	link_fds(after);
-	err = mkdir_one(dir);
-	if (!err)
-		err = pin_new(before, after, dir);
-	if (err < 0) {
-		sfd_warn("metrics", err, "cannot pin the links of %s in %s",
-			 name, dir);
-		return err;
+	prune_inode(&k);
+	h = held_new(&k, name);
+	if (!h)
+		return -ENOSPC;
+	bin_dir(tmp, sizeof(tmp), &k, "tmp-");
+	unpin_dir(tmp);
+	sites = attach_pin(path, name, h, tmp);
+	if (sites > 0) {
+		int err = bin_commit(&k, name, sites, pid, tmp, dir);
+
+		sites = err ? err : sites;
 	}
-	bin_record(&k, name, err, pid);
-	sfd_info("metrics", "attached to %s: %d probe sites", name, err);
+	if (sites < 0) {
+		unpin_dir(tmp);
+		held_drop(&k);
+		if (sites != -ENOENT)
+			sfd_warn("metrics", sites, "cannot attach to %s", name);
+		return sites;
+	}
+	sfd_info("metrics", "attached to %s: %d probe sites", name, sites);
 	return 1;
 }
 
@@ -484,20 +776,63 @@ static bool seen_before(const struct stat *st)
 	return false;
 }
 
-/* Attach to @path once per binary (by inode and modification time). */
-static void attach_once(const char *path, pid_t pid)
+/*
+ * May a client's file be attached?  Any local user may connect, and
+ * would otherwise have the root daemon attach to files of their making
+ * (fds, argument specs and uprobes without end).  So, as sudo asks of
+ * what it runs: a regular file that root or we own, that neither group
+ * nor others may write.
+ */
+static bool trusted(const struct stat *st)
 {
+	return S_ISREG(st->st_mode) &&
+	       (st->st_uid == 0 || st->st_uid == geteuid()) &&
+	       !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/*
+ * Attach to the file @path names (@name in logs) once per binary (by
+ * inode and modification time).  It is opened with O_PATH and attached
+ * through /proc/self/fd/<n>: what was checked is what is attached,
+ * whatever becomes of @path meanwhile, and nothing a client names is
+ * opened for reading (a FIFO, a device).  Our own binary we run already.
+ */
+static void attach_once(const char *path, const char *name, pid_t pid)
+{
+	char fdpath[32];
 	struct stat st;
+	int fd = open(path, O_PATH | O_CLOEXEC);
 
-	char real[PATH_MAX];
-	ssize_t n;
-
-	if (stat(path, &st) || seen_before(&st))
+	if (fd < 0)
 		return;
-	/* /proc/<pid>/exe: the kernel follows it; the log names the file */
-	n = readlink(path, real, sizeof(real) - 1);
-	real[n > 0 ? n : 0] = '\0';
-	attach_binary(path, n > 0 ? real : path, &st, pid);
+	if (fstat(fd, &st) || seen_before(&st)) {
+		close(fd);
+		return;
+	}
+	if (pid == getpid() || trusted(&st)) {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+		attach_binary(fdpath, name, &st, pid);
+	} else {
+		sfd_info("metrics",
+			 "not attaching to %s: owner uid %u, mode %04o (only "
+			 "files of root or uid %u that group and others may "
+			 "not write)",
+			 name, (unsigned int)st.st_uid,
+			 (unsigned int)st.st_mode & 07777,
+			 (unsigned int)geteuid());
+	}
+	close(fd);
+}
+
+/* The file /proc/<pid>/exe names into @out, for logs. */
+static void exe_name(const char *exe, char *out, size_t len)
+{
+	ssize_t n = readlink(exe, out, len - 1);
+
+	if (n > 0)
+		out[n] = '\0';
+	else
+		snprintf(out, len, "%s", exe);
 }
 
 /* The libsfshm.so mapped by @pid, if any, into @out. */
@@ -526,60 +861,127 @@ static bool mapped_lib(pid_t pid, char *out, size_t len)
 
 /* ---- the instance's processes (the procs map) ----------------------------- */
 
-/* Add @delta to @pid's connection count; the entry goes at 0. */
-static void procs_add(pid_t pid, int delta)
+static int procs_fd(void)
 {
-	int fd = bpf_map__fd(M.skel->maps.procs);
-	__u32 key = (__u32)pid, n = 0;
-
-	bpf_map_lookup_elem(fd, &key, &n);
-	n = delta < 0 && n < (__u32)-delta ? 0 : n + (__u32)delta;
-	if (n)
-		bpf_map_update_elem(fd, &key, &n, BPF_ANY);
-	else
-		bpf_map_delete_elem(fd, &key);
+	return bpf_map__fd(M.skel->maps.procs);
 }
 
 /*
- * At start: forget the processes that are gone (the last daemon's own
- * pid among them), keep the clients still running (they go on producing
- * and consuming through their rings), and add ours.
+ * A connection of @pid: one more, or the first if the entry is an
+ * earlier daemon's (its connections died with it) or an earlier
+ * process's that had the pid.
  */
-static void procs_prune(void)
+static void procs_connect(pid_t pid)
 {
-	int fd = bpf_map__fd(M.skel->maps.procs);
-	__u32 key, next, one = 1;
-	void *prev = NULL;
+	struct sfm_proc p,
+		now = { .start = sf_proc_start((uint32_t)pid), .conns = 1 };
+	__u32 key = (__u32)pid;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (kill((pid_t)key, 0) == 0 || errno != ESRCH)
-			continue;
-		bpf_map_delete_elem(fd, &key);
-		prev = NULL;
+	if (!bpf_map_lookup_elem(procs_fd(), &key, &p) && !p.inherited &&
+	    p.start == now.start)
+		now.conns = p.conns + 1;
+	bpf_map_update_elem(procs_fd(), &key, &now, BPF_ANY);
+}
+
+/* A connection of @pid closed: the entry goes with the last. */
+static void procs_disconnect(pid_t pid)
+{
+	__u32 key = (__u32)pid;
+	struct sfm_proc p;
+
+	if (bpf_map_lookup_elem(procs_fd(), &key, &p))
+		return;
+	if (p.conns > 1) {
+		p.conns--;
+		bpf_map_update_elem(procs_fd(), &key, &p, BPF_EXIST);
+	} else {
+		bpf_map_delete_elem(procs_fd(), &key);
 	}
-	key = (__u32)getpid();
-	bpf_map_update_elem(fd, &key, &one, BPF_ANY);
+}
+
+/* The keys of the procs map into *@out (to free), before any changes. */
+static size_t procs_keys(__u32 **out)
+{
+	__u32 *v = NULL, next;
+	size_t n = 0, cap = 0;
+
+	while (!bpf_map_get_next_key(procs_fd(), n ? &v[n - 1] : NULL, &next)) {
+		if (n == cap) {
+			__u32 *w = realloc(v, (cap + 256) * sizeof(*v));
+
+			if (!w)
+				break;
+			v = w;
+			cap += 256;
+		}
+		v[n++] = next;
+	}
+	*out = v;
+	return n;
+}
+
+/*
+ * Drop the entries of processes that are gone and of pids that now name
+ * another process (start time changed).  At start (@inherit) the
+ * survivors are an earlier daemon's clients still running: marked
+ * inherited, they count on, and their next connection counts anew.
+ */
+static void procs_prune(bool inherit)
+{
+	__u32 *keys;
+	size_t n = procs_keys(&keys);
+
+	for (size_t i = 0; i < n; i++) {
+		struct sfm_proc p;
+
+		if (bpf_map_lookup_elem(procs_fd(), &keys[i], &p))
+			continue;
+		if (!sf_proc_alive(keys[i], p.start)) {
+			bpf_map_delete_elem(procs_fd(), &keys[i]);
+		} else if (inherit && !p.inherited) {
+			p.inherited = 1;
+			bpf_map_update_elem(procs_fd(), &keys[i], &p,
+					    BPF_EXIST);
+		}
+	}
+	free(keys);
+}
+
+/* At start: prune, and add ourselves. */
+static void procs_start(void)
+{
+	__u32 key = (__u32)getpid();
+	struct sfm_proc me = { .start = sf_proc_start(key), .conns = 1 };
+
+	procs_prune(true);
+	bpf_map_update_elem(procs_fd(), &key, &me, BPF_ANY);
+	M.procs_pruned_ns = sf_now_ns();
 }
 
 void sfd_metrics_client_gone(pid_t pid)
 {
 	if (M.skel && pid > 0)
-		procs_add(pid, -1);
+		procs_disconnect(pid);
 }
 
 void sfd_metrics_client(pid_t pid)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], name[PATH_MAX];
+	uint64_t now;
 
 	if (!M.skel || pid <= 0)
 		return;
-	procs_add(pid, 1);
+	now = sf_now_ns();
+	if (now - M.procs_pruned_ns >= PRUNE_EVERY_NS) {
+		procs_prune(false);
+		M.procs_pruned_ns = now;
+	}
+	procs_connect(pid);
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	attach_once(path, pid);
+	exe_name(path, name, sizeof(name));
+	attach_once(path, name, pid);
 	if (mapped_lib(pid, path, sizeof(path)))
-		attach_once(path, pid);
+		attach_once(path, path, pid);
 }
 
 /* ---- loading ------------------------------------------------------------- */
@@ -588,7 +990,7 @@ static void unpin_maps(void)
 {
 	static const char *const maps[] = { SFM_MAP_STATS, SFM_MAP_HIST,
 					    SFM_MAP_RINGS, SFM_MAP_BINARIES,
-					    SFM_MAP_PROCS };
+					    SFM_MAP_PROCS, SFM_MAP_VERSION };
 	char path[160];
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
@@ -599,7 +1001,7 @@ static void unpin_maps(void)
 
 /*
  * Remove the instance's pinned maps (they do not fit this version) and
- * the links whose programs count into them.
+ * the links whose programs count into them (links/tmp-* among them).
  */
 static void unpin_all(void)
 {
@@ -639,18 +1041,70 @@ static int open_load(void)
 	return err;
 }
 
+/* FNV-1a 64 of the BPF object we load: which build pinned (sfm.h). */
+static __u64 obj_hash(void)
+{
+	size_t n;
+	const unsigned char *p = sfm_bpf__elf_bytes(&n);
+	__u64 h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* The hash in the pinned version map; 0 if none (a daemon before it). */
+static __u64 pinned_version(void)
+{
+	char path[160];
+	__u32 zero = 0;
+	__u64 v = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" SFM_MAP_VERSION, M.dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &zero, &v))
+		v = 0;
+	close(fd);
+	return v;
+}
+
+static void version_set(__u64 hash)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(M.skel->maps.version), &zero, &hash,
+				BPF_ANY))
+		sfd_warn("metrics", -errno, "cannot record the version in %s",
+			 M.dir);
+}
+
 /*
- * Load, reusing the pinned maps; maps pinned by an incompatible version
- * are replaced (their counters restart) and the load tried once more.
+ * Load, reusing the pinned maps and links if this very BPF object pinned
+ * them.  Another build's go first, links too: its programs would count
+ * on beside ours, and a map of another layout but the same size would be
+ * misread.  Maps that do not fit are replaced as well (their counters
+ * restart) and the load tried once more.
  */
 static int load(void)
 {
+	__u64 hash = obj_hash();
 	char path[160];
 	bool reused;
 	int err;
 
 	snprintf(path, sizeof(path), "%s/" SFM_MAP_STATS, M.dir);
 	reused = exists(path);
+	if (reused && pinned_version() != hash) {
+		sfd_warn("metrics", 0,
+			 "the maps and links pinned in %s are another sfshmd "
+			 "build's: replacing them, counters restart",
+			 M.dir);
+		unpin_all();
+		reused = false;
+	}
 	err = open_load();
 	if (err && err != -EPERM && err != -EACCES && reused) {
 		sfd_warn("metrics", err,
@@ -661,6 +1115,8 @@ static int load(void)
 		reused = false;
 		err = open_load();
 	}
+	if (!err)
+		version_set(hash);
 	if (!err && reused)
 		sfd_info("metrics", "reusing the maps and links pinned in %s",
 			 M.dir);
@@ -678,8 +1134,23 @@ static bool off(int err, const char *what)
 	return false;
 }
 
+/* off() for make_dirs()'s @err: what check_dir() refused, if that. */
+static bool off_dirs(int err)
+{
+	char why[256];
+
+	if (err != -EPERM)
+		return off(err, "cannot create the instance directory");
+	snprintf(why, sizeof(why),
+		 "the bpffs directories are not ours alone (%s: owner %u, or "
+		 "writable by others)",
+		 M.refused, (unsigned int)M.refused_uid);
+	return off(err, why);
+}
+
 static void attach_all(void)
 {
+	char self[PATH_MAX];
 	int err;
 
 	if (!exists(DEBUGFS_TRACING)) {
@@ -690,12 +1161,33 @@ static void attach_all(void)
 				 "no futex counts",
 				 TRACEFS);
 	}
-	attach_tracepoint(M.skel->progs.sfm_futex, "sys_enter_futex", "futex");
+	attach_tracepoint(M.skel->progs.sfm_futex, "sys_enter_futex", "futex",
+			  &M.tp_links[0]);
 	attach_tracepoint(M.skel->progs.sfm_futex_waitv,
-			  "sys_enter_futex_waitv", "futex_waitv");
-	procs_prune();
-	prune_binaries(NULL);
-	attach_once("/proc/self/exe", getpid());
+			  "sys_enter_futex_waitv", "futex_waitv",
+			  &M.tp_links[1]);
+	procs_start();
+	remove_partial();
+	prune_stale();
+	exe_name("/proc/self/exe", self, sizeof(self));
+	attach_once("/proc/self/exe", self, getpid());
+}
+
+/*
+ * Each probe site attached holds an fd (MAX_HELD binaries of several
+ * sites each): take all the fds we may have, not the usual 1024.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		sfd_warn("metrics", -errno,
+			 "cannot raise RLIMIT_NOFILE to %llu",
+			 (unsigned long long)rl.rlim_max);
 }
 
 bool sfd_metrics_start(const struct sfd_config *cfg)
@@ -719,12 +1211,9 @@ bool sfd_metrics_start(const struct sfd_config *cfg)
 	err = make_dirs();
 	if (err) {
 		remove_dirs();
-		return off(
-			err,
-			err == -EPERM ?
-				"the bpffs directories are not root's alone" :
-				"cannot create the instance directory");
+		return off_dirs(err);
 	}
+	raise_nofile();
 	err = load();
 	if (err) {
 		remove_dirs();
@@ -795,7 +1284,8 @@ void sfd_metrics_stop(void)
 	/*
 	 * Nothing to undo: the pins keep programs, maps and links alive for
 	 * the next daemon, and our fds close at exit.  The libbpf objects
-	 * stay reachable from M until then (see the top of this file).
+	 * stay reachable from M until then, never destroyed (see the top of
+	 * this file).
 	 */
 	if (M.skel)
 		sfd_info("metrics", "leaving the metrics attached in %s",

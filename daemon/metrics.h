@@ -30,9 +30,12 @@ bool sfd_metrics_start(const struct sfd_config *cfg);
 /**
  * sfd_metrics_client() - a client process connected: count its probes
  * for this instance, attach those of its program and of the libsfshm.so
- * it maps unless already attached.
+ * it maps unless already attached.  Only files that root or the daemon's
+ * user owns and no one else may write are attached, at most 64 per
+ * daemon: any local user may connect.
  * Context: control thread; may take a few ms the first time a binary is
- * seen, never again for it.
+ * seen, never again for it, and, at most once a second, a look at each
+ * process of the instance (dropping those gone).
  */
 void sfd_metrics_client(pid_t pid);
 
