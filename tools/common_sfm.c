@@ -290,7 +290,8 @@ static size_t sort_unique(void *base, size_t n, size_t size,
 	char *p = base;
 	size_t out = 0;
 
-	qsort(base, n, size, cmp);
+	if (n > 1) /* base may be NULL when empty */
+		qsort(base, n, size, cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (out && !cmp(p + (out - 1) * size, p + i * size))
 			out--;

@@ -48,7 +48,8 @@ static int add_daemon_rows(struct sftop_view *v, size_t *cap,
 	for (size_t t = 0; t < d->ntopics && !err; t++)
 		for (uint32_t p = 0; p < d->topics[t].partitions && !err; p++)
 			err = add_row(v, cap, d->topics[t].name, p);
-	qsort(v->rows, v->nrows, sizeof(*v->rows), row_cmp);
+	if (v->nrows > 1)
+		qsort(v->rows, v->nrows, sizeof(*v->rows), row_cmp);
 	return err;
 }
 
@@ -67,10 +68,13 @@ static int add_map_rows(struct sftop_view *v, size_t *cap,
 			continue;
 		snprintf(key.topic, sizeof(key.topic), "%s", tp->topic);
 		key.partition = tp->partition;
-		if (!bsearch(&key, v->rows, known, sizeof(key), row_cmp))
+		/* no rows yet: v->rows may be NULL, which bsearch() refuses */
+		if (!known ||
+		    !bsearch(&key, v->rows, known, sizeof(key), row_cmp))
 			err = add_row(v, cap, tp->topic, tp->partition);
 	}
-	qsort(v->rows, v->nrows, sizeof(*v->rows), row_cmp);
+	if (v->nrows > 1)
+		qsort(v->rows, v->nrows, sizeof(*v->rows), row_cmp);
 	return err;
 }
 
@@ -269,7 +273,8 @@ void sftop_view_sort(struct sftop_view *v, enum sftop_sort key, bool reverse)
 {
 	struct sort_by by = { key, reverse };
 
-	qsort_r(v->rows, v->nrows, sizeof(*v->rows), sort_cmp, &by);
+	if (v->nrows > 1)
+		qsort_r(v->rows, v->nrows, sizeof(*v->rows), sort_cmp, &by);
 }
 
 /* ---- JSON --------------------------------------------------------------- */
