@@ -188,8 +188,18 @@ static void set_error(struct sfd_part *p, const struct sfd_config *cfg, int err,
 		      const char *what)
 {
 	if (p->error != err) {
-		sfd_error("persist", err, "%s-%u: %s; retrying every %llu ms",
-			  p->topic->name, p->index, what, RETRY_NS / 1000000);
+		/* A failed fsync is sticky: the kernel may have dropped the
+		 * pages, and retrying cannot tell (ARCHITECTURE.md §2.6). */
+		if (sfd_log_error(p->log))
+			sfd_error("persist", err,
+				  "%s-%u: %s; the log is failed until sfshmd "
+				  "restarts",
+				  p->topic->name, p->index, what);
+		else
+			sfd_error("persist", err,
+				  "%s-%u: %s; retrying every %llu ms",
+				  p->topic->name, p->index, what,
+				  RETRY_NS / 1000000);
 		if (SFD_PROBE_ON(error))
 			sfd_probe_error(p->topic->name, p->index, err);
 	}
@@ -217,13 +227,16 @@ static void clear_error(struct sfd_part *p)
  * after a pass, and a producer that fills it has committed frames that
  * woke this thread first.
  */
-static void publish(struct sfd_part *p)
+static void publish(struct sfd_part *p, const struct sfd_config *cfg)
 {
 	uint64_t keep = sfshm_ring_size(p->owner) / 2;
 	uint64_t tail = sfshm_ring_tail(p->owner), upto = p->written_pos;
 	int err;
 
-	sfshm_ring_set_persisted(p->owner, p->written_pos, p->durable_pos, 0);
+	/* An error set by this pass (a sync in line) stays published. */
+	sfshm_ring_set_persisted(p->owner, p->written_pos, p->durable_pos,
+				 p->error && !cfg->full_disk_block ? p->error :
+								     0);
 	if (tail > keep && tail - keep < upto)
 		upto = tail - keep;
 	if (tail <= keep || upto <= sfshm_ring_clean_pos(p->owner)) {
@@ -478,7 +491,7 @@ static unsigned persist_part(struct sfd_part *p, const struct sfd_config *cfg,
 		sync_part(p, cfg, stopping);
 	else if (stopping && p->syncing)
 		reap_syncs(cfg, true);
-	publish(p);
+	publish(p, cfg);
 	return moved;
 }
 
