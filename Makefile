@@ -167,7 +167,7 @@ $(BUILD)/tests/test_%: tests/test_%.c $(TEST_HELPERS) $(LIB_A) $(SFD_A) \
 
 DEB_PKGS := build-essential pkg-config clang llvm libclang-rt-14-dev \
 	libcmocka-dev spin clang-format liburing-dev libbpf-dev libelf-dev \
-	zlib1g-dev bpftool systemtap-sdt-dev
+	zlib1g-dev bpftool systemtap-sdt-dev e2fsprogs mount
 
 deps:
 	$(Q)sh tools/install-deps.sh $(DEB_PKGS)
