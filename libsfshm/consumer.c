@@ -76,6 +76,10 @@ struct cpart {
 	int64_t ts_ns; /* timestamp of the record handed out last */
 	uint64_t rep_records; /* handed out, not reported to the probe yet */
 	uint64_t rep_bytes;
+	/* records since the last latency sample: per partition, so that a
+	 * round-robin over N partitions (N dividing SFM_SAMPLE_EVERY) does
+	 * not always sample the same one */
+	uint32_t sample;
 };
 
 struct ctopic {
@@ -97,7 +101,6 @@ struct sfshm_consumer {
 	struct sfshm_ring **waitv; /* scratch for sfshm_ring_wait_any() */
 	struct sf_member *grp; /* group membership, NULL if not subscribed */
 	uint64_t delivered; /* records handed out */
-	uint32_t sample; /* records since the last latency sample */
 	bool unreported; /* records counted and not reported, maybe */
 	uint64_t reported_ns; /* when report_idle() last reported */
 };
@@ -382,10 +385,10 @@ static void probe_record(struct sfshm_consumer *cons, struct cpart *cp,
 		if (cp->rep_records >= SFM_CONSUME_BATCH)
 			report(cp);
 	}
-	if (SF_PROBE_ON(e2e) && ++cons->sample >= SFM_SAMPLE_EVERY) {
+	if (SF_PROBE_ON(e2e) && ++cp->sample >= SFM_SAMPLE_EVERY) {
 		struct timespec ts;
 
-		cons->sample = 0;
+		cp->sample = 0;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		sf_probe_e2e(cp->t->name, cp->partition,
 			     (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec -

@@ -1544,31 +1544,32 @@ static void check_topic(const struct fx *f, const struct snap *s,
 }
 
 /*
- * The end-to-end samples of @topic: one in SFM_SAMPLE_EVERY records each
- * consumer handed out, so at most @consumed / SFM_SAMPLE_EVERY for one
- * consumer that read @consumed, and some once it read that many.
+ * The end-to-end samples of @topic: a consumer samples one record in
+ * SFM_SAMPLE_EVERY of each partition, counted from its first, so one
+ * consumer that read @out->records[p] of partition p from the start took
+ * exactly that / SFM_SAMPLE_EVERY samples there.
  */
 static void check_e2e(const struct snap *s, const char *topic, unsigned parts,
-		      uint64_t consumed)
+		      const struct tally *out)
 {
-	uint64_t n = 0, most = consumed / SFM_SAMPLE_EVERY;
-
 	for (unsigned p = 0; p < parts; p++) {
 		const struct sfm_hist *h = snap_hist(s, topic, p, SFM_HIST_E2E);
+		uint64_t want = out->records[p] / SFM_SAMPLE_EVERY;
+		uint64_t n = h ? h->count : 0;
 
-		if (!h)
-			continue;
-		check_hist(h, topic, p, "e2e");
-		n += h->count;
+		if (h)
+			check_hist(h, topic, p, "e2e");
+		printf("  %s-%u: %llu end-to-end samples for %llu records "
+		       "consumed\n",
+		       topic, p, (unsigned long long)n,
+		       (unsigned long long)out->records[p]);
+		if (n != want)
+			fail_msg("%s-%u: %llu end-to-end samples for %llu "
+				 "records read by one consumer: want %llu",
+				 topic, p, (unsigned long long)n,
+				 (unsigned long long)out->records[p],
+				 (unsigned long long)want);
 	}
-	printf("  %s: %llu end-to-end samples for %llu records consumed\n",
-	       topic, (unsigned long long)n, (unsigned long long)consumed);
-	if (n > most || (most && !n))
-		fail_msg("%s: %llu end-to-end samples for %llu records read "
-			 "by one consumer: want 1..%llu",
-			 topic, (unsigned long long)n,
-			 (unsigned long long)consumed,
-			 (unsigned long long)most);
 }
 
 static bool has_e2e(const struct snap *s, const char *topic, unsigned parts)
@@ -1633,7 +1634,7 @@ static void test_exact_totals(void **state)
 	for (int t = 0; t < 3; t++) {
 		settle(f, topics[t], parts[t], &in[t], &s);
 		check_topic(f, &s, topics[t], parts[t], &in[t], &out[t]);
-		check_e2e(&s, topics[t], parts[t], consumed[t]);
+		check_e2e(&s, topics[t], parts[t], &out[t]);
 		if (t == 2) {
 			/* acks=durable: each producer waited for an fsync. */
 			for (unsigned p = 0; p < parts[t]; p++)
@@ -2174,7 +2175,7 @@ static void test_two_instances(void **state)
 		printf("  instance %s:\n", on[i] == fa ? "A" : "B");
 		settle(on[i], topics[i], parts[i], &in[i], &s);
 		check_topic(on[i], &s, topics[i], parts[i], &in[i], &out[i]);
-		check_e2e(&s, topics[i], parts[i], n[i]);
+		check_e2e(&s, topics[i], parts[i], &out[i]);
 		snap_free(&s);
 	}
 	/* And nothing of the other's (all settled: the maps stand still). */
