@@ -4,13 +4,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +42,22 @@ const char *t_bin_dir(void)
 			*slash = '\0';
 	}
 	return dir;
+}
+
+bool t_have_binaries(void)
+{
+	static const char *const names[] = { "sfshmd", "tools/sfctl",
+					     "tools/sfcat" };
+	char path[PATH_MAX + 16];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", t_bin_dir(), names[i]);
+		if (access(path, X_OK)) {
+			fprintf(stderr, "%s: %s\n", path, strerror(errno));
+			return false;
+		}
+	}
+	return true;
 }
 
 /* The run dir under /dev/shm; without one, any directory will do. */
@@ -76,16 +93,6 @@ static void sfshmd_path(char *buf, size_t len)
 		snprintf(buf, len, "%s/sfshmd", t_bin_dir());
 }
 
-/* Become d->uid (group and supplementary groups too).  Return: 0 or -1. */
-static int become(const struct t_daemon *d)
-{
-	if (!d->uid)
-		return 0;
-	if (setgroups(0, NULL) || setgid((gid_t)d->uid) || setuid(d->uid))
-		return -1;
-	return 0;
-}
-
 static void exec_daemon(const struct t_daemon *d)
 {
 	const char *argv[24] = { "sfshmd", "--data-dir", d->data_dir,
@@ -102,7 +109,7 @@ static void exec_daemon(const struct t_daemon *d)
 	fd = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0 || dup2(fd, 2) < 0)
 		_exit(126);
-	if (become(d)) {
+	if (t_become(d->uid)) {
 		fprintf(stderr, "t_daemon: cannot become uid %u: %s\n",
 			(unsigned)d->uid, strerror(errno));
 		_exit(126);
@@ -135,6 +142,17 @@ void t_daemon_print_log(const struct t_daemon *d)
 		fprintf(stderr, "  sfshmd| %s", line);
 	if (f)
 		fclose(f);
+}
+
+void t_daemon_set_extra(struct t_daemon *d, const char *const *flags)
+{
+	int n = 0;
+
+	while (flags && flags[n] && n < 15) {
+		d->extra[n] = flags[n];
+		n++;
+	}
+	d->extra[n] = NULL;
 }
 
 int t_daemon_start(struct t_daemon *d)
@@ -191,6 +209,47 @@ int t_daemon_term(struct t_daemon *d)
 	return -1;
 }
 
+bool t_daemon_log_has(const struct t_daemon *d, const char *a, const char *b)
+{
+	char line[2048];
+	FILE *fp = fopen(d->log_path, "r");
+	bool found = false;
+
+	while (fp && !found && fgets(line, sizeof(line), fp))
+		found = strstr(line, a) && (!b || strstr(line, b));
+	if (fp)
+		fclose(fp);
+	return found;
+}
+
+int t_daemon_end(struct t_daemon *d)
+{
+	char why[64];
+	int st;
+
+	if (d->pid <= 0)
+		return 0;
+	st = t_daemon_stop(d, SIGTERM);
+	if (st == 0)
+		return 0;
+	fprintf(stderr, "sfshmd did not stop cleanly: %s\n",
+		t_status_str(st, why, sizeof(why)));
+	return -1;
+}
+
+void t_daemon_print_log_tail(const struct t_daemon *d, int lines)
+{
+	char cmd[512];
+
+	fprintf(stderr, "---- last %d lines of %s ----\n", lines, d->log_path);
+	fflush(stderr);
+	snprintf(cmd, sizeof(cmd),
+		 "tail -n %d '%s' | sed 's/^/  sfshmd| /' >&2", lines,
+		 d->log_path);
+	if (system(cmd) != 0)
+		t_daemon_print_log(d);
+}
+
 void t_daemon_cleanup(struct t_daemon *d)
 {
 	if (d->pid > 0)
@@ -213,4 +272,57 @@ int t_daemon_sh(const struct t_daemon *d, const char *fmt, ...)
 	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
 	va_end(ap);
 	return system(cmd);
+}
+
+/* ---- the daemon's eBPF metrics ----------------------------------------- */
+
+static bool find_bpftool(char *buf, size_t len)
+{
+	static const char *const std[] = { "/usr/sbin/bpftool",
+					   "/usr/local/sbin/bpftool",
+					   "/sbin/bpftool",
+					   "/usr/bin/bpftool" };
+	const char *env = getenv("BPFTOOL"), *path = getenv("PATH");
+
+	if (env && env[0]) {
+		snprintf(buf, len, "%s", env);
+		return access(buf, X_OK) == 0;
+	}
+	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++) {
+		snprintf(buf, len, "%s", std[i]);
+		if (access(buf, X_OK) == 0)
+			return true;
+	}
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(buf, len, "%.*s/bpftool", (int)n, path);
+		if (n && access(buf, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+const char *t_bpf_missing(char *bpftool, size_t len)
+{
+	if (geteuid() != 0)
+		return "not root: sfshmd loads BPF programs only as root";
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return "no /sys/kernel/btf/vmlinux: the kernel has no BTF";
+	if (!find_bpftool(bpftool, len))
+		return "no bpftool (set BPFTOOL=PATH)";
+	return NULL;
+}
+
+const char *t_private_bpffs(const char *opts)
+{
+	errno = 0;
+	if (unshare(CLONE_NEWNS))
+		return "unshare(CLONE_NEWNS) failed";
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return "cannot make the mounts private"; /* must not mount */
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, opts))
+		return "cannot mount a bpffs";
+	return NULL;
 }

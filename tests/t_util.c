@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
+#include <limits.h>
 #include <string.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -114,6 +116,15 @@ int t_wait_child(pid_t pid, int timeout_ms)
 	return 128 + WTERMSIG(st);
 }
 
+int t_become(uid_t uid)
+{
+	if (!uid)
+		return 0;
+	if (setgroups(0, NULL) || setgid((gid_t)uid) || setuid(uid))
+		return -1;
+	return 0;
+}
+
 void *t_shared_alloc(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -174,6 +185,19 @@ bool t_wait_until(bool (*cond)(void *), void *arg, int timeout_ms)
 		if (t_now_ms() >= deadline)
 			return cond(arg);
 		nanosleep(&tick, NULL);
+	}
+}
+
+bool t_wait_for(bool (*cond)(void *), void *arg, int ms)
+{
+	uint64_t deadline = T_DEADLINE((uint64_t)ms * t_slowdown());
+
+	for (;;) {
+		if (cond(arg))
+			return true;
+		if (t_now_ms() >= deadline)
+			return false;
+		t_sleep_us(5000); /* pacing the polls */
 	}
 }
 
@@ -630,6 +654,47 @@ int t_groups_report(const char *prog, int fails)
 	return fails ? 1 : 0;
 }
 
+static bool skipped; /* t_skip_note() was called */
+static char skip_why[256];
+
+void t_skip_vnote(const char *fmt, va_list ap)
+{
+	vsnprintf(skip_why, sizeof(skip_why), fmt, ap);
+	fprintf(stderr, "\n*** SKIP: %s ***\n\n", skip_why);
+	skipped = true;
+}
+
+void t_skip_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	t_skip_vnote(fmt, ap);
+	va_end(ap);
+}
+
+int t_run_only(const char *prog, const char *only_env,
+	       const struct CMUnitTest *tests, size_t n)
+{
+	struct CMUnitTest *run = calloc(n ? n : 1, sizeof(*run));
+	const char *only = getenv(only_env);
+	size_t m = 0;
+	int fails;
+
+	if (!run)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if (!only || strstr(tests[i].name, only))
+			run[m++] = tests[i];
+	fails = _cmocka_run_group_tests(prog, run, m, NULL, NULL);
+	free(run);
+	if (!fails && skipped) {
+		fprintf(stderr, "\n*** SKIP: %s ***\n", skip_why);
+		return 77;
+	}
+	return fails ? 1 : 0;
+}
+
 /* ---- checked records (test_ring_dead, test_ring_stress) -------------- */
 
 uint64_t t_key_seed(uint32_t id, uint64_t seq, uint32_t len)
@@ -734,6 +799,18 @@ void t_file_flip(const char *path, off_t at)
 	b ^= 0x5a;
 	assert_int_equal(pwrite(fd, &b, 1, at), 1);
 	close(fd);
+}
+
+bool t_path_exists(const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	return lstat(path, &st) == 0;
 }
 
 /* ---- record batches ----------------------------------------------------- */

@@ -4,6 +4,7 @@
 #define SFSHM_T_UTIL_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +42,12 @@ pid_t t_fork(int (*fn)(void *), void *arg);
  * Return: its exit status (0..255), 128+signal, or -1 on timeout. */
 int t_wait_child(pid_t pid, int timeout_ms);
 
+/*
+ * Become user @uid, with group @uid and no supplementary groups (nothing
+ * if @uid is 0: stay as we are).  Return: 0, or -1 with errno set.
+ */
+int t_become(uid_t uid);
+
 /* Shared anonymous memory (MAP_SHARED) visible to forked children. */
 void *t_shared_alloc(size_t len);
 
@@ -66,6 +73,11 @@ int t_run_child(int (*fn)(void *), void *arg, int timeout_ms);
 /* Poll cond(arg) every 100 us until it holds or @timeout_ms pass.
  * Return: true if it held. */
 bool t_wait_until(bool (*cond)(void *), void *arg, int timeout_ms);
+
+/* Poll cond(arg) every 5 ms until it holds or @ms, scaled by t_slowdown(),
+ * pass: for conditions that cost a look at a daemon or a file.
+ * Return: true if it held. */
+bool t_wait_for(bool (*cond)(void *), void *arg, int ms);
 
 /* State letter of a process from /proc/PID/stat ('S', 'R', ...), 0 if
  * it cannot be read. */
@@ -253,6 +265,27 @@ int t_run_group(const char *name, const struct CMUnitTest *tests, size_t n);
  */
 int t_groups_report(const char *prog, int fails);
 
+/*
+ * Say on stderr why a test cannot run on this machine, and remember it
+ * for t_run_only(); the test itself then skip()s or returns.
+ */
+void t_skip_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void t_skip_vnote(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+
+/*
+ * Run as one group, named @prog, those of the @n @tests whose names hold
+ * the value of the environment variable @only_env (all if it is unset).
+ * Return: the exit status: 1 if a test failed, else 77 (the last
+ * t_skip_note() repeated) if one was skipped, else 0.
+ */
+int t_run_only(const char *prog, const char *only_env,
+	       const struct CMUnitTest *tests, size_t n);
+
+/* t_run_only() of an array. */
+#define T_RUN_ONLY(prog, only_env, tests) \
+	t_run_only(prog, only_env, tests, sizeof(tests) / sizeof(tests[0]))
+
 /* ---- checked records (test_ring_dead, test_ring_stress) -------------- */
 
 /* A record's key: who sent it and what its value must hash to. */
@@ -316,6 +349,9 @@ void t_file_append(const char *path, const void *p, size_t len);
 
 /* Flip bits of the byte at @at of @path (xor 0x5a); aborts on failure. */
 void t_file_flip(const char *path, off_t at);
+
+/* Is there a file (of any type) at the path @fmt makes? */
+bool t_path_exists(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- record batches (test_log, test_segread) --------------------------- */
 

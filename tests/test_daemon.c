@@ -74,9 +74,6 @@
 
 #define NOBODY 65534
 
-static bool g_skipped; /* a test was skipped: exit 77 if nothing failed */
-static char g_skip_why[256];
-
 /* ---- fixture: one daemon per test ---------------------------------------- */
 
 struct fx {
@@ -169,20 +166,6 @@ static int fx_setup(void **state)
 	return 0;
 }
 
-/* The last lines of the daemon's log, for a failure. */
-static void print_log_tail(const struct t_daemon *d, int lines)
-{
-	char cmd[512];
-
-	fprintf(stderr, "---- last %d lines of %s ----\n", lines, d->log_path);
-	fflush(stderr);
-	snprintf(cmd, sizeof(cmd),
-		 "tail -n %d '%s' | sed 's/^/  sfshmd| /' >&2", lines,
-		 d->log_path);
-	if (system(cmd) != 0)
-		t_daemon_print_log(d);
-}
-
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
@@ -190,19 +173,12 @@ static int fx_teardown(void **state)
 
 	close_tracked(); /* f->c too */
 	f->c = NULL;
-	if (f->d.pid > 0) {
-		char why[64];
-		int st = t_daemon_stop(&f->d, SIGTERM);
-
-		if (st != 0) {
-			fprintf(stderr, "sfshmd did not stop cleanly: %s\n",
-				t_status_str(st, why, sizeof(why)));
-			f->passed = false;
-			rc = -1;
-		}
+	if (t_daemon_end(&f->d)) {
+		f->passed = false;
+		rc = -1;
 	}
 	if (!f->passed)
-		print_log_tail(&f->d, 60);
+		t_daemon_print_log_tail(&f->d, 60);
 	if (f->mounted && umount2(f->d.data_dir, MNT_DETACH) < 0) {
 		fprintf(stderr, "umount %s: %s\n", f->d.data_dir,
 			strerror(errno));
@@ -241,13 +217,7 @@ static struct sfshm_client *connect_ok(const struct t_daemon *d)
 /* Start the daemon with @flags (NULL-terminated) and connect f->c. */
 static void start_with(struct fx *f, const char *const *flags)
 {
-	int n = 0;
-
-	while (flags && flags[n] && n < 15) {
-		f->d.extra[n] = flags[n];
-		n++;
-	}
-	f->d.extra[n] = NULL;
+	t_daemon_set_extra(&f->d, flags);
 	if (t_daemon_start(&f->d))
 		fail_msg("sfshmd did not start");
 	f->c = connect_ok(&f->d);
@@ -260,20 +230,6 @@ static bool daemon_alive(struct fx *f)
 	int st;
 
 	return f->d.pid > 0 && waitpid(f->d.pid, &st, WNOHANG) == 0;
-}
-
-/* Poll @cond every 5 ms until it holds or @ms (scaled) pass. */
-static bool wait_for(bool (*cond)(void *), void *arg, int ms)
-{
-	uint64_t deadline = T_DEADLINE((uint64_t)ms * t_slowdown());
-
-	for (;;) {
-		if (cond(arg))
-			return true;
-		if (t_now_ms() >= deadline)
-			return false;
-		t_sleep_us(5000); /* pacing the polls */
-	}
 }
 
 /* ---- records ------------------------------------------------------------- */
@@ -444,20 +400,6 @@ static void part_info(struct sfshm_client *c, const char *topic, uint32_t part,
 
 /* ---- the daemon's log ---------------------------------------------------- */
 
-/* Does a line of the daemon's log contain both @a and @b? */
-static bool log_has(const struct t_daemon *d, const char *a, const char *b)
-{
-	char line[2048];
-	FILE *fp = fopen(d->log_path, "r");
-	bool found = false;
-
-	while (fp && !found && fgets(line, sizeof(line), fp))
-		found = strstr(line, a) && (!b || strstr(line, b));
-	if (fp)
-		fclose(fp);
-	return found;
-}
-
 struct log_wait {
 	const struct t_daemon *d;
 	const char *a, *b;
@@ -467,32 +409,17 @@ static bool log_wait_cond(void *arg)
 {
 	const struct log_wait *w = arg;
 
-	return log_has(w->d, w->a, w->b);
+	return t_daemon_log_has(w->d, w->a, w->b);
 }
 
 static bool wait_log(const struct t_daemon *d, const char *a, const char *b)
 {
 	struct log_wait w = { d, a, b };
 
-	return wait_for(log_wait_cond, &w, WAIT_MS);
+	return t_wait_for(log_wait_cond, &w, WAIT_MS);
 }
 
 /* ---- files --------------------------------------------------------------- */
-
-static bool path_exists(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static bool path_exists(const char *fmt, ...)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	return lstat(path, &st) == 0;
-}
 
 /* Entries of @dir other than . and ..; -1 if it does not exist. */
 static int dir_entries(const char *dir, char *names, size_t len)
@@ -563,12 +490,9 @@ static bool full_disk_setup(struct fx *f, const char *policy_flag, char *filler,
 	uint64_t left;
 
 	if (mount("tmpfs", f->d.data_dir, "tmpfs", 0, FULL_FS_OPTS) < 0) {
-		snprintf(g_skip_why, sizeof(g_skip_why),
-			 "cannot mount a tmpfs on %s (%s): the full-disk "
-			 "tests need root",
-			 f->d.data_dir, strerror(errno));
-		fprintf(stderr, "\n*** SKIP: %s ***\n\n", g_skip_why);
-		g_skipped = true;
+		t_skip_note("cannot mount a tmpfs on %s (%s): the full-disk "
+			    "tests need root",
+			    f->d.data_dir, strerror(errno));
 		f->passed = true;
 		return false;
 	}
@@ -584,7 +508,7 @@ static bool full_disk_setup(struct fx *f, const char *policy_flag, char *filler,
 	return true;
 }
 
-/* A wait_for() condition on partition 0 of @topic, last seen as @pi. */
+/* A t_wait_for() condition on partition 0 of @topic, last seen as @pi. */
 struct part_wait {
 	struct sfshm_client *c;
 	const char *topic;
@@ -658,7 +582,7 @@ static void test_full_disk_fail(void **state)
 
 	/* Free space: the daemon resumes without a restart. */
 	assert_int_equal(unlink(filler), 0);
-	if (!wait_for(caught_up_cond, &w, WAIT_MS))
+	if (!t_wait_for(caught_up_cond, &w, WAIT_MS))
 		fail_msg("persisting did not resume: log end %lld written "
 			 "%lld, ring tail %llu written %llu",
 			 (long long)w.pi.log_end,
@@ -674,7 +598,7 @@ static void test_full_disk_fail(void **state)
 	for (uint64_t i = acked; i < seq; i++)
 		expect_record(cons, (int64_t)i, i);
 	expect_nothing(cons);
-	assert_true(log_has(&f->d, "persisting again", NULL));
+	assert_true(t_daemon_log_has(&f->d, "persisting again", NULL));
 	cons_close(cons);
 	prod_close(p);
 	f->passed = true;
@@ -738,7 +662,8 @@ static bool blk_stuck_cond(void *arg)
 	struct blk_wait *w = arg;
 	int st;
 
-	return log_has(&w->f->d, "persist", "No space left on device") ||
+	return t_daemon_log_has(&w->f->d, "persist",
+				"No space left on device") ||
 	       waitpid(w->pid, &st, WNOHANG) != 0;
 }
 
@@ -762,7 +687,7 @@ static void test_full_disk_block(void **state)
 	g_blk = t_shared_alloc(sizeof(*g_blk));
 	g_child_daemon = &f->d;
 	w.pid = t_fork_clean(blk_producer, NULL);
-	if (!wait_for(blk_stuck_cond, &w, WAIT_MS)) {
+	if (!t_wait_for(blk_stuck_cond, &w, WAIT_MS)) {
 		t_wait_child(w.pid, 0);
 		fail_msg("the disk never filled up (%llu records acked)",
 			 (unsigned long long)g_blk->acked);
@@ -798,7 +723,7 @@ static void test_full_disk_block(void **state)
 		expect_record(cons, (int64_t)seq, seq);
 	expect_nothing(cons);
 	cons_close(cons);
-	assert_true(log_has(&f->d, "persisting again", NULL));
+	assert_true(t_daemon_log_has(&f->d, "persisting again", NULL));
 	munmap(g_blk, sizeof(*g_blk));
 	g_blk = NULL;
 	f->passed = true;
@@ -850,14 +775,14 @@ static void test_restart_after_full_disk(void **state)
 	f->c = NULL;
 	st = t_daemon_stop(&f->d, SIGTERM);
 	assert_int_equal(st, 0);
-	assert_true(log_has(&f->d, "could not be persisted", NULL));
+	assert_true(t_daemon_log_has(&f->d, "could not be persisted", NULL));
 	assert_true(dir_entries(f->d.run_dir, names, sizeof(names)) > 0);
 	printf("  kept in the run dir:%s\n", names);
 
 	assert_int_equal(unlink(filler), 0);
 	START(f, "--disk.full.policy=block");
 	w.c = f->c;
-	if (!wait_for(log_end_reached, &w, WAIT_MS))
+	if (!t_wait_for(log_end_reached, &w, WAIT_MS))
 		fail_msg("after the restart the log ends at %lld, not %u",
 			 (long long)w.pi.log_end, KEPT_RECORDS);
 	assert_int_equal(w.pi.log_end, KEPT_RECORDS);
@@ -944,7 +869,7 @@ static void test_retention(void **state)
 		assert_int_equal(send_seq(p, 0, seq, RET_VAL, NULL), 0);
 	assert_int_equal(sfshm_producer_flush(p, WAIT_MS * t_slowdown()), 0);
 	snprintf(w.dir, sizeof(w.dir), "%s/retained-0", f->d.data_dir);
-	if (!wait_for(retention_done, &w, WAIT_MS))
+	if (!t_wait_for(retention_done, &w, WAIT_MS))
 		fail_msg("retention did not happen: log start %lld, %d "
 			 "segments, %llu bytes",
 			 (long long)w.pi.log_start, w.segs,
@@ -1310,8 +1235,8 @@ static void raw_contents(struct fx *f)
 			*p = *p == '\n' ? '?' : *p;
 		raw_expect(fd, buf, (size_t)n, -EINVAL, false, what);
 	}
-	assert_false(path_exists("%s/a", f->d.data_dir));
-	assert_false(path_exists("%s/etc-0", f->d.data_dir));
+	assert_false(t_path_exists("%s/a", f->d.data_dir));
+	assert_false(t_path_exists("%s/etc-0", f->d.data_dir));
 
 	/* A topic name without its NUL, and one with a NUL inside. */
 	n = msg_topic(buf, sizeof(buf), SFP_TOPIC_CREATE, "abc");
@@ -1346,7 +1271,7 @@ static void raw_contents(struct fx *f)
 	sfp_put_u32(&b, SFA_RING_BYTES, 1u << 20);
 	n = sfp_end(&b);
 	raw_expect(fd, buf, (size_t)n, -EINVAL, false, "ring bytes as u32");
-	assert_false(path_exists("%s/meta/ranges.topic", f->d.data_dir));
+	assert_false(t_path_exists("%s/meta/ranges.topic", f->d.data_dir));
 
 	/* ATTACH with a role that does not exist; LIST_OFFSETS half asked. */
 	sfp_begin(&b, buf, sizeof(buf), SFP_ATTACH, 10, 0);
@@ -1574,11 +1499,8 @@ static void test_permissions(void **state)
 	int st;
 
 	if (geteuid() != 0) {
-		snprintf(g_skip_why, sizeof(g_skip_why),
-			 "not root: cannot become another user for the "
-			 "permission test");
-		fprintf(stderr, "\n*** SKIP: %s ***\n\n", g_skip_why);
-		g_skipped = true;
+		t_skip_note("not root: cannot become another user for the "
+			    "permission test");
 		f->passed = true;
 		skip();
 	}
@@ -1603,10 +1525,10 @@ static void test_permissions(void **state)
 	munmap(g_perm_note, sizeof(*g_perm_note));
 	/* Nothing was created or deleted; the child's attachments ended
 	 * with its connection. */
-	assert_false(path_exists("%s/meta/mine.topic", f->d.data_dir));
-	assert_true(path_exists("%s/meta/public.topic", f->d.data_dir));
+	assert_false(t_path_exists("%s/meta/mine.topic", f->d.data_dir));
+	assert_true(t_path_exists("%s/meta/public.topic", f->d.data_dir));
 	w.c = f->c;
-	if (!wait_for(nobody_attached, &w, WAIT_MS))
+	if (!t_wait_for(nobody_attached, &w, WAIT_MS))
 		fail_msg("still attached after the client left: %u producers, "
 			 "%u consumers",
 			 w.pi.producers, w.pi.consumers);
@@ -1626,12 +1548,12 @@ static bool topic_files_gone(void *arg)
 	struct gone_wait *w = arg;
 	const struct t_daemon *d = &w->f->d;
 
-	if (path_exists("%s/meta/%s.topic", d->data_dir, w->topic))
+	if (t_path_exists("%s/meta/%s.topic", d->data_dir, w->topic))
 		return false;
 	for (uint32_t i = 0; i < w->parts; i++)
-		if (path_exists("%s/%s-%u.ring", d->run_dir, w->topic, i) ||
-		    path_exists("%s/%s-%u.ctl", d->run_dir, w->topic, i) ||
-		    path_exists("%s/%s-%u", d->data_dir, w->topic, i))
+		if (t_path_exists("%s/%s-%u.ring", d->run_dir, w->topic, i) ||
+		    t_path_exists("%s/%s-%u.ctl", d->run_dir, w->topic, i) ||
+		    t_path_exists("%s/%s-%u", d->data_dir, w->topic, i))
 			return false;
 	return true;
 }
@@ -1641,11 +1563,11 @@ static bool topic_files_there(struct fx *f, const char *topic, uint32_t parts)
 	const struct t_daemon *d = &f->d;
 
 	for (uint32_t i = 0; i < parts; i++)
-		if (!path_exists("%s/%s-%u.ring", d->run_dir, topic, i) ||
-		    !path_exists("%s/%s-%u.ctl", d->run_dir, topic, i) ||
-		    !path_exists("%s/%s-%u", d->data_dir, topic, i))
+		if (!t_path_exists("%s/%s-%u.ring", d->run_dir, topic, i) ||
+		    !t_path_exists("%s/%s-%u.ctl", d->run_dir, topic, i) ||
+		    !t_path_exists("%s/%s-%u", d->data_dir, topic, i))
 			return false;
-	return path_exists("%s/meta/%s.topic", d->data_dir, topic);
+	return t_path_exists("%s/meta/%s.topic", d->data_dir, topic);
 }
 
 static void test_delete_attached(void **state)
@@ -1682,7 +1604,7 @@ static void test_delete_attached(void **state)
 	assert_int_equal(send_seq(p, 1, 8, 64, NULL), -ENOENT);
 	assert_int_equal(sfshm_consumer_poll(cons, &r, 100), -ENOENT);
 	assert_int_equal(sfshm_topic_describe(f->c, "doomed", &ti), -ENOENT);
-	if (!wait_for(topic_files_gone, &w, WAIT_MS))
+	if (!t_wait_for(topic_files_gone, &w, WAIT_MS))
 		fail_msg("the files of the deleted topic are still there");
 
 	/* The same name again: a new, empty topic. */
@@ -1749,7 +1671,7 @@ static void test_attach_counts_same_client(void **state)
 	}
 	assert_int_equal(sfshm_topic_delete(f->c, "reborn"), 0);
 	/* (Recreating at once has a bug of its own: see _recreate_now.) */
-	if (!wait_for(topic_files_gone, &w, WAIT_MS))
+	if (!t_wait_for(topic_files_gone, &w, WAIT_MS))
 		fail_msg("the files of the deleted topic are still there");
 	create_simple(f->c, "reborn", 1, SMALL_RING, 0);
 	/* Old handle closed before the new one is, then after. */
@@ -1854,7 +1776,7 @@ static void recreate_round(struct fx *f, int fd, int round)
 	expect_nothing(cons);
 	cons_close(cons);
 	assert_int_equal(sfshm_topic_delete(f->c, "again"), 0);
-	if (!wait_for(topic_files_gone, &w, WAIT_MS))
+	if (!t_wait_for(topic_files_gone, &w, WAIT_MS))
 		fail_msg("the files of the deleted topic are still there");
 }
 
@@ -2008,7 +1930,7 @@ static void sd_run_and_stop(struct fx *f, uint64_t before[][SD_MAX_PARTS])
 	for (int t = 0; t < SD_TOPICS; t++)
 		kids[t] = t_fork_clean(sd_producer, (void *)(intptr_t)t);
 	kids[SD_TOPICS] = t_fork_clean(sd_consumer, NULL);
-	if (!wait_for(sd_busy, NULL, WAIT_MS)) {
+	if (!t_wait_for(sd_busy, NULL, WAIT_MS)) {
 		for (int i = 0; i <= SD_TOPICS; i++)
 			t_wait_child(kids[i], 0);
 		fail_msg("the clients did not get going: %s",
@@ -2106,7 +2028,8 @@ static void test_clean_shutdown(void **state)
 		memset(g_sd, 0, sizeof(*g_sd));
 		sd_run_and_stop(f, before);
 		left = dir_entries(f->d.run_dir, names, sizeof(names));
-		kept_rings = log_has(&f->d, "could not be persisted", NULL);
+		kept_rings =
+			t_daemon_log_has(&f->d, "could not be persisted", NULL);
 
 		/* Again on the same dirs: what is in the log? */
 		START(f, "--log-level=info");
@@ -2243,20 +2166,8 @@ int main(void)
 		T(test_clean_shutdown),
 		T(test_idle),
 	};
-	struct CMUnitTest run[sizeof(tests) / sizeof(tests[0])];
-	const char *only = getenv("TEST_DAEMON_ONLY");
-	size_t n = 0;
-	int fails;
 
-	/* TEST_DAEMON_ONLY=substring: run the matching tests only. */
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!only || strstr(tests[i].name, only))
-			run[n++] = tests[i];
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	fails = _cmocka_run_group_tests("test_daemon", run, n, NULL, NULL);
-	if (!fails && g_skipped) {
-		fprintf(stderr, "\n*** SKIP: %s ***\n", g_skip_why);
-		return 77;
-	}
-	return fails ? 1 : 0;
+	/* TEST_DAEMON_ONLY=substring: run the matching tests only. */
+	return T_RUN_ONLY("test_daemon", "TEST_DAEMON_ONLY", tests);
 }

@@ -32,10 +32,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -58,6 +56,7 @@
 
 #include "proto.h"
 #include "t_daemon.h"
+#include "t_proc.h"
 #include "t_util.h"
 
 #define TOOL_MS 30000 /* deadline of one tool run (scaled) */
@@ -73,168 +72,18 @@ static struct t_daemon g_d;
 static int64_t g_t0; /* ms: the timestamp of record 0 of ga */
 static int64_t g_gr_start; /* log start of gr once retention ran */
 
-/* ---- running a program (as test_tools.c) -------------------------------- */
+/* ---- running a program (t_proc.h) ------------------------------------- */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-struct proc {
-	pid_t pid;
-	int out, err; /* -1 once closed */
-	struct buf o, e;
-};
-
-struct res {
-	int status; /* exit status, 128 + signal, or -1 on timeout */
-	char *out;
-	char *err;
-};
-
-static void buf_add(struct buf *b, const char *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = realloc(b->p, b->cap);
-		assert_non_null(b->p);
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void child_exec(char *const *argv, int out[2], int err[2])
-{
-	int null = open("/dev/null", O_RDONLY);
-
-	signal(SIGPIPE, SIG_DFL);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 ||
-	    dup2(err[1], 2) < 0)
-		_exit(126);
-	execv(argv[0], argv);
-	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
-/* argv for a tool: its name becomes the binary's path. */
-static char **make_argv(const char *const *args)
-{
-	static char path[PATH_MAX + 32];
-	static char *argv[64];
-	int n;
-
-	snprintf(path, sizeof(path), "%s/tools/%s", t_bin_dir(), args[0]);
-	argv[0] = path;
-	for (n = 1; args[n] && n < 63; n++)
-		argv[n] = (char *)args[n];
-	argv[n] = NULL;
-	return argv;
-}
-
-static void proc_start(struct proc *p, const char *const *args)
-{
-	char **argv = make_argv(args);
-	int out[2], err[2];
-
-	memset(p, 0, sizeof(*p));
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
-	p->pid = fork();
-	assert_true(p->pid >= 0);
-	if (p->pid == 0)
-		child_exec(argv, out, err);
-	close(out[1]);
-	close(err[1]);
-	p->out = out[0];
-	p->err = err[0];
-	buf_add(&p->o, "", 0);
-	buf_add(&p->e, "", 0);
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-static void pump_output(int *fd, struct buf *b)
-{
-	char chunk[65536];
-	ssize_t n = read(*fd, chunk, sizeof(chunk));
-
-	if (n > 0)
-		buf_add(b, chunk, (size_t)n);
-	else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-		close_fd(fd);
-}
-
-/* One round of reading, waiting at most @ms.  Return: false once the
- * child's stdout and stderr are closed. */
-static bool proc_pump(struct proc *p, int ms)
-{
-	struct pollfd fds[2] = {
-		{ .fd = p->out, .events = POLLIN },
-		{ .fd = p->err, .events = POLLIN },
-	};
-
-	if (p->out < 0 && p->err < 0)
-		return false;
-	if (poll(fds, 2, ms) <= 0)
-		return true;
-	if (fds[0].revents)
-		pump_output(&p->out, &p->o);
-	if (fds[1].revents)
-		pump_output(&p->err, &p->e);
-	return p->out >= 0 || p->err >= 0;
-}
-
-static void proc_finish(struct proc *p, uint64_t deadline, struct res *r)
-{
-	int left;
-
-	while (t_now_ms() < deadline && proc_pump(p, 50))
-		;
-	left = (int)(deadline > t_now_ms() ? deadline - t_now_ms() : 1);
-	r->status = t_wait_child(p->pid, left);
-	close_fd(&p->out);
-	close_fd(&p->err);
-	r->out = p->o.p;
-	r->err = p->e.p;
-}
-
-static void res_free(struct res *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
-static void run_v(struct res *r, const char *const *args)
-{
-	struct proc p;
-
-	proc_start(&p, args);
-	proc_finish(&p, T_DEADLINE(TOOL_MS * t_slowdown()), r);
-}
-
-#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
-#define SFCTL(r, ...) run_v(r, ARGS("sfctl", "-b", g_d.run_dir, __VA_ARGS__))
-#define SFCAT(r, ...) run_v(r, ARGS("sfcat", "-b", g_d.run_dir, __VA_ARGS__))
-
-static void check_status(const struct res *r, int want, const char *what)
-{
-	if (r->status != want)
-		fail_msg("%s: exit %d, want %d\nstdout: %.3000s\nstderr: %s",
-			 what, r->status, want, r->out, r->err);
-}
+/* Run @args (NULL-ended) to the end, by the tool deadline. */
+#define RUN(r, args) t_run(r, TOOL_MS, 0, NULL, 0, args)
+#define SFCTL(r, ...) RUN(r, T_ARGS("sfctl", "-b", g_d.run_dir, __VA_ARGS__))
+#define SFCAT(r, ...) RUN(r, T_ARGS("sfcat", "-b", g_d.run_dir, __VA_ARGS__))
 
 /* Run and check the exit status; the caller frees @r. */
-#define SFCTL_OK(r, want, ...)                       \
-	do {                                         \
-		SFCTL(r, __VA_ARGS__);               \
-		check_status(r, want, #__VA_ARGS__); \
+#define SFCTL_OK(r, want, ...)                      \
+	do {                                        \
+		SFCTL(r, __VA_ARGS__);              \
+		t_res_check(r, want, #__VA_ARGS__); \
 	} while (0)
 
 /*
@@ -268,7 +117,7 @@ static bool has_row(const char *text, const char *const *words)
 
 #define ROW(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
-static void expect_row(const struct res *r, const char *const *words)
+static void expect_row(const struct t_res *r, const char *const *words)
 {
 	if (!has_row(r->out, words))
 		fail_msg("no row starting '%s %s %s ...' in:\n%s", words[0],
@@ -280,15 +129,6 @@ static void expect_in(const char *text, const char *what)
 {
 	if (!strstr(text, what))
 		fail_msg("'%s' not in:\n%s", what, text);
-}
-
-static int count_lines(const char *text)
-{
-	int n = 0;
-
-	for (; *text; text++)
-		n += *text == '\n';
-	return n;
 }
 
 /* ---- the library's view ---------------------------------------------- */
@@ -457,27 +297,11 @@ static void make_topics(void)
 	sfshm_disconnect(c);
 }
 
-static bool have_binaries(void)
-{
-	static const char *const names[] = { "sfshmd", "tools/sfctl",
-					     "tools/sfcat" };
-	char path[PATH_MAX + 16];
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", t_bin_dir(), names[i]);
-		if (access(path, X_OK)) {
-			fprintf(stderr, "%s: %s\n", path, strerror(errno));
-			return false;
-		}
-	}
-	return true;
-}
-
 static int admin_setup(void **state)
 {
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
-	if (!have_binaries() || t_daemon_init(&g_d, "gadmin"))
+	if (!t_have_binaries() || t_daemon_init(&g_d, "gadmin"))
 		return -1;
 	g_d.extra[0] = "--log.retention.check.interval.ms=100";
 	return t_daemon_start(&g_d);
@@ -499,106 +323,106 @@ static int admin_teardown(void **state)
 static void test_help(void **state)
 {
 	const char *const *cmds[] = {
-		ARGS("sfctl", "group", "--help"),
-		ARGS("sfctl", "group", "list", "--help"),
-		ARGS("sfctl", "group", "describe", "-h"),
-		ARGS("sfctl", "group", "delete", "--help"),
-		ARGS("sfctl", "group", "reset-offsets", "--help"),
-		ARGS("sfctl", "help", "group", "reset-offsets"),
-		ARGS("sfctl", "help", "group"),
+		T_ARGS("sfctl", "group", "--help"),
+		T_ARGS("sfctl", "group", "list", "--help"),
+		T_ARGS("sfctl", "group", "describe", "-h"),
+		T_ARGS("sfctl", "group", "delete", "--help"),
+		T_ARGS("sfctl", "group", "reset-offsets", "--help"),
+		T_ARGS("sfctl", "help", "group", "reset-offsets"),
+		T_ARGS("sfctl", "help", "group"),
 	};
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		run_v(&r, cmds[i]);
-		check_status(&r, 0, cmds[i][2]);
+		RUN(&r, cmds[i]);
+		t_res_check(&r, 0, cmds[i][2]);
 		expect_in(r.out, "SYNOPSIS");
 		expect_in(r.out, "EXIT STATUS");
 		assert_string_equal(r.err, "");
-		res_free(&r);
+		t_res_free(&r);
 	}
-	run_v(&r, ARGS("sfctl", "--help"));
+	RUN(&r, T_ARGS("sfctl", "--help"));
 	expect_in(r.out, "group reset-offsets");
-	res_free(&r);
-	run_v(&r, ARGS("sfctl", "group", "reset-offsets", "--help"));
+	t_res_free(&r);
+	RUN(&r, T_ARGS("sfctl", "group", "reset-offsets", "--help"));
 	expect_in(r.out, "--to-datetime");
 	expect_in(r.out, "--shift-by");
 	expect_in(r.out, "--all-topics");
-	res_free(&r);
-	run_v(&r, ARGS("sfcat", "--help"));
+	t_res_free(&r);
+	RUN(&r, T_ARGS("sfcat", "--help"));
 	expect_in(r.out, "-G GROUP");
 	expect_in(r.out, "partition.assignment.strategy");
-	res_free(&r);
+	t_res_free(&r);
 }
 
 static void test_usage_errors(void **state)
 {
 	const char *const *cmds[] = {
-		ARGS("sfctl", "group"),
-		ARGS("sfctl", "group", "frob"),
-		ARGS("sfctl", "group", "list", "extra"),
-		ARGS("sfctl", "group", "describe", "--bogus"),
-		ARGS("sfctl", "group", "delete"),
-		ARGS("sfctl", "group", "delete", "a", "b"),
-		ARGS("sfctl", "group", "reset-offsets"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--to-earliest"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
-		     "--all-topics", "--to-earliest"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
-		     "--to-earliest", "--to-latest"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
-		     "--to-earliest", "--dry-run", "--execute"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "h", "--topic",
-		     "t", "--to-earliest"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
-		     "--to-offset", "abc"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
-		     "--to-offset"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
-		     "--shift-by", "1x"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "b/d",
-		     "--to-earliest"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic",
-		     "t:", "--to-earliest"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t:0,x",
-		     "--to-earliest"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t:-1",
-		     "--to-earliest"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
-		     "--to-datetime", "2026-02-29T00:00:00"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
-		     "--to-datetime", "2026-01-01 00:00:00"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
-		     "--to-datetime", "2026-01-01T24:00:00"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
-		     "--to-datetime", "2026-01-01T00:00:00.1234567890"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
-		     "--to-datetime", "2026-01-01T00:00:00+1"),
-		ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
-		     "--to-datetime", "1969-12-31T23:59:59"),
-		ARGS("sfcat", "-G", "g"),
-		ARGS("sfcat", "-G", "g", "-p", "0", "t"),
-		ARGS("sfcat", "-G", "g", "-o", "5", "t"),
-		ARGS("sfcat", "-G", "g", "-o", "-5", "t"),
-		ARGS("sfcat", "-G", "g", "-P", "t"),
-		ARGS("sfcat", "-P", "-G", "g", "t"),
-		ARGS("sfcat", "-G", "g", "-T", "t"),
-		ARGS("sfcat", "-G", "g", "-X", "group.instance.id=", "t"),
+		T_ARGS("sfctl", "group"),
+		T_ARGS("sfctl", "group", "frob"),
+		T_ARGS("sfctl", "group", "list", "extra"),
+		T_ARGS("sfctl", "group", "describe", "--bogus"),
+		T_ARGS("sfctl", "group", "delete"),
+		T_ARGS("sfctl", "group", "delete", "a", "b"),
+		T_ARGS("sfctl", "group", "reset-offsets"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--to-earliest"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
+		       "--all-topics", "--to-earliest"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
+		       "--to-earliest", "--to-latest"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
+		       "--to-earliest", "--dry-run", "--execute"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "h", "--topic",
+		       "t", "--to-earliest"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
+		       "--to-offset", "abc"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
+		       "--to-offset"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
+		       "--shift-by", "1x"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "b/d",
+		       "--to-earliest"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic",
+		       "t:", "--to-earliest"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic",
+		       "t:0,x", "--to-earliest"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic",
+		       "t:-1", "--to-earliest"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
+		       "--to-datetime", "2026-02-29T00:00:00"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
+		       "--to-datetime", "2026-01-01 00:00:00"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
+		       "--to-datetime", "2026-01-01T24:00:00"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
+		       "--to-datetime", "2026-01-01T00:00:00.1234567890"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
+		       "--to-datetime", "2026-01-01T00:00:00+1"),
+		T_ARGS("sfctl", "group", "reset-offsets", "g", "--topic", "t",
+		       "--to-datetime", "1969-12-31T23:59:59"),
+		T_ARGS("sfcat", "-G", "g"),
+		T_ARGS("sfcat", "-G", "g", "-p", "0", "t"),
+		T_ARGS("sfcat", "-G", "g", "-o", "5", "t"),
+		T_ARGS("sfcat", "-G", "g", "-o", "-5", "t"),
+		T_ARGS("sfcat", "-G", "g", "-P", "t"),
+		T_ARGS("sfcat", "-P", "-G", "g", "t"),
+		T_ARGS("sfcat", "-G", "g", "-T", "t"),
+		T_ARGS("sfcat", "-G", "g", "-X", "group.instance.id=", "t"),
 	};
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		run_v(&r, cmds[i]);
+		RUN(&r, cmds[i]);
 		if (r.status != 2 || !strstr(r.err, "Try '"))
 			fail_msg("command %zu (%s %s %s ...): exit %d, "
 				 "stderr: %s",
 				 i, cmds[i][0], cmds[i][1],
 				 cmds[i][2] ? cmds[i][2] : "", r.status, r.err);
 		assert_string_equal(r.out, "");
-		res_free(&r);
+		t_res_free(&r);
 	}
 }
 
@@ -615,7 +439,7 @@ static void test_no_groups(void **state)
 {
 	struct sfshm_group_info *gi = NULL;
 	struct sfshm_client *c = client();
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	assert_int_equal(sfshm_group_list(c, &gi), 0);
@@ -623,16 +447,16 @@ static void test_no_groups(void **state)
 	free(gi);
 	sfshm_disconnect(c);
 	SFCTL_OK(&r, 0, "group", "list");
-	assert_int_equal(count_lines(r.out), 1);
+	assert_int_equal(t_count_lines(r.out), 1);
 	expect_row(&r,
 		   ROW("GROUP", "STATE", "MEMBERS", "GENERATION", "ASSIGNOR"));
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 0, "--json", "group", "list");
 	expect_in(r.out, "\"groups\": []");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 0, "group", "describe");
 	assert_string_equal(r.out, "");
-	res_free(&r);
+	t_res_free(&r);
 }
 
 static void test_unknown_group(void **state)
@@ -640,7 +464,7 @@ static void test_unknown_group(void **state)
 	struct sfshm_group_description *d = NULL;
 	struct sfshm_client *c = client();
 	char id[257];
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	assert_int_equal(sfshm_group_describe(c, "nope", &d), -ENOENT);
@@ -666,42 +490,42 @@ static void test_unknown_group(void **state)
 	assert_string_equal(r.out, "");
 	assert_string_equal(r.err,
 			    "sfctl: group describe: unknown group \"nope\"\n");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 1, "group", "delete", "nope");
 	assert_string_equal(r.err,
 			    "sfctl: group delete: nope: unknown group\n");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 0, "group", "delete", "nope", "--if-exists");
 	assert_string_equal(r.out, "");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 0, "--json", "group", "delete", "nope", "--if-exists");
 	expect_in(r.out, "\"deleted\": false");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 1, "group", "describe", "a/b");
 	assert_string_equal(r.err,
 			    "sfctl: group describe: unknown group \"a/b\"\n");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 1, "group", "reset-offsets", "a/b", "--topic", "ga",
 		 "--to-earliest");
 	expect_in(r.err, "a/b: invalid group id");
 	assert_string_equal(r.out, "");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 1, "group", "reset-offsets", "nope", "--all-topics",
 		 "--to-earliest");
 	expect_in(r.err, "nope: the group has no committed offsets");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 1, "group", "reset-offsets", "nope", "--topic",
 		 "no-such-topic", "--to-earliest");
 	expect_in(r.err, "no-such-topic");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 1, "group", "reset-offsets", "nope", "--topic", "ga:3",
 		 "--to-earliest");
 	expect_in(r.err, "topic ga has no partition 3 (it has 3)");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 1, "group", "reset-offsets", "nope", "--topic", "ga",
 		 "--shift-by", "1");
 	expect_in(r.err, "ga-0: no committed offset to shift");
-	res_free(&r);
+	t_res_free(&r);
 	/* none of that created the group */
 	assert_int_equal(committed("nope", "ga", 0), -1);
 }
@@ -783,7 +607,7 @@ static void test_commit_and_list(void **state)
 	static const int64_t app[NPARTS] = { 3, 5, NRECS };
 	struct sfshm_client *c;
 	struct sfshm_group_info *gi;
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	set_offsets("app", "ga", app, NPARTS);
@@ -802,23 +626,23 @@ static void test_commit_and_list(void **state)
 	sfshm_disconnect(c);
 
 	SFCTL_OK(&r, 0, "group", "list");
-	assert_int_equal(count_lines(r.out), 3);
+	assert_int_equal(t_count_lines(r.out), 3);
 	expect_row(&r, ROW("app", "Empty", "0", "0", "-"));
 	expect_row(&r, ROW("app2", "Empty", "0", "0", "-"));
 	assert_true(strstr(r.out, "app ") < strstr(r.out, "app2"));
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 0, "--json", "group", "list");
 	expect_json(r.out, "{\"group\":\"app\",\"state\":\"Empty\","
 			   "\"members\":0,\"generation\":0,\"assignor\":\"\"}");
 	expect_json(r.out, "{\"group\":\"app2\",");
-	res_free(&r);
+	t_res_free(&r);
 }
 
 static void test_describe(void **state)
 {
 	struct sfshm_group_description *d;
 	struct sfshm_client *c = client();
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	assert_int_equal(sfshm_group_describe(c, "app", &d), 0);
@@ -842,7 +666,7 @@ static void test_describe(void **state)
 	expect_row(&r, ROW("app", "ga", "1", "5", "20", "15", "-", "-", "-"));
 	expect_row(&r, ROW("app", "ga", "2", "20", "20", "0", "-", "-", "-"));
 	expect_in(r.out, "Consumer group 'app' has no active members.\n");
-	res_free(&r);
+	t_res_free(&r);
 
 	SFCTL_OK(&r, 0, "--json", "group", "describe", "app", "app2");
 	expect_json(r.out, "{\"topic\":\"ga\",\"partition\":0,\"committed\":3,"
@@ -853,17 +677,17 @@ static void test_describe(void **state)
 			   "\"generation\":0,\"assignor\":\"\",\"offsets\":[{"
 			   "\"topic\":\"ga\",\"partition\":1,\"committed\":10,"
 			   "\"log_end\":20,\"lag\":10}],\"members\":[]}");
-	res_free(&r);
+	t_res_free(&r);
 
 	/* all groups; one unknown among known ones */
 	SFCTL_OK(&r, 0, "group", "describe");
 	expect_row(&r, ROW("app2", "ga", "1", "10", "20", "10"));
 	expect_row(&r, ROW("app", "ga", "0", "3", "20", "17"));
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 1, "group", "describe", "app", "nope");
 	expect_row(&r, ROW("app", "ga", "0", "3", "20", "17"));
 	expect_in(r.err, "unknown group \"nope\"");
-	res_free(&r);
+	t_res_free(&r);
 }
 
 /* ---- reset-offsets ---------------------------------------------------------- */
@@ -894,7 +718,7 @@ static void datetime(char *buf, size_t len, int64_t ms, int east_min,
 static void test_reset_earliest_latest(void **state)
 {
 	static const int64_t ten[NPARTS] = { 10, 10, 10 };
-	struct res r, x;
+	struct t_res r, x;
 
 	(void)state;
 	set_offsets("rs", "ga", ten, NPARTS);
@@ -907,56 +731,56 @@ static void test_reset_earliest_latest(void **state)
 		snprintf(ps, sizeof(ps), "%d", p);
 		expect_row(&r, ROW("rs", "ga", ps, "10", "0"));
 	}
-	assert_int_equal(count_lines(r.out), 1 + NPARTS);
+	assert_int_equal(t_count_lines(r.out), 1 + NPARTS);
 	expect_offsets("rs", 10, 10, 10); /* a dry run changes nothing */
 	RESET(&x, 0, "--topic", "ga", "--to-earliest", "--dry-run");
 	assert_string_equal(x.out, r.out);
-	res_free(&x);
+	t_res_free(&x);
 	RESET(&x, 0, "--topic", "ga", "--to-earliest", "--execute");
 	assert_string_equal(x.out, r.out); /* the plan it applied */
 	expect_offsets("rs", 0, 0, 0);
-	res_free(&x);
-	res_free(&r);
+	t_res_free(&x);
+	t_res_free(&r);
 
 	RESET(&r, 0, "--all-topics", "--to-latest", "--json");
 	expect_json(r.out, "{\"group\":\"rs\",\"executed\":false,\"offsets\":"
 			   "[{\"topic\":\"ga\",\"partition\":0,\"current\":0,"
 			   "\"new\":20},{\"topic\":\"ga\",\"partition\":1,");
 	expect_offsets("rs", 0, 0, 0);
-	res_free(&r);
+	t_res_free(&r);
 	RESET(&r, 0, "--all-topics", "--to-latest", "--json", "--execute");
 	expect_json(r.out, "{\"group\":\"rs\",\"executed\":true,");
 	expect_offsets("rs", NRECS, NRECS, NRECS);
-	res_free(&r);
+	t_res_free(&r);
 }
 
 static void test_reset_offset(void **state)
 {
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	RESET(&r, 0, "--topic", "ga:1", "--to-offset", "7", "--execute");
 	expect_row(&r, ROW("rs", "ga", "1", "20", "7"));
-	assert_int_equal(count_lines(r.out), 2);
+	assert_int_equal(t_count_lines(r.out), 2);
 	expect_offsets("rs", NRECS, 7, NRECS);
-	res_free(&r);
+	t_res_free(&r);
 	/* clamped into [log start, log end], as Kafka does */
 	RESET(&r, 0, "--topic", "ga:0,1", "--topic", "ga:1", "--to-offset",
 	      "1000");
 	expect_row(&r, ROW("rs", "ga", "0", "20", "20"));
 	expect_row(&r, ROW("rs", "ga", "1", "7", "20"));
-	assert_int_equal(count_lines(r.out), 3); /* ga-1 once */
-	res_free(&r);
+	assert_int_equal(t_count_lines(r.out), 3); /* ga-1 once */
+	t_res_free(&r);
 	RESET(&r, 0, "--topic", "ga:2", "--to-offset", "-5");
 	expect_row(&r, ROW("rs", "ga", "2", "20", "0"));
-	res_free(&r);
+	t_res_free(&r);
 	expect_offsets("rs", NRECS, 7, NRECS);
 }
 
 static void test_reset_datetime(void **state)
 {
 	char utc[64], zoned[64], secs[64], late[64];
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	datetime(utc, sizeof(utc), g_t0 + 7500, 0, true);
@@ -966,48 +790,48 @@ static void test_reset_datetime(void **state)
 
 	RESET(&r, 0, "--topic", "ga:0", "--to-datetime", utc, "--execute");
 	expect_row(&r, ROW("rs", "ga", "0", "20", "8"));
-	res_free(&r);
+	t_res_free(&r);
 	expect_offsets("rs", 8, 7, NRECS);
 	RESET(&r, 0, "--topic", "ga", "--to-datetime", zoned);
 	expect_row(&r, ROW("rs", "ga", "0", "8", "8"));
 	expect_row(&r, ROW("rs", "ga", "1", "7", "8"));
 	expect_row(&r, ROW("rs", "ga", "2", "20", "8"));
-	res_free(&r);
+	t_res_free(&r);
 	RESET(&r, 0, "--topic", "ga:1", "--to-datetime", secs);
 	expect_row(&r, ROW("rs", "ga", "1", "7", "3"));
-	res_free(&r);
+	t_res_free(&r);
 	RESET(&r, 0, "--topic", "ga:1", "--to-datetime", late);
 	expect_row(&r, ROW("rs", "ga", "1", "7", "20"));
-	res_free(&r);
+	t_res_free(&r);
 	RESET(&r, 0, "--topic", "ga:1", "--to-datetime",
 	      "1970-01-01T00:00:00Z");
 	expect_row(&r, ROW("rs", "ga", "1", "7", "0"));
-	res_free(&r);
+	t_res_free(&r);
 	expect_offsets("rs", 8, 7, NRECS);
 }
 
 static void test_reset_shift(void **state)
 {
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	RESET(&r, 0, "--all-topics", "--shift-by", "-3", "--execute");
 	expect_row(&r, ROW("rs", "ga", "0", "8", "5"));
 	expect_row(&r, ROW("rs", "ga", "1", "7", "4"));
 	expect_row(&r, ROW("rs", "ga", "2", "20", "17"));
-	res_free(&r);
+	t_res_free(&r);
 	expect_offsets("rs", 5, 4, 17);
 	RESET(&r, 0, "--all-topics", "--shift-by", "5", "--execute");
 	expect_row(&r, ROW("rs", "ga", "2", "17", "20")); /* clamped */
-	res_free(&r);
+	t_res_free(&r);
 	expect_offsets("rs", 10, 9, NRECS);
 	RESET(&r, 0, "--all-topics", "--shift-by", "-100");
 	expect_row(&r, ROW("rs", "ga", "0", "10", "0"));
 	expect_row(&r, ROW("rs", "ga", "1", "9", "0"));
-	res_free(&r);
+	t_res_free(&r);
 	RESET(&r, 0, "--topic", "ga:0", "--shift-by", "9223372036854775807");
 	expect_row(&r, ROW("rs", "ga", "0", "10", "20"));
-	res_free(&r);
+	t_res_free(&r);
 	expect_offsets("rs", 10, 9, NRECS);
 }
 
@@ -1015,7 +839,7 @@ static void test_reset_shift(void **state)
 static void test_reset_clamp_start(void **state)
 {
 	char start[32], plus5[32], minus1[32], end[32];
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	snprintf(start, sizeof(start), "%" PRId64, g_gr_start);
@@ -1024,55 +848,55 @@ static void test_reset_clamp_start(void **state)
 	snprintf(end, sizeof(end), "%u", RET_RECORDS);
 	RESET(&r, 0, "--topic", "gr", "--to-offset", plus5, "--execute");
 	expect_row(&r, ROW("rs", "gr", "0", "-", plus5));
-	res_free(&r);
+	t_res_free(&r);
 	assert_int_equal(committed("rs", "gr", 0), g_gr_start + 5);
 	RESET(&r, 0, "--topic", "gr", "--to-offset", minus1);
 	expect_row(&r, ROW("rs", "gr", "0", plus5, start));
-	res_free(&r);
+	t_res_free(&r);
 	RESET(&r, 0, "--topic", "gr", "--to-offset", "0");
 	expect_row(&r, ROW("rs", "gr", "0", plus5, start));
-	res_free(&r);
+	t_res_free(&r);
 	RESET(&r, 0, "--topic", "gr", "--shift-by", "-6");
 	expect_row(&r, ROW("rs", "gr", "0", plus5, start));
-	res_free(&r);
+	t_res_free(&r);
 	RESET(&r, 0, "--topic", "gr", "--to-earliest");
 	expect_row(&r, ROW("rs", "gr", "0", plus5, start));
-	res_free(&r);
+	t_res_free(&r);
 	RESET(&r, 0, "--topic", "gr", "--to-offset", "99999999");
 	expect_row(&r, ROW("rs", "gr", "0", plus5, end));
-	res_free(&r);
+	t_res_free(&r);
 	/* --all-topics now covers both topics */
 	RESET(&r, 0, "--all-topics", "--to-earliest");
-	assert_int_equal(count_lines(r.out), 1 + NPARTS + 1);
+	assert_int_equal(t_count_lines(r.out), 1 + NPARTS + 1);
 	expect_row(&r, ROW("rs", "gr", "0", plus5, start));
 	expect_row(&r, ROW("rs", "ga", "2", "20", "0"));
-	res_free(&r);
+	t_res_free(&r);
 	/* describe: gr's lag counts from the committed offset */
 	SFCTL_OK(&r, 0, "group", "describe", "rs");
 	snprintf(start, sizeof(start), "%" PRId64,
 		 (int64_t)RET_RECORDS - g_gr_start - 5);
 	expect_row(&r, ROW("rs", "gr", "0", plus5, end, start));
-	res_free(&r);
+	t_res_free(&r);
 }
 
 /* A group need not exist to be given offsets. */
 static void test_reset_new_group(void **state)
 {
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	SFCTL_OK(&r, 0, "group", "reset-offsets", "fresh", "--topic", "ga:2",
 		 "--to-offset", "4");
 	expect_row(&r, ROW("fresh", "ga", "2", "-", "4"));
-	res_free(&r);
+	t_res_free(&r);
 	assert_int_equal(committed("fresh", "ga", 2), -1);
 	SFCTL_OK(&r, 0, "group", "reset-offsets", "fresh", "--topic", "ga:2",
 		 "--to-offset", "4", "--execute");
-	res_free(&r);
+	t_res_free(&r);
 	expect_offsets("fresh", -1, -1, 4);
 	SFCTL_OK(&r, 0, "group", "list");
 	expect_row(&r, ROW("fresh", "Empty", "0", "0", "-"));
-	res_free(&r);
+	t_res_free(&r);
 }
 
 /* Offsets of a topic deleted since: describe says so, --all-topics
@@ -1081,7 +905,7 @@ static void test_deleted_topic(void **state)
 {
 	static const int64_t one[1] = { 1 };
 	struct sfshm_client *c = client();
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	assert_int_equal(sfshm_topic_create(c, "tmp", NULL), 0);
@@ -1092,23 +916,23 @@ static void test_deleted_topic(void **state)
 	SFCTL_OK(&r, 0, "group", "describe", "stale");
 	expect_row(&r, ROW("stale", "tmp", "0", "1", "-", "-", "-"));
 	expect_row(&r, ROW("stale", "ga", "0", "1", "20", "19", "-"));
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 0, "--json", "group", "describe", "stale");
 	expect_json(r.out, "{\"topic\":\"tmp\",\"partition\":0,"
 			   "\"committed\":1}");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 0, "group", "reset-offsets", "stale", "--all-topics",
 		 "--to-latest", "--execute");
 	expect_in(r.err, "tmp-0: skipped");
 	expect_row(&r, ROW("stale", "ga", "0", "1", "20"));
-	assert_int_equal(count_lines(r.out), 2);
-	res_free(&r);
+	assert_int_equal(t_count_lines(r.out), 2);
+	t_res_free(&r);
 	assert_int_equal(committed("stale", "ga", 0), NRECS);
 	assert_int_equal(committed("stale", "tmp", 0), 1);
 	SFCTL_OK(&r, 1, "group", "reset-offsets", "stale", "--topic", "tmp",
 		 "--to-latest");
 	expect_in(r.err, "tmp");
-	res_free(&r);
+	t_res_free(&r);
 }
 
 /* ---- delete ------------------------------------------------------------- */
@@ -1116,21 +940,21 @@ static void test_deleted_topic(void **state)
 static void test_delete(void **state)
 {
 	struct sfshm_client *c;
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	SFCTL_OK(&r, 0, "group", "delete", "app");
 	assert_string_equal(r.out, "Deleted consumer group app.\n");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 0, "group", "list");
 	assert_false(has_row(r.out, ROW("app", "Empty")));
 	expect_row(&r, ROW("app2", "Empty"));
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 1, "group", "describe", "app");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 0, "--json", "group", "delete", "app2");
 	expect_json(r.out, "{\"group\":\"app2\",\"deleted\":true}");
-	res_free(&r);
+	t_res_free(&r);
 	c = client();
 	assert_int_equal(sfshm_group_delete(c, "fresh"), 0);
 	assert_int_equal(sfshm_group_delete(c, "fresh"), -ENOENT);
@@ -1165,7 +989,7 @@ static bool group_settled(const char *group, unsigned members, unsigned parts)
 }
 
 /* Pump @n processes until @group settles.  Fails the test on timeout. */
-static void wait_settled(struct proc **p, int n, const char *group,
+static void wait_settled(struct t_proc **p, int n, const char *group,
 			 unsigned members, unsigned parts)
 {
 	uint64_t deadline = T_DEADLINE(WAIT_MS * t_slowdown());
@@ -1175,12 +999,12 @@ static void wait_settled(struct proc **p, int n, const char *group,
 			fail_msg("group %s did not settle with %u members",
 				 group, members);
 		for (int i = 0; i < n; i++)
-			proc_pump(p[i], 20);
+			t_proc_pump(p[i], 20);
 	}
 }
 
 /* Pump until the processes printed @lines lines between them. */
-static void wait_lines(struct proc **p, int n, int lines)
+static void wait_lines(struct t_proc **p, int n, int lines)
 {
 	uint64_t deadline = T_DEADLINE(WAIT_MS * t_slowdown());
 
@@ -1188,22 +1012,22 @@ static void wait_lines(struct proc **p, int n, int lines)
 		int got = 0;
 
 		for (int i = 0; i < n; i++)
-			got += count_lines(p[i]->o.p);
+			got += (int)t_count_lines(p[i]->o.p);
 		if (got >= lines)
 			return;
 		if (t_now_ms() > deadline)
 			fail_msg("%d lines printed, want %d", got, lines);
 		for (int i = 0; i < n; i++)
-			proc_pump(p[i], 20);
+			t_proc_pump(p[i], 20);
 	}
 }
 
 /* Stop an sfcat -G with SIGTERM: it must leave and exit 0. */
-static void stop(struct proc *p, struct res *r)
+static void stop(struct t_proc *p, struct t_res *r)
 {
 	kill(p->pid, SIGTERM);
-	proc_finish(p, T_DEADLINE(TOOL_MS * t_slowdown()), r);
-	check_status(r, 0, "sfcat -G after SIGTERM");
+	t_proc_finish(p, T_DEADLINE(TOOL_MS * t_slowdown()), r);
+	t_res_check(r, 0, "sfcat -G after SIGTERM");
 }
 
 /*
@@ -1252,13 +1076,14 @@ static void member_id(char *buf, size_t len, const char *group)
 
 static void test_live_member(void **state)
 {
-	struct proc p, *pp = &p;
+	struct t_proc p, *pp = &p;
 	struct sfshm_client *c;
 	char pid[16], mid[128];
-	struct res r, cr;
+	struct t_res r, cr;
 
 	(void)state;
-	proc_start(&p, ARGS("sfcat", "-b", g_d.run_dir, "-G", "live", "-u",
+	t_proc_start(&p, 0, NULL, 0,
+		     T_ARGS("sfcat", "-b", g_d.run_dir, "-G", "live", "-u",
 			    "-f", "%p %o\\n", "ga"));
 	snprintf(pid, sizeof(pid), "%d", (int)p.pid);
 	wait_settled(&pp, 1, "live", 1, NPARTS);
@@ -1273,36 +1098,36 @@ static void test_live_member(void **state)
 			   "CLIENT-ID", "STATE", "#PARTITIONS", "ASSIGNMENT"));
 	expect_row(&r, ROW("live", mid, "-", pid, "sfcat", "connected", "3",
 			   "ga(0,1,2)"));
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 0, "--json", "group", "describe", "live");
 	expect_json(r.out, "\"client_id\":\"sfcat\",\"pid\":");
 	expect_json(r.out,
 		    "\"state\":\"connected\",\"assignment\":[{\"topic\":"
 		    "\"ga\",\"partition\":0},{\"topic\":\"ga\","
 		    "\"partition\":1},{\"topic\":\"ga\",\"partition\":2}]");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 0, "group", "list");
 	expect_row(&r, ROW("live", "Stable", "1"));
 	expect_in(r.out, "range");
-	res_free(&r);
+	t_res_free(&r);
 
 	/* refused while it has a member */
 	SFCTL_OK(&r, 1, "group", "reset-offsets", "live", "--topic", "ga",
 		 "--to-earliest");
 	expect_in(r.err, "live: the group has 1 active member (state Stable)");
 	assert_string_equal(r.out, "");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 1, "group", "reset-offsets", "live", "--topic", "ga",
 		 "--to-earliest", "--execute");
 	assert_string_equal(r.err, "sfctl: group reset-offsets: live: the "
 				   "group has active members; stop them "
 				   "first\n");
 	assert_string_equal(r.out, "");
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL_OK(&r, 1, "group", "delete", "live");
 	assert_string_equal(r.err, "sfctl: group delete: live: the group has "
 				   "active members; stop them first\n");
-	res_free(&r);
+	t_res_free(&r);
 	c = client();
 	assert_int_equal(sfshm_group_delete(c, "live"), -EBUSY);
 	assert_int_equal(sfshm_group_reset_offsets(c, "live", NULL, 0), -EBUSY);
@@ -1312,44 +1137,44 @@ static void test_live_member(void **state)
 	/* it leaves on SIGTERM, having committed what it printed */
 	stop(&p, &cr);
 	expect_each_once((const char *const[]){ cr.out }, 1, 0, NRECS);
-	res_free(&cr);
+	t_res_free(&cr);
 	expect_offsets("live", NRECS, NRECS, NRECS);
 	SFCTL_OK(&r, 0, "group", "describe", "live");
 	expect_row(&r, ROW("Group:", "live", "State:", "Empty"));
 	expect_row(&r, ROW("live", "ga", "1", "20", "20", "0", "-"));
-	res_free(&r);
+	t_res_free(&r);
 
 	/* now it may be reset; a new member resumes from there */
 	SFCTL_OK(&r, 0, "group", "reset-offsets", "live", "--all-topics",
 		 "--to-offset", "15", "--execute");
-	res_free(&r);
+	t_res_free(&r);
 	SFCAT(&r, "-G", "live", "-e", "-f", "%p %o\\n", "ga");
-	check_status(&r, 0, "sfcat -G -e after a reset");
+	t_res_check(&r, 0, "sfcat -G -e after a reset");
 	expect_each_once((const char *const[]){ r.out }, 1, 15, NRECS);
 	expect_in(r.err, "assigned: ga [0], ga [1], ga [2]");
-	res_free(&r);
+	t_res_free(&r);
 	SFCAT(&r, "-G", "live", "-e", "-q", "ga");
-	check_status(&r, 0, "sfcat -G -e at the end");
+	t_res_check(&r, 0, "sfcat -G -e at the end");
 	assert_string_equal(r.out, "");
 	assert_string_equal(r.err, "");
-	res_free(&r);
+	t_res_free(&r);
 }
 
 /* -c stops after COUNT records and commits them: the next run goes on. */
 static void test_sfcat_count_resume(void **state)
 {
-	struct res a, b;
+	struct t_res a, b;
 
 	(void)state;
 	SFCAT(&a, "-G", "cnt", "-c", "25", "-q", "-f", "%p %o\\n", "ga");
-	check_status(&a, 0, "sfcat -G -c 25");
-	assert_int_equal(count_lines(a.out), 25);
+	t_res_check(&a, 0, "sfcat -G -c 25");
+	assert_int_equal(t_count_lines(a.out), 25);
 	SFCAT(&b, "-G", "cnt", "-e", "-q", "-f", "%p %o\\n", "-t", "ga");
-	check_status(&b, 0, "sfcat -G -e after -c");
-	assert_int_equal(count_lines(b.out), NPARTS * NRECS - 25);
+	t_res_check(&b, 0, "sfcat -G -e after -c");
+	assert_int_equal(t_count_lines(b.out), NPARTS * NRECS - 25);
 	expect_each_once((const char *const[]){ a.out, b.out }, 2, 0, NRECS);
-	res_free(&a);
-	res_free(&b);
+	t_res_free(&a);
+	t_res_free(&b);
 	expect_offsets("cnt", NRECS, NRECS, NRECS);
 }
 
@@ -1357,24 +1182,24 @@ static void test_sfcat_count_resume(void **state)
 static void test_sfcat_start_end(void **state)
 {
 	static const int64_t five[1] = { 5 };
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	set_offsets("late", "ga", five, 1); /* ga-0 has one */
 	SFCAT(&r, "-G", "late", "-o", "end", "-e", "-q", "-f", "%p %o\\n",
 	      "ga");
-	check_status(&r, 0, "sfcat -G -o end");
+	t_res_check(&r, 0, "sfcat -G -o end");
 	/* ga-0 from its committed offset; the others from the end */
-	assert_int_equal(count_lines(r.out), NRECS - 5);
+	assert_int_equal(t_count_lines(r.out), NRECS - 5);
 	assert_true(has_row(r.out, ROW("0", "5")));
 	assert_false(has_row(r.out, ROW("1")));
-	res_free(&r);
+	t_res_free(&r);
 	expect_offsets("late", NRECS, NRECS, NRECS);
 	SFCAT(&r, "-G", "late2", "-X", "auto.offset.reset=latest", "-e", "-q",
 	      "^g[a]$");
-	check_status(&r, 0, "sfcat -G pattern, latest");
+	t_res_check(&r, 0, "sfcat -G pattern, latest");
 	assert_string_equal(r.out, "");
-	res_free(&r);
+	t_res_free(&r);
 	expect_offsets("late2", NRECS, NRECS, NRECS);
 }
 
@@ -1407,8 +1232,8 @@ static void test_sfcat_balanced(void **state)
 {
 	struct sfshm_topic_config cfg;
 	struct sfshm_client *c = client();
-	struct proc a, b, x, *pp[3] = { &a, &b, &x };
-	struct res ra, rb, rx;
+	struct t_proc a, b, x, *pp[3] = { &a, &b, &x };
+	struct t_res ra, rb, rx;
 
 	(void)state;
 	sfshm_topic_config_init(&cfg);
@@ -1416,15 +1241,18 @@ static void test_sfcat_balanced(void **state)
 	assert_int_equal(sfshm_topic_create(c, "gd", &cfg), 0);
 	sfshm_disconnect(c);
 	produce_more("gd", 0, 10);
-	proc_start(&a, ARGS("sfcat", "-b", g_d.run_dir, "-G", "duo", "-u", "-f",
+	t_proc_start(&a, 0, NULL, 0,
+		     T_ARGS("sfcat", "-b", g_d.run_dir, "-G", "duo", "-u", "-f",
 			    "%p %o\\n", "gd"));
 	wait_settled(pp, 1, "duo", 1, NPARTS);
-	proc_start(&b, ARGS("sfcat", "-b", g_d.run_dir, "-G", "duo", "-u", "-X",
+	t_proc_start(&b, 0, NULL, 0,
+		     T_ARGS("sfcat", "-b", g_d.run_dir, "-G", "duo", "-u", "-X",
 			    "partition.assignment.strategy=range", "-f",
 			    "%p %o\\n", "gd"));
 	wait_settled(pp, 2, "duo", 2, NPARTS);
 	produce_more("gd", 10, 10);
-	proc_start(&x, ARGS("sfcat", "-b", g_d.run_dir, "-G", "duo", "-u", "-f",
+	t_proc_start(&x, 0, NULL, 0,
+		     T_ARGS("sfcat", "-b", g_d.run_dir, "-G", "duo", "-u", "-f",
 			    "%p %o\\n", "gd"));
 	wait_settled(pp, 3, "duo", 3, NPARTS);
 	produce_more("gd", 20, 10);
@@ -1432,18 +1260,18 @@ static void test_sfcat_balanced(void **state)
 	stop(&x, &rx);
 	wait_settled(pp, 2, "duo", 2, NPARTS);
 	produce_more("gd", 30, 10);
-	wait_lines(pp, 2, NPARTS * 40 - count_lines(rx.out));
+	wait_lines(pp, 2, NPARTS * 40 - (int)t_count_lines(rx.out));
 	stop(&a, &ra);
 	stop(&b, &rb);
 	expect_each_once((const char *const[]){ ra.out, rb.out, rx.out }, 3, 0,
 			 40);
-	res_free(&ra);
-	res_free(&rb);
-	res_free(&rx);
+	t_res_free(&ra);
+	t_res_free(&rb);
+	t_res_free(&rx);
 	SFCTL_OK(&ra, 0, "group", "describe", "duo");
 	expect_row(&ra, ROW("duo", "gd", "0", "40", "40", "0", "-"));
 	expect_row(&ra, ROW("duo", "gd", "2", "40", "40", "0", "-"));
-	res_free(&ra);
+	t_res_free(&ra);
 }
 
 /* ---- a fake sfshmd: replies the real one never sends ------------------------ */

@@ -48,11 +48,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
-#include <poll.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -61,7 +57,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,6 +65,7 @@
 
 #include "sfm.h"
 #include "t_daemon.h"
+#include "t_proc.h"
 #include "t_util.h"
 
 #define WAIT_MS 20000 /* a condition must hold within this (scaled) */
@@ -79,291 +75,13 @@
 #define LAT_MAX_NS (600ull * 1000000000ull) /* no latency here is longer */
 
 static char g_bpftool[PATH_MAX];
-static bool g_skipped; /* a test was skipped: exit 77 if nothing failed */
-static char g_skip_why[256];
 
 /* ---- running a program ------------------------------------------------- */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-/* A child with its standard streams on pipes. */
-struct proc {
-	pid_t pid;
-	int in, out, err; /* -1 once closed */
-	const char *input;
-	size_t inlen, inoff;
-	struct buf o, e;
-	char *own; /* the input, if the proc is to free it (kids_finish()) */
-};
-
-/* The result of a finished run. */
-struct res {
-	int status; /* exit status, 128 + signal, or -1 on timeout */
-	char *out;
-	char *err;
-};
-
-static void buf_add(struct buf *b, const char *p, size_t n)
+/* The deadline of a tool run (t_proc.h) started now. */
+static uint64_t tool_deadline(void)
 {
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = realloc(b->p, b->cap);
-		assert_non_null(b->p);
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-/* In the child: become @uid (if not 0), then run @argv. */
-static void child_exec(char *const *argv, uid_t uid, int in[2], int out[2],
-		       int err[2])
-{
-	signal(SIGPIPE, SIG_DFL);
-	if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
-		_exit(126);
-	if (uid && (setgroups(0, NULL) || setgid((gid_t)uid) || setuid(uid))) {
-		fprintf(stderr, "become uid %u: %s\n", (unsigned)uid,
-			strerror(errno));
-		_exit(126);
-	}
-	execv(argv[0], argv);
-	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
-static void proc_start(struct proc *p, char *const *argv, uid_t uid,
-		       const char *input, size_t inlen)
-{
-	int in[2], out[2], err[2];
-
-	memset(p, 0, sizeof(*p));
-	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
-	p->pid = fork();
-	assert_true(p->pid >= 0);
-	if (p->pid == 0)
-		child_exec(argv, uid, in, out, err);
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	p->in = in[1];
-	p->out = out[0];
-	p->err = err[0];
-	fcntl(p->in, F_SETFL, O_NONBLOCK);
-	p->input = input;
-	p->inlen = input ? inlen : 0;
-	buf_add(&p->o, "", 0);
-	buf_add(&p->e, "", 0);
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-static void pump_input(struct proc *p)
-{
-	ssize_t n = write(p->in, p->input + p->inoff, p->inlen - p->inoff);
-
-	if (n > 0)
-		p->inoff += (size_t)n;
-	if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
-	    p->inoff == p->inlen)
-		close_fd(&p->in);
-}
-
-static void pump_output(int *fd, struct buf *b)
-{
-	char chunk[65536];
-	ssize_t n = read(*fd, chunk, sizeof(chunk));
-
-	if (n > 0)
-		buf_add(b, chunk, (size_t)n);
-	else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-		close_fd(fd);
-}
-
-/* One round of moving bytes, waiting at most @ms.  Return: false once
- * the child's stdout and stderr are closed. */
-static bool proc_pump(struct proc *p, int ms)
-{
-	struct pollfd fds[3] = {
-		{ .fd = p->inoff < p->inlen ? p->in : -1, .events = POLLOUT },
-		{ .fd = p->out, .events = POLLIN },
-		{ .fd = p->err, .events = POLLIN },
-	};
-
-	if (p->in >= 0 && p->inoff == p->inlen)
-		close_fd(&p->in);
-	if (p->out < 0 && p->err < 0)
-		return false;
-	if (poll(fds, 3, ms) <= 0)
-		return true;
-	if (fds[0].revents)
-		pump_input(p);
-	if (fds[1].revents)
-		pump_output(&p->out, &p->o);
-	if (fds[2].revents)
-		pump_output(&p->err, &p->e);
-	return p->out >= 0 || p->err >= 0;
-}
-
-/* Run until the child closes its output, then reap it, all by the tool
- * deadline.  Fills @r. */
-static void proc_finish(struct proc *p, struct res *r)
-{
-	uint64_t deadline = T_DEADLINE((uint64_t)TOOL_MS * t_slowdown());
-	int left;
-
-	while (t_now_ms() < deadline && proc_pump(p, 50))
-		;
-	left = (int)(deadline > t_now_ms() ? deadline - t_now_ms() : 1);
-	r->status = t_wait_child(p->pid, left);
-	close_fd(&p->in);
-	close_fd(&p->out);
-	close_fd(&p->err);
-	r->out = p->o.p;
-	r->err = p->e.p;
-}
-
-static void res_free(struct res *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
-/*
- * Start @args (NULL-ended) as @uid (0: as we are) with @input on stdin.
- * A name without a slash is a tool of build/tools/.
- */
-static void run_start(struct proc *p, uid_t uid, const char *input,
-		      size_t inlen, const char *const *args)
-{
-	char path[PATH_MAX + 32];
-	char *argv[64];
-	int n;
-
-	if (strchr(args[0], '/'))
-		snprintf(path, sizeof(path), "%s", args[0]);
-	else
-		snprintf(path, sizeof(path), "%s/tools/%s", t_bin_dir(),
-			 args[0]);
-	argv[0] = path;
-	for (n = 1; args[n] && n < 63; n++)
-		argv[n] = (char *)args[n];
-	argv[n] = NULL;
-	proc_start(p, argv, uid, input, inlen);
-}
-
-/* Run @args as run_start() says, to the end: fills @r. */
-static void run_v(struct res *r, uid_t uid, const char *input, size_t inlen,
-		  const char *const *args)
-{
-	struct proc p;
-
-	run_start(&p, uid, input, inlen, args);
-	proc_finish(&p, r);
-}
-
-#define MAX_KIDS 8 /* children run at once by kids_finish() */
-
-/* Like proc_pump(), for @n children at once. */
-static bool kids_pump(struct proc *ps, size_t n, int ms)
-{
-	struct pollfd fds[3 * MAX_KIDS];
-	bool open = false;
-
-	assert_true(n <= MAX_KIDS);
-	for (size_t i = 0; i < n; i++) {
-		struct proc *p = &ps[i];
-
-		if (p->in >= 0 && p->inoff == p->inlen)
-			close_fd(&p->in);
-		fds[3 * i] = (struct pollfd){
-			.fd = p->inoff < p->inlen ? p->in : -1,
-			.events = POLLOUT,
-		};
-		fds[3 * i + 1] =
-			(struct pollfd){ .fd = p->out, .events = POLLIN };
-		fds[3 * i + 2] =
-			(struct pollfd){ .fd = p->err, .events = POLLIN };
-		open = open || p->out >= 0 || p->err >= 0;
-	}
-	if (!open)
-		return false;
-	if (poll(fds, 3 * n, ms) <= 0)
-		return true;
-	for (size_t i = 0; i < n; i++) {
-		if (fds[3 * i].revents)
-			pump_input(&ps[i]);
-		if (fds[3 * i + 1].revents)
-			pump_output(&ps[i].out, &ps[i].o);
-		if (fds[3 * i + 2].revents)
-			pump_output(&ps[i].err, &ps[i].e);
-	}
-	return true;
-}
-
-/*
- * Run the @n children started in @ps[] side by side until they all close
- * their output, then reap them, all by one tool deadline (those still
- * running then are killed); @rs[i] gets how @ps[i] ended.  A reaped proc
- * has pid 0 (kid_kill() leaves it alone).
- */
-static void kids_finish(struct proc *ps, size_t n, struct res *rs)
-{
-	uint64_t deadline = T_DEADLINE((uint64_t)TOOL_MS * t_slowdown());
-
-	while (t_now_ms() < deadline && kids_pump(ps, n, 50))
-		;
-	for (size_t i = 0; i < n; i++) {
-		struct proc *p = &ps[i];
-		int left = (int)(deadline > t_now_ms() ? deadline - t_now_ms() :
-							 1);
-
-		rs[i].status = t_wait_child(p->pid, left);
-		close_fd(&p->in);
-		close_fd(&p->out);
-		close_fd(&p->err);
-		rs[i].out = p->o.p;
-		rs[i].err = p->e.p;
-		free(p->own);
-		memset(p, 0, sizeof(*p));
-	}
-}
-
-/* Kill and reap a child kids_finish() has not reaped (a failed test's). */
-static void kid_kill(struct proc *p)
-{
-	if (p->pid <= 0)
-		return;
-	kill(p->pid, SIGKILL);
-	t_wait_child(p->pid, 10000);
-	close_fd(&p->in);
-	close_fd(&p->out);
-	close_fd(&p->err);
-	free(p->o.p);
-	free(p->e.p);
-	free(p->own);
-	memset(p, 0, sizeof(*p));
-}
-
-#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
-
-/* Fail with the run's output when its status is not 0. */
-static void check_ok(const struct res *r, const char *what)
-{
-	if (r->status != 0)
-		fail_msg("%s: exit %d\nstdout: %.2000s\nstderr: %.2000s", what,
-			 r->status, r->out, r->err);
+	return T_DEADLINE((uint64_t)TOOL_MS * t_slowdown());
 }
 
 /* ---- a small JSON reader ------------------------------------------------ */
@@ -416,9 +134,9 @@ static unsigned j_hex4(const char *s)
 /* A string at jp->p (on its opening quote) into a malloc()ed copy. */
 static char *j_string(struct jparse *jp)
 {
-	struct buf b = { 0 };
+	struct t_buf b = { 0 };
 
-	buf_add(&b, "", 0);
+	t_buf_add(&b, "", 0);
 	for (jp->p++; *jp->p && *jp->p != '"'; jp->p++) {
 		char c = *jp->p;
 
@@ -437,7 +155,7 @@ static char *j_string(struct jparse *jp)
 				break;
 			}
 		}
-		buf_add(&b, &c, 1);
+		t_buf_add(&b, &c, 1);
 	}
 	if (*jp->p != '"') {
 		free(b.p);
@@ -598,35 +316,6 @@ static uint64_t j_num(const struct jv *v, const char *name, const char *what)
 
 /* ---- reading the pinned maps through bpftool -------------------------- */
 
-/* Where bpftool is: $BPFTOOL, the usual sbin directories, or $PATH. */
-static bool find_bpftool(void)
-{
-	const char *env = getenv("BPFTOOL"), *path = getenv("PATH");
-	static const char *const std[] = { "/usr/sbin/bpftool",
-					   "/usr/local/sbin/bpftool",
-					   "/sbin/bpftool" };
-
-	if (env && env[0]) {
-		snprintf(g_bpftool, sizeof(g_bpftool), "%s", env);
-		return access(g_bpftool, X_OK) == 0;
-	}
-	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++) {
-		snprintf(g_bpftool, sizeof(g_bpftool), "%s", std[i]);
-		if (access(g_bpftool, X_OK) == 0)
-			return true;
-	}
-	while (path && *path) {
-		size_t n = strcspn(path, ":");
-
-		snprintf(g_bpftool, sizeof(g_bpftool), "%.*s/bpftool", (int)n,
-			 path);
-		if (n && access(g_bpftool, X_OK) == 0)
-			return true;
-		path += n + (path[n] == ':');
-	}
-	return false;
-}
-
 /*
  * bpftool -j prints each entry's key and value as arrays of hex bytes
  * ("0x2a"), and, where the map has BTF, the same as named fields under
@@ -659,19 +348,22 @@ static bool is_raw(const struct jv *v)
 	return v && v->type == J_ARR;
 }
 
-/* The topic name of a formatted key: a string or an array of chars. */
-static void fmt_topic(const struct jv *key, char *topic, const char *what)
+/*
+ * The topic name (a string or an array of chars) and the partition of a
+ * formatted key.
+ */
+static void fmt_tp(const struct jv *key, char *topic, uint32_t *partition,
+		   const char *what)
 {
 	const struct jv *t = j_get(key, "topic");
 
 	memset(topic, 0, SFM_TOPIC_LEN);
-	if (t && t->type == J_STR) {
+	if (t && t->type == J_STR)
 		snprintf(topic, SFM_TOPIC_LEN, "%s", t->str);
-		return;
-	}
-	if (!t || t->type != J_ARR)
+	else if (!t || t->type != J_ARR)
 		fail_msg("%s: no topic in the key", what);
-	for (size_t i = 0; i < t->nkid && i < SFM_TOPIC_LEN - 1; i++) {
+	for (size_t i = 0;
+	     t->type == J_ARR && i < t->nkid && i < SFM_TOPIC_LEN - 1; i++) {
 		const struct jv *c = &t->kid[i];
 
 		if (c->type == J_STR && strlen(c->str) == 1)
@@ -681,6 +373,7 @@ static void fmt_topic(const struct jv *key, char *topic, const char *what)
 		else
 			topic[i] = (char)c->num;
 	}
+	*partition = (uint32_t)j_num(key, "partition", what);
 }
 
 /* The key and value of entry @e: "formatted" ones if there are. */
@@ -695,6 +388,23 @@ static void entry_kv(const struct jv *e, const struct jv **k,
 		/* Per-CPU maps print "values"; ours are plain hashes. */
 		fail_msg("%s: an entry without key and value", what);
 	}
+}
+
+/*
+ * Entry @e of map @what: where it is raw bytes, its key and value into
+ * @key and @val (@klen and @vlen bytes) and return true; otherwise point
+ * *@k and *@v at its named fields and return false.
+ */
+static bool raw_entry(const struct jv *e, void *key, size_t klen, void *val,
+		      size_t vlen, const struct jv **k, const struct jv **v,
+		      const char *what)
+{
+	entry_kv(e, k, v, what);
+	if (!is_raw(*k))
+		return false;
+	raw_bytes(*k, key, klen, what);
+	raw_bytes(*v, val, vlen, what);
+	return true;
 }
 
 struct field {
@@ -714,9 +424,18 @@ static const struct field stats_fields[] = {
 };
 #undef SF
 
-_Static_assert(sizeof(stats_fields) / sizeof(stats_fields[0]) *
-			       sizeof(uint64_t) ==
-		       sizeof(struct sfm_stats),
+#define NSTATS (sizeof(stats_fields) / sizeof(stats_fields[0]))
+
+/* Counter @j (of stats_fields[]) of @v. */
+static uint64_t stat_field(const struct sfm_stats *v, size_t j)
+{
+	uint64_t n;
+
+	memcpy(&n, (const char *)v + stats_fields[j].off, sizeof(n));
+	return n;
+}
+
+_Static_assert(NSTATS * sizeof(uint64_t) == sizeof(struct sfm_stats),
 	       "every counter of struct sfm_stats is read");
 
 /* One entry of topic_stats and one of topic_latency. */
@@ -730,22 +449,18 @@ struct h_ent {
 	struct sfm_hist v;
 };
 
-static void stats_entry(const struct jv *e, struct st_ent *out)
+/* Entry @e of topic_stats into @ent (a struct st_ent, zeroed). */
+static void stats_entry(const struct jv *e, void *ent)
 {
+	struct st_ent *out = ent;
 	const struct jv *k, *v;
 	const char *what = "topic_stats";
 
-	memset(out, 0, sizeof(*out));
-	entry_kv(e, &k, &v, what);
-	if (is_raw(k)) {
-		raw_bytes(k, &out->k, sizeof(out->k), what);
-		raw_bytes(v, &out->v, sizeof(out->v), what);
+	if (raw_entry(e, &out->k, sizeof(out->k), &out->v, sizeof(out->v), &k,
+		      &v, what))
 		return;
-	}
-	fmt_topic(k, out->k.topic, what);
-	out->k.partition = (uint32_t)j_num(k, "partition", what);
-	for (size_t i = 0; i < sizeof(stats_fields) / sizeof(stats_fields[0]);
-	     i++) {
+	fmt_tp(k, out->k.topic, &out->k.partition, what);
+	for (size_t i = 0; i < NSTATS; i++) {
 		uint64_t n = j_num(v, stats_fields[i].name, what);
 
 		memcpy((char *)&out->v + stats_fields[i].off, &n, sizeof(n));
@@ -768,20 +483,17 @@ static enum sfm_hist_kind hist_kind(const struct jv *key, const char *what)
 	return SFM_HIST_KINDS;
 }
 
-static void hist_entry(const struct jv *e, struct h_ent *out)
+/* Entry @e of topic_latency into @ent (a struct h_ent, zeroed). */
+static void hist_entry(const struct jv *e, void *ent)
 {
+	struct h_ent *out = ent;
 	const struct jv *k, *v, *slots;
 	const char *what = "topic_latency";
 
-	memset(out, 0, sizeof(*out));
-	entry_kv(e, &k, &v, what);
-	if (is_raw(k)) {
-		raw_bytes(k, &out->k, sizeof(out->k), what);
-		raw_bytes(v, &out->v, sizeof(out->v), what);
+	if (raw_entry(e, &out->k, sizeof(out->k), &out->v, sizeof(out->v), &k,
+		      &v, what))
 		return;
-	}
-	fmt_topic(k, out->k.topic, what);
-	out->k.partition = (uint32_t)j_num(k, "partition", what);
+	fmt_tp(k, out->k.topic, &out->k.partition, what);
 	out->k.kind = hist_kind(k, what);
 	out->v.count = j_num(v, "count", what);
 	out->v.sum_ns = j_num(v, "sum_ns", what);
@@ -805,38 +517,47 @@ struct snap {
 static void dump_map(const char *dir, const char *map, struct jv *doc)
 {
 	char path[256], what[300];
-	struct res r;
+	struct t_res r;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, map);
-	run_v(&r, 0, NULL, 0,
-	      ARGS(g_bpftool, "map", "dump", "pinned", path, "-j"));
+	t_run(&r, TOOL_MS, 0, NULL, 0,
+	      T_ARGS(g_bpftool, "map", "dump", "pinned", path, "-j"));
 	snprintf(what, sizeof(what), "bpftool map dump pinned %s -j", path);
-	check_ok(&r, what);
+	t_res_check(&r, 0, what);
 	j_parse(r.out, doc, what);
 	if (doc->type != J_ARR)
 		fail_msg("%s: not an array: %.300s", what, r.out);
-	res_free(&r);
+	t_res_free(&r);
+}
+
+/*
+ * The entries of @map (in @dir), each read by @read into its element,
+ * zeroed, of an array of @size bytes an element (calloc()ed; one more at
+ * the end).
+ * Return: the array; the number of entries into *@n.
+ */
+static void *read_map(const char *dir, const char *map, size_t size,
+		      void (*read)(const struct jv *e, void *ent), size_t *n)
+{
+	struct jv doc;
+	char *ents;
+
+	dump_map(dir, map, &doc);
+	*n = doc.nkid;
+	ents = calloc(doc.nkid + 1, size);
+	assert_non_null(ents);
+	for (size_t i = 0; i < doc.nkid; i++)
+		read(&doc.kid[i], ents + i * size);
+	j_free(&doc);
+	return ents;
 }
 
 static void snap_take(const char *dir, struct snap *s)
 {
-	struct jv doc;
-
 	memset(s, 0, sizeof(*s));
-	dump_map(dir, SFM_MAP_STATS, &doc);
-	s->nst = doc.nkid;
-	s->st = calloc(doc.nkid + 1, sizeof(*s->st));
-	assert_non_null(s->st);
-	for (size_t i = 0; i < doc.nkid; i++)
-		stats_entry(&doc.kid[i], &s->st[i]);
-	j_free(&doc);
-	dump_map(dir, SFM_MAP_HIST, &doc);
-	s->nh = doc.nkid;
-	s->h = calloc(doc.nkid + 1, sizeof(*s->h));
-	assert_non_null(s->h);
-	for (size_t i = 0; i < doc.nkid; i++)
-		hist_entry(&doc.kid[i], &s->h[i]);
-	j_free(&doc);
+	s->st = read_map(dir, SFM_MAP_STATS, sizeof(*s->st), stats_entry,
+			 &s->nst);
+	s->h = read_map(dir, SFM_MAP_HIST, sizeof(*s->h), hist_entry, &s->nh);
 }
 
 static void snap_free(struct snap *s)
@@ -958,13 +679,6 @@ static int fx_setup(void **state)
 	return 0;
 }
 
-static bool path_exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
-
 /*
  * Stop @f's daemon (a clean exit on SIGTERM, or the test fails), print
  * its log unless the test passed, remove its pins and its dirs.
@@ -972,23 +686,16 @@ static bool path_exists(const char *path)
  */
 static int fx_fini(struct fx *f)
 {
-	char why[64];
 	int rc = 0;
 
-	if (f->d.pid > 0) {
-		int st = t_daemon_stop(&f->d, SIGTERM);
-
-		if (st != 0) {
-			fprintf(stderr, "sfshmd did not stop cleanly: %s\n",
-				t_status_str(st, why, sizeof(why)));
-			f->passed = false;
-			rc = -1;
-		}
+	if (t_daemon_end(&f->d)) {
+		f->passed = false;
+		rc = -1;
 	}
 	if (!f->passed)
 		t_daemon_print_log(&f->d);
 	/* Unpinning the links detaches the probes from every binary. */
-	if (path_exists(f->pins) && t_rm_rf(f->pins)) {
+	if (t_path_exists("%s", f->pins) && t_rm_rf(f->pins)) {
 		fprintf(stderr, "cannot remove %s: %s\n", f->pins,
 			strerror(errno));
 		rc = -1;
@@ -1006,6 +713,8 @@ static int fx_teardown(void **state)
 	return rc;
 }
 
+#define MAX_KIDS 8 /* children run at once (t_procs_finish()) */
+
 /*
  * Two daemons at once, each with its run dir and instance, and the
  * children a test runs against them (killed here if a failure left them
@@ -1013,7 +722,7 @@ static int fx_teardown(void **state)
  */
 struct fx2 {
 	struct fx a, b;
-	struct proc kids[MAX_KIDS];
+	struct t_proc kids[MAX_KIDS];
 };
 
 static int fx2_setup(void **state)
@@ -1040,7 +749,7 @@ static int fx2_teardown(void **state)
 	int rc;
 
 	for (int i = 0; i < MAX_KIDS; i++)
-		kid_kill(&p->kids[i]);
+		t_proc_kill(&p->kids[i]);
 	if (!p->a.passed)
 		fprintf(stderr, "daemon A (instance %s):\n", p->a.inst);
 	rc = fx_fini(&p->a);
@@ -1056,20 +765,6 @@ static void start(struct fx *f)
 {
 	if (t_daemon_start(&f->d))
 		fail_msg("sfshmd did not start");
-}
-
-/* Poll @cond every 5 ms until it holds or @ms (scaled) pass. */
-static bool wait_for(bool (*cond)(void *), void *arg, int ms)
-{
-	uint64_t deadline = T_DEADLINE((uint64_t)ms * t_slowdown());
-
-	for (;;) {
-		if (cond(arg))
-			return true;
-		if (t_now_ms() >= deadline)
-			return false;
-		t_sleep_us(5000); /* pacing the polls */
-	}
 }
 
 /* Lines of the daemon's log holding @s; the last one into @line. */
@@ -1108,7 +803,7 @@ static void sfctl_ok(const struct fx *f, const char *const *args)
 {
 	const char *argv[32] = { "sfctl", "-b", f->d.run_dir };
 	char what[256] = "sfctl";
-	struct res r;
+	struct t_res r;
 	int n = 3;
 
 	for (int i = 0; args[i] && n < 31; i++) {
@@ -1117,12 +812,12 @@ static void sfctl_ok(const struct fx *f, const char *const *args)
 			 " %s", args[i]);
 	}
 	argv[n] = NULL;
-	run_v(&r, 0, NULL, 0, argv);
-	check_ok(&r, what);
-	res_free(&r);
+	t_run(&r, TOOL_MS, 0, NULL, 0, argv);
+	t_res_check(&r, 0, what);
+	t_res_free(&r);
 }
 
-#define SFCTL(f, ...) sfctl_ok(f, ARGS(__VA_ARGS__))
+#define SFCTL(f, ...) sfctl_ok(f, T_ARGS(__VA_ARGS__))
 
 static void create_topic(const struct fx *f, const char *topic, unsigned parts)
 {
@@ -1164,11 +859,11 @@ static char *make_lines(const struct batch *b, size_t *len)
 
 /*
  * Start sfcat -P sending @b as @uid; the lines it reads are the proc's
- * (p->own).  Its stdin stays open until the proc is pumped (proc_finish(),
- * kids_finish()): a @b of no records makes a client that connects, opens
- * the topic and waits for lines until then.
+ * (p->own).  Its stdin stays open until the proc is pumped (t_proc.h): a
+ * @b of no records makes a client that connects, opens the topic and
+ * waits for lines until then.
  */
-static void produce_start(struct proc *p, const struct fx *f, uid_t uid,
+static void produce_start(struct t_proc *p, const struct fx *f, uid_t uid,
 			  const struct batch *b)
 {
 	char part[16], acks[32];
@@ -1189,31 +884,30 @@ static void produce_start(struct proc *p, const struct fx *f, uid_t uid,
 		argv[n++] = ":";
 	}
 	argv[n] = NULL;
-	run_start(p, uid, in, len, argv);
+	t_proc_start(p, uid, in, len, argv);
 	p->own = in;
 }
 
 /* Fail unless the producer of @b (@r) ended well. */
-static void check_produced(const struct res *r, const struct batch *b)
+static void check_produced(const struct t_res *r, const struct batch *b)
 {
 	char what[128];
 
 	snprintf(what, sizeof(what), "sfcat -P -t %s -p %d (%u records)",
 		 b->topic, b->part, b->n);
-	check_ok(r, what);
+	t_res_check(r, 0, what);
 }
 
 /* Send @b with sfcat -P as @uid; every record acknowledged. */
 static void produce(const struct fx *f, uid_t uid, const struct batch *b)
 {
-	struct proc p;
-	struct res r;
+	struct t_proc p;
+	struct t_res r;
 
 	produce_start(&p, f, uid, b);
-	proc_finish(&p, &r);
-	free(p.own);
+	t_proc_finish(&p, tool_deadline(), &r);
 	check_produced(&r, b);
-	res_free(&r);
+	t_res_free(&r);
 }
 
 /* Records and key + value bytes per partition. */
@@ -1240,24 +934,24 @@ static void tally_batch(struct tally *t, const struct batch *b)
 }
 
 /* Start one `sfcat -C -e` reading @topic whole as @uid. */
-static void consume_start(struct proc *p, const struct fx *f, uid_t uid,
+static void consume_start(struct t_proc *p, const struct fx *f, uid_t uid,
 			  const char *topic)
 {
-	run_start(p, uid, NULL, 0,
-		  ARGS("sfcat", "-b", f->d.run_dir, "-C", "-t", topic, "-e",
-		       "-f", "%p %K %S\\n"));
+	t_proc_start(p, uid, NULL, 0,
+		     T_ARGS("sfcat", "-b", f->d.run_dir, "-C", "-t", topic,
+			    "-e", "-f", "%p %K %S\\n"));
 }
 
 /* What the consumer of @topic (@r, from consume_start()) printed, per
  * partition, added to @got.  Return: the records read. */
-static uint64_t tally_output(const struct res *r, const char *topic,
+static uint64_t tally_output(const struct t_res *r, const char *topic,
 			     struct tally *got)
 {
 	uint64_t n = 0;
 	char what[128];
 
 	snprintf(what, sizeof(what), "sfcat -C -e -t %s", topic);
-	check_ok(r, what);
+	t_res_check(r, 0, what);
 	for (char *line = r->out; *line;) {
 		char *nl = strchr(line, '\n');
 		unsigned p = 0;
@@ -1282,14 +976,14 @@ static uint64_t tally_output(const struct res *r, const char *topic,
 static uint64_t consume(const struct fx *f, uid_t uid, const char *topic,
 			struct tally *got)
 {
-	struct proc p;
-	struct res r;
+	struct t_proc p;
+	struct t_res r;
 	uint64_t n;
 
 	consume_start(&p, f, uid, topic);
-	proc_finish(&p, &r);
+	t_proc_finish(&p, tool_deadline(), &r);
 	n = tally_output(&r, topic, got);
-	res_free(&r);
+	t_res_free(&r);
 	return n;
 }
 
@@ -1305,13 +999,13 @@ static unsigned describe(const struct fx *f, const char *topic, struct pdesc *d)
 {
 	struct jv doc;
 	const struct jv *topics, *parts;
-	struct res r;
+	struct t_res r;
 	unsigned n;
 
-	run_v(&r, 0, NULL, 0,
-	      ARGS("sfctl", "-b", f->d.run_dir, "topic", "describe", topic,
-		   "--json"));
-	check_ok(&r, "sfctl topic describe --json");
+	t_run(&r, TOOL_MS, 0, NULL, 0,
+	      T_ARGS("sfctl", "-b", f->d.run_dir, "topic", "describe", topic,
+		     "--json"));
+	t_res_check(&r, 0, "sfctl topic describe --json");
 	j_parse(r.out, &doc, "sfctl topic describe --json");
 	topics = j_get(&doc, "topics");
 	if (!topics || topics->type != J_ARR || topics->nkid != 1)
@@ -1331,24 +1025,26 @@ static unsigned describe(const struct fx *f, const char *topic, struct pdesc *d)
 		d[idx].log_bytes = j_num(p, "log_bytes", "describe");
 	}
 	j_free(&doc);
-	res_free(&r);
+	t_res_free(&r);
 	return n;
 }
 
 /* ---- waiting for the counters ------------------------------------------- */
 
-struct in_wait {
+/* What settle() waits for: @want in @topic (@parts partitions) of @f. */
+struct settle_wait {
 	const struct fx *f;
 	const char *topic;
 	unsigned parts;
 	const struct tally *want;
-	struct snap s; /* the last snapshot */
+	struct pdesc d[MAX_PARTS]; /* synced(): the last look at the log */
+	struct snap s; /* persisted(): the last snapshot */
 };
 
 /* Has every partition persisted at least what was sent? */
 static bool persisted(void *arg)
 {
-	struct in_wait *w = arg;
+	struct settle_wait *w = arg;
 
 	snap_free(&w->s);
 	snap_take(w->f->pins, &w->s);
@@ -1362,18 +1058,10 @@ static bool persisted(void *arg)
 	return true;
 }
 
-struct sync_wait {
-	const struct fx *f;
-	const char *topic;
-	unsigned parts;
-	const struct tally *want;
-	struct pdesc d[MAX_PARTS]; /* the last look */
-};
-
 /* Is every record sent in the log and fsynced? */
 static bool synced(void *arg)
 {
-	struct sync_wait *w = arg;
+	struct settle_wait *w = arg;
 
 	if (describe(w->f, w->topic, w->d) != w->parts)
 		fail_msg("%s: not %u partitions", w->topic, w->parts);
@@ -1397,25 +1085,22 @@ static bool synced(void *arg)
 static void settle(const struct fx *f, const char *topic, unsigned parts,
 		   const struct tally *want, struct snap *s)
 {
-	struct sync_wait sw = {
-		.f = f, .topic = topic, .parts = parts, .want = want
-	};
-	struct in_wait w = {
+	struct settle_wait w = {
 		.f = f, .topic = topic, .parts = parts, .want = want
 	};
 
-	if (!wait_for(synced, &sw, WAIT_MS)) {
+	if (!t_wait_for(synced, &w, WAIT_MS)) {
 		for (unsigned p = 0; p < parts; p++)
 			fprintf(stderr,
 				"  %s-%u: log_end %lld, durable %lld, sent "
 				"%llu\n",
-				topic, p, (long long)sw.d[p].end,
-				(long long)sw.d[p].durable,
+				topic, p, (long long)w.d[p].end,
+				(long long)w.d[p].durable,
 				(unsigned long long)want->records[p]);
 		fail_msg("%s: the log did not get what was sent, fsynced",
 			 topic);
 	}
-	if (!wait_for(persisted, &w, WAIT_MS)) {
+	if (!t_wait_for(persisted, &w, WAIT_MS)) {
 		for (unsigned p = 0; p < parts; p++) {
 			const struct sfm_stats *v = snap_stats(&w.s, topic, p);
 
@@ -1588,8 +1273,57 @@ static void check_metrics_on(const struct fx *f)
 	if (log_count(f, want, line, sizeof(line)) < 1)
 		fail_msg("the log has no \"%s\"", want);
 	snprintf(want, sizeof(want), "%s/" SFM_MAP_STATS, f->pins);
-	if (!path_exists(want))
+	if (!t_path_exists("%s", want))
 		fail_msg("%s is not pinned", want);
+}
+
+/* Send the @n batches @b[] one after the other as @uid, each added to @in. */
+static void produce_all(const struct fx *f, uid_t uid, const struct batch *b,
+			size_t n, struct tally *in)
+{
+	for (size_t i = 0; i < n; i++) {
+		produce(f, uid, &b[i]);
+		tally_batch(in, &b[i]);
+	}
+}
+
+/*
+ * Wait until @topic has settled with what was sent (@in), then check its
+ * counters against @in and what was read (@out); the snapshot into @s.
+ */
+static void settle_check(const struct fx *f, const char *topic, unsigned parts,
+			 const struct tally *in, const struct tally *out,
+			 struct snap *s)
+{
+	settle(f, topic, parts, in, s);
+	check_topic(f, s, topic, parts, in, out);
+}
+
+/*
+ * One round on @topic (@parts partitions): send the @n batches @b[]
+ * (added to @in), read the topic whole once (added to @out) and check the
+ * counters once they settled; the snapshot into @s.
+ */
+static void round_trip(const struct fx *f, const char *topic, unsigned parts,
+		       const struct batch *b, size_t n, struct tally *in,
+		       struct tally *out, struct snap *s)
+{
+	produce_all(f, 0, b, n, in);
+	consume(f, 0, topic, out);
+	settle_check(f, topic, parts, in, out, s);
+}
+
+/*
+ * Send @b as @uid, then read its topic whole as @uid: what was read is
+ * exactly what was sent.
+ */
+static void move_all(const struct fx *f, uid_t uid, const struct batch *b)
+{
+	struct tally in = { 0 }, out = { 0 };
+
+	produce_all(f, uid, b, 1, &in);
+	assert_int_equal(consume(f, uid, b->topic, &out), b->n);
+	assert_memory_equal(&out, &in, sizeof(in));
 }
 
 /* ---- 1. exact totals ----------------------------------------------------- */
@@ -1622,8 +1356,7 @@ static void test_exact_totals(void **state)
 	for (size_t i = 0; i < sizeof(sent) / sizeof(sent[0]); i++) {
 		int t = sent[i].topic == a ? 0 : sent[i].topic == b ? 1 : 2;
 
-		produce(f, 0, &sent[i]);
-		tally_batch(&in[t], &sent[i]);
+		produce_all(f, 0, &sent[i], 1, &in[t]);
 	}
 	for (int t = 0; t < 3; t++) {
 		consumed[t] = consume(f, 0, topics[t], &out[t]);
@@ -1632,8 +1365,7 @@ static void test_exact_totals(void **state)
 		assert_memory_equal(&out[t], &in[t], sizeof(out[t]));
 	}
 	for (int t = 0; t < 3; t++) {
-		settle(f, topics[t], parts[t], &in[t], &s);
-		check_topic(f, &s, topics[t], parts[t], &in[t], &out[t]);
+		settle_check(f, topics[t], parts[t], &in[t], &out[t], &s);
 		check_e2e(&s, topics[t], parts[t], &out[t]);
 		if (t == 2) {
 			/* acks=durable: each producer waited for an fsync. */
@@ -1678,20 +1410,14 @@ static void test_restart(void **state)
 	start(f);
 	check_metrics_on(f);
 	create_topic(f, t, 2);
-	for (int i = 0; i < 2; i++) {
-		produce(f, 0, &first[i]);
-		tally_batch(&in, &first[i]);
-	}
-	consume(f, 0, t, &out);
-	settle(f, t, 2, &in, &s);
-	check_topic(f, &s, t, 2, &in, &out);
+	round_trip(f, t, 2, first, 2, &in, &out, &s);
 	snap_free(&s);
 
 	/* Stopped, the daemon leaves its maps and links pinned. */
 	if (t_daemon_term(&f->d))
 		fail_msg("sfshmd did not exit cleanly on SIGTERM");
 	snprintf(path, sizeof(path), "%s/" SFM_MAP_STATS, f->pins);
-	if (!path_exists(path))
+	if (!t_path_exists("%s", path))
 		fail_msg("%s is gone after SIGTERM", path);
 	snprintf(path, sizeof(path), "%s/links", f->pins);
 	if (dir_entries(path) < 1)
@@ -1710,14 +1436,8 @@ static void test_restart(void **state)
 			 want);
 	if (log_count(f, "metrics: on", NULL, 0) != 2)
 		fail_msg("\"metrics: on\" is not in the log once per start");
-	for (int i = 0; i < 2; i++) {
-		produce(f, 0, &second[i]);
-		tally_batch(&in, &second[i]);
-	}
 	/* All of it again: the consumer's counts add to the old ones. */
-	consume(f, 0, t, &out);
-	settle(f, t, 2, &in, &s);
-	check_topic(f, &s, t, 2, &in, &out);
+	round_trip(f, t, 2, second, 2, &in, &out, &s);
 	snap_free(&s);
 	f->passed = true;
 }
@@ -1733,30 +1453,39 @@ static void default_pins(const struct fx *f, char *buf, size_t len)
 		 slash ? slash + 1 : f->d.run_dir);
 }
 
+/*
+ * @f's daemon runs with metrics off, as @who (the failures' first words)
+ * wants: its log says "metrics off" once (that line into @line, @len
+ * bytes) and "metrics: on" never, and nothing is pinned, neither for its
+ * instance nor for the one a daemon without --instance would use.
+ */
+static void check_metrics_off(const struct fx *f, const char *who, char *line,
+			      size_t len)
+{
+	char other[256];
+
+	if (log_count(f, "metrics off", line, len) != 1)
+		fail_msg("%s: the log does not say once \"metrics off\"", who);
+	if (log_count(f, "metrics: on", NULL, 0))
+		fail_msg("%s, yet the log says \"metrics: on\"", who);
+	if (t_path_exists("%s", f->pins))
+		fail_msg("%s, yet %s exists", who, f->pins);
+	default_pins(f, other, sizeof(other));
+	if (t_path_exists("%s", other))
+		fail_msg("%s, yet %s exists", who, other);
+}
+
 static void test_no_bpf(void **state)
 {
 	struct fx *f = *state;
 	const char *t = tname("nobpf");
 	const struct batch b = { t, 0, 100, 0, 32, "written" };
-	struct tally in = { 0 }, out = { 0 };
-	char other[256];
 
 	f->d.bpf = false; /* t_daemon passes --no-bpf */
 	start(f);
 	create_topic(f, t, 1);
-	produce(f, 0, &b);
-	tally_batch(&in, &b);
-	assert_int_equal(consume(f, 0, t, &out), b.n);
-	assert_memory_equal(&out, &in, sizeof(in));
-	if (path_exists(f->pins))
-		fail_msg("--no-bpf, yet %s exists", f->pins);
-	default_pins(f, other, sizeof(other));
-	if (path_exists(other))
-		fail_msg("--no-bpf, yet %s exists", other);
-	if (log_count(f, "metrics: on", NULL, 0))
-		fail_msg("--no-bpf, yet the log says \"metrics: on\"");
-	if (log_count(f, "metrics off", NULL, 0) != 1)
-		fail_msg("--no-bpf: the log does not say once \"metrics off\"");
+	move_all(f, 0, &b);
+	check_metrics_off(f, "--no-bpf", NULL, 0);
 	f->passed = true;
 }
 
@@ -1771,7 +1500,7 @@ static int nobody_can_exec(void *arg)
 {
 	const struct as_nobody *a = arg;
 
-	if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+	if (t_become(NOBODY))
 		return 2;
 	for (int i = 0; a->paths[i]; i++)
 		if (access(a->paths[i], X_OK))
@@ -1791,12 +1520,9 @@ static bool skip_unless_nobody_can_exec(struct fx *f)
 	st = t_run_child(nobody_can_exec, &a, 10000);
 	if (st == 0)
 		return false;
-	snprintf(g_skip_why, sizeof(g_skip_why),
-		 "uid %d cannot run the binaries under %s (status %d): no "
-		 "unprivileged test",
-		 NOBODY, t_bin_dir(), st);
-	fprintf(stderr, "\n*** SKIP: %s ***\n\n", g_skip_why);
-	g_skipped = true;
+	t_skip_note("uid %d cannot run the binaries under %s (status %d): no "
+		    "unprivileged test",
+		    NOBODY, t_bin_dir(), st);
 	f->passed = true;
 	return true;
 }
@@ -1806,8 +1532,7 @@ static void test_unprivileged(void **state)
 	struct fx *f = *state;
 	const char *t = tname("nobody");
 	const struct batch b = { t, 0, 100, 5, 20, "written" };
-	struct tally in = { 0 }, out = { 0 };
-	char line[2048], other[256];
+	char line[2048], who[32];
 	const char *why;
 	struct stat st;
 
@@ -1824,25 +1549,14 @@ static void test_unprivileged(void **state)
 	assert_int_equal(chown(f->d.run_dir, NOBODY, NOBODY), 0);
 	start(f);
 	create_topic(f, t, 1); /* root may */
-	produce(f, NOBODY, &b);
-	tally_batch(&in, &b);
-	assert_int_equal(consume(f, NOBODY, t, &out), b.n);
-	assert_memory_equal(&out, &in, sizeof(in));
+	move_all(f, NOBODY, &b);
 
-	if (log_count(f, "metrics off", line, sizeof(line)) != 1)
-		fail_msg("as uid %d the log does not say once \"metrics off\"",
-			 NOBODY);
+	snprintf(who, sizeof(who), "as uid %d", NOBODY);
+	check_metrics_off(f, who, line, sizeof(line));
 	why = strstr(line, "metrics off") + strlen("metrics off");
 	if (strlen(why) < 8)
 		fail_msg("\"metrics off\" without a reason: %s", line);
 	printf("  as nobody: %s", line);
-	if (log_count(f, "metrics: on", NULL, 0))
-		fail_msg("as uid %d the log says \"metrics: on\"", NOBODY);
-	if (path_exists(f->pins))
-		fail_msg("as uid %d, yet %s exists", NOBODY, f->pins);
-	default_pins(f, other, sizeof(other));
-	if (path_exists(other))
-		fail_msg("as uid %d, yet %s exists", NOBODY, other);
 	if (stat(SFM_BPFFS_ROOT, &st) == 0 && st.st_uid == NOBODY) {
 		rmdir(SFM_BPFFS_ROOT); /* not for the next tests' daemons */
 		fail_msg("%s was left behind owned by uid %d (mode %o): that "
@@ -1859,28 +1573,14 @@ static void test_unprivileged(void **state)
 static void print_topic(const struct snap *s, const char *topic)
 {
 	for (size_t i = 0; i < s->nst; i++) {
-		const struct sfm_stats *v = &s->st[i].v;
-
 		if (strncmp(s->st[i].k.topic, topic, SFM_TOPIC_LEN))
 			continue;
-		fprintf(stderr,
-			"  topic_stats %s-%u: in %llu/%llu B/%llu batches, "
-			"out %llu/%llu B/%llu reports, %llu fsyncs, %llu "
-			"errors, bp %llu/%llu ns, futex %llu waits %llu "
-			"wakes\n",
-			topic, s->st[i].k.partition,
-			(unsigned long long)v->records_in,
-			(unsigned long long)v->bytes_in,
-			(unsigned long long)v->batches_in,
-			(unsigned long long)v->records_out,
-			(unsigned long long)v->bytes_out,
-			(unsigned long long)v->polls_out,
-			(unsigned long long)v->fsyncs,
-			(unsigned long long)v->errors,
-			(unsigned long long)v->bp_waits,
-			(unsigned long long)v->bp_wait_ns,
-			(unsigned long long)v->futex_waits,
-			(unsigned long long)v->futex_wakes);
+		fprintf(stderr, "  topic_stats %s-%u:", topic,
+			s->st[i].k.partition);
+		for (size_t j = 0; j < NSTATS; j++)
+			fprintf(stderr, " %s %llu", stats_fields[j].name,
+				(unsigned long long)stat_field(&s->st[i].v, j));
+		fprintf(stderr, "\n");
 	}
 	for (size_t i = 0; i < s->nh; i++)
 		if (!strncmp(s->h[i].k.topic, topic, SFM_TOPIC_LEN))
@@ -1922,13 +1622,7 @@ static void test_delete(void **state)
 	start(f);
 	check_metrics_on(f);
 	create_topic(f, t, 3);
-	for (int i = 0; i < 3; i++) {
-		produce(f, 0, &old[i]);
-		tally_batch(&in, &old[i]);
-	}
-	consume(f, 0, t, &out);
-	settle(f, t, 3, &in, &s);
-	check_topic(f, &s, t, 3, &in, &out);
+	round_trip(f, t, 3, old, 3, &in, &out, &s);
 	/* There is something to drop: counters and all three histograms. */
 	if (!has_e2e(&s, t, 3))
 		fail_msg("%s: 1700 records read, no end-to-end sample", t);
@@ -1936,7 +1630,7 @@ static void test_delete(void **state)
 	snap_free(&s);
 
 	SFCTL(f, "topic", "delete", t);
-	if (!wait_for(counters_gone, &w, WAIT_MS)) {
+	if (!t_wait_for(counters_gone, &w, WAIT_MS)) {
 		snap_take(f->pins, &s);
 		print_topic(&s, t);
 		snap_free(&s);
@@ -1948,10 +1642,8 @@ static void test_delete(void **state)
 	memset(&in, 0, sizeof(in));
 	memset(&out, 0, sizeof(out));
 	create_topic(f, t, 1);
-	produce(f, 0, &again);
-	tally_batch(&in, &again);
-	settle(f, t, 1, &in, &s);
-	check_topic(f, &s, t, 1, &in, &out);
+	produce_all(f, 0, &again, 1, &in);
+	settle_check(f, t, 1, &in, &out, &s);
 	for (uint32_t p = 1; p < 3; p++)
 		if (snap_stats(&s, t, p) ||
 		    snap_hist(&s, t, p, SFM_HIST_PERSIST))
@@ -2047,7 +1739,7 @@ static void wait_isolated(struct side *a, struct side *b, const char *when)
 {
 	struct side *w[2] = { a, b };
 
-	if (wait_for(isolated, w, WAIT_MS)) {
+	if (t_wait_for(isolated, w, WAIT_MS)) {
 		printf("  %s:\n", when);
 		print_side(stdout, a);
 		print_side(stdout, b);
@@ -2121,7 +1813,7 @@ static void test_two_instances(void **state)
 	struct side sa = { .name = "A", .f = fa },
 		    sb = { .name = "B", .f = fb };
 	struct tally in[4] = { 0 }, out[4] = { 0 };
-	struct res r[6];
+	struct t_res r[6];
 	uint64_t n[4];
 	struct snap s;
 
@@ -2150,10 +1842,10 @@ static void test_two_instances(void **state)
 		side_add(f == fa ? &sa : &sb, fx->kids[2 + i].pid);
 		tally_batch(&in[which[i]], &sent[i]);
 	}
-	kids_finish(&fx->kids[2], 6, r);
+	t_procs_finish(&fx->kids[2], 6, tool_deadline(), r);
 	for (int i = 0; i < 6; i++) {
 		check_produced(&r[i], &sent[i]);
-		res_free(&r[i]);
+		t_res_free(&r[i]);
 	}
 
 	/* Four consumers at once, each reading one topic of one daemon. */
@@ -2161,10 +1853,10 @@ static void test_two_instances(void **state)
 		consume_start(&fx->kids[2 + i], on[i], 0, topics[i]);
 		side_add(on[i] == fa ? &sa : &sb, fx->kids[2 + i].pid);
 	}
-	kids_finish(&fx->kids[2], 4, r);
+	t_procs_finish(&fx->kids[2], 4, tool_deadline(), r);
 	for (int i = 0; i < 4; i++) {
 		n[i] = tally_output(&r[i], topics[i], &out[i]);
-		res_free(&r[i]);
+		t_res_free(&r[i]);
 		assert_int_equal(n[i], tally_records(&in[i]));
 		assert_memory_equal(&out[i], &in[i], sizeof(in[i]));
 	}
@@ -2173,8 +1865,7 @@ static void test_two_instances(void **state)
 	/* Each instance counted its own, to the record and the byte. */
 	for (int i = 0; i < 4; i++) {
 		printf("  instance %s:\n", on[i] == fa ? "A" : "B");
-		settle(on[i], topics[i], parts[i], &in[i], &s);
-		check_topic(on[i], &s, topics[i], parts[i], &in[i], &out[i]);
+		settle_check(on[i], topics[i], parts[i], &in[i], &out[i], &s);
 		check_e2e(&s, topics[i], parts[i], &out[i]);
 		snap_free(&s);
 	}
@@ -2191,10 +1882,10 @@ static void test_two_instances(void **state)
 	wait_isolated(&sa, &sb, "two live clients");
 
 	/* The kept clients go: each leaves its instance's procs. */
-	kids_finish(&fx->kids[0], 2, r);
+	t_procs_finish(&fx->kids[0], 2, tool_deadline(), r);
 	for (int i = 0; i < 2; i++) {
 		check_produced(&r[i], i ? &idle_b : &idle_a);
-		res_free(&r[i]);
+		t_res_free(&r[i]);
 	}
 	sa.live = sb.live = 0;
 	wait_isolated(&sa, &sb, "every client gone");
@@ -2216,35 +1907,19 @@ static void test_two_instances(void **state)
  */
 static void private_bpffs(void)
 {
-	const char *why = NULL;
+	const char *why;
 
 	errno = 0;
 	if (getenv("TEST_METRICS_HOST_BPFFS"))
 		why = "TEST_METRICS_HOST_BPFFS is set";
-	else if (unshare(CLONE_NEWNS))
-		why = "unshare(CLONE_NEWNS) failed";
-	else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		why = "cannot make the mounts private"; /* must not mount */
-	else if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=1777"))
-		why = "cannot mount a bpffs";
+	else
+		why = t_private_bpffs("mode=1777");
 	if (why)
 		printf("  on the host's bpffs: %s (%s)\n", why,
 		       errno ? strerror(errno) : "");
 	else
 		printf("  on a private bpffs (mount namespace of pid %d)\n",
 		       (int)getpid());
-}
-
-/* Why this machine cannot run the tests, NULL if it can. */
-static const char *missing_feature(void)
-{
-	if (geteuid() != 0)
-		return "not root: loading BPF programs needs root";
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return "no /sys/kernel/btf/vmlinux: the kernel has no BTF";
-	if (!find_bpftool())
-		return "no bpftool (set BPFTOOL=PATH)";
-	return NULL;
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -2261,11 +1936,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_instances, fx2_setup,
 						fx2_teardown),
 	};
-	struct CMUnitTest run[sizeof(tests) / sizeof(tests[0])];
-	const char *only = getenv("TEST_METRICS_ONLY");
-	const char *why = missing_feature();
-	size_t n = 0;
-	int fails;
+	const char *why = t_bpf_missing(g_bpftool, sizeof(g_bpftool));
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (why) {
@@ -2274,13 +1945,5 @@ int main(void)
 	}
 	signal(SIGPIPE, SIG_IGN); /* a tool that exits early closes stdin */
 	private_bpffs();
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!only || strstr(tests[i].name, only))
-			run[n++] = tests[i];
-	fails = _cmocka_run_group_tests("test_metrics", run, n, NULL, NULL);
-	if (!fails && g_skipped) {
-		fprintf(stderr, "\n*** SKIP: %s ***\n", g_skip_why);
-		return 77;
-	}
-	return fails ? 1 : 0;
+	return T_RUN_ONLY("test_metrics", "TEST_METRICS_ONLY", tests);
 }

@@ -36,7 +36,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -45,7 +44,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +51,7 @@
 
 #include "sfm.h"
 #include "t_daemon.h"
+#include "t_proc.h"
 #include "t_util.h"
 
 #define SETTLE_MS 10000 /* for the counters to reach what was sent */
@@ -254,18 +253,6 @@ static uint64_t sum_of(const char *doc, const char *key)
 	for (const char *p = doc; (p = strstr(p, pat)); p += n)
 		sum += strtoull(p + n, NULL, 10);
 	return sum;
-}
-
-/* Does @text hold the line @line? */
-static bool has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)); p++)
-		if ((p == text || p[-1] == '\n') &&
-		    (p[n] == '\n' || p[n] == '\0'))
-			return true;
-	return false;
 }
 
 /* ---- the fixture --------------------------------------------------------- */
@@ -636,13 +623,13 @@ static void want_tp(const char *text, const char *name, const char *topic,
 	snprintf(line, sizeof(line),
 		 "%s{topic=\"%s\",partition=\"%u\"} %" PRIu64, name, topic, p,
 		 v);
-	if (!has_line(text, line))
+	if (!t_has_line(text, line))
 		fail_msg("no line '%s' in\n%.4000s", line, text);
 }
 
 static void want_line(const char *text, const char *line)
 {
-	if (!has_line(text, line))
+	if (!t_has_line(text, line))
 		fail_msg("no line '%s' in\n%.4000s", line, text);
 }
 
@@ -820,38 +807,6 @@ static void test_usage(void **state)
 
 /* ---- main ---------------------------------------------------------------- */
 
-static bool find_bpftool(void)
-{
-	static const char *const std[] = { "/usr/sbin/bpftool",
-					   "/usr/local/sbin/bpftool",
-					   "/sbin/bpftool",
-					   "/usr/bin/bpftool" };
-	const char *env = getenv("BPFTOOL");
-
-	if (env && env[0]) {
-		snprintf(g_bpftool, sizeof(g_bpftool), "%s", env);
-		return access(g_bpftool, X_OK) == 0;
-	}
-	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++) {
-		snprintf(g_bpftool, sizeof(g_bpftool), "%s", std[i]);
-		if (access(g_bpftool, X_OK) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Why this machine cannot run the tests, NULL if it can. */
-static const char *missing_feature(void)
-{
-	if (geteuid() != 0)
-		return "not root: sfshmd loads BPF programs only as root";
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return "no /sys/kernel/btf/vmlinux: the kernel has no BTF";
-	if (!find_bpftool())
-		return "no bpftool (set BPFTOOL=PATH)";
-	return NULL;
-}
-
 /*
  * A mount namespace of our own with a fresh bpffs on /sys/fs/bpf: what
  * the daemon pins is seen by us and our children only, and goes when the
@@ -860,15 +815,8 @@ static const char *missing_feature(void)
  */
 static void private_bpffs(void)
 {
-	const char *why = NULL;
+	const char *why = t_private_bpffs("mode=0700");
 
-	errno = 0;
-	if (unshare(CLONE_NEWNS))
-		why = "unshare(CLONE_NEWNS) failed";
-	else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		why = "cannot make the mounts private"; /* must not mount */
-	else if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
-		why = "cannot mount a bpffs";
 	if (why)
 		printf("  on the host's bpffs: %s (%s)\n", why,
 		       errno ? strerror(errno) : "");
@@ -884,7 +832,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_usage),
 	};
-	const char *why = missing_feature();
+	const char *why = t_bpf_missing(g_bpftool, sizeof(g_bpftool));
 	int fails;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

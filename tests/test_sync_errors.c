@@ -75,9 +75,6 @@
 #define SFCTL "\"$B\"/tools/sfctl -b \"$SFSHM_RUN_DIR\" "
 #define SFCAT "\"$B\"/tools/sfcat -b \"$SFSHM_RUN_DIR\" "
 
-static bool g_skipped; /* a test was skipped: exit 77 if nothing failed */
-static char g_skip_why[256];
-
 /* ---- fixture ------------------------------------------------------------- */
 
 struct fx {
@@ -115,20 +112,6 @@ static int fx_setup(void **state)
 	return 0;
 }
 
-/* The last lines of the daemon's log, for a failure. */
-static void print_log_tail(const struct t_daemon *d, int lines)
-{
-	char cmd[512];
-
-	fprintf(stderr, "---- last %d lines of %s ----\n", lines, d->log_path);
-	fflush(stderr);
-	snprintf(cmd, sizeof(cmd),
-		 "tail -n %d '%s' | sed 's/^/  sfshmd| /' >&2", lines,
-		 d->log_path);
-	if (system(cmd) != 0)
-		t_daemon_print_log(d);
-}
-
 /* Unmount @dir; lazily if it is busy.  Return: 0 or -1 (said). */
 static int unmount_dir(const char *dir)
 {
@@ -147,19 +130,12 @@ static int fx_teardown(void **state)
 	char cmd[256];
 	int rc = 0;
 
-	if (f->d.pid > 0) {
-		char why[64];
-		int st = t_daemon_stop(&f->d, SIGTERM);
-
-		if (st != 0) {
-			fprintf(stderr, "sfshmd did not stop cleanly: %s\n",
-				t_status_str(st, why, sizeof(why)));
-			f->passed = false;
-			rc = -1;
-		}
+	if (t_daemon_end(&f->d)) {
+		f->passed = false;
+		rc = -1;
 	}
 	if (!f->passed)
-		print_log_tail(&f->d, 60);
+		t_daemon_print_log_tail(&f->d, 60);
 	/* Room again, so that unmounting the ext2 can write what it has. */
 	if (f->back_mounted)
 		unlink(f->filler);
@@ -241,21 +217,6 @@ static void work_path(const struct fx *f, char *buf, size_t len,
 	snprintf(buf, len, "%s/%s", f->work, name);
 }
 
-static bool path_exists(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static bool path_exists(const char *fmt, ...)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	return lstat(path, &st) == 0;
-}
-
 /* ---- the failing file system --------------------------------------------- */
 
 static bool skip_test(struct fx *f, const char *fmt, ...)
@@ -267,10 +228,8 @@ static bool skip_test(struct fx *f, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(g_skip_why, sizeof(g_skip_why), fmt, ap);
+	t_skip_vnote(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n*** SKIP: %s ***\n\n", g_skip_why);
-	g_skipped = true;
 	f->passed = true;
 	return false;
 }
@@ -392,13 +351,9 @@ static void break_writeback(struct fx *f)
 static void start_with(struct fx *f, const char *const *flags)
 {
 	char err[PATH_MAX];
-	int n = 0, rc;
+	int rc;
 
-	while (flags && flags[n] && n < 15) {
-		f->d.extra[n] = flags[n];
-		n++;
-	}
-	f->d.extra[n] = NULL;
+	t_daemon_set_extra(&f->d, flags);
 	if (t_daemon_start(&f->d))
 		fail_msg("sfshmd did not start");
 	work_path(f, err, sizeof(err), "create.err");
@@ -416,27 +371,13 @@ static void start_with(struct fx *f, const char *const *flags)
 
 #define START(f, ...) start_with(f, (const char *const[]){ __VA_ARGS__, NULL })
 
-/* Does a line of the daemon's log contain both @a and @b (if not NULL)? */
-static bool log_has(const struct t_daemon *d, const char *a, const char *b)
-{
-	char line[2048];
-	FILE *fp = fopen(d->log_path, "r");
-	bool found = false;
-
-	while (fp && !found && fgets(line, sizeof(line), fp))
-		found = strstr(line, a) && (!b || strstr(line, b));
-	if (fp)
-		fclose(fp);
-	return found;
-}
-
-/* Poll log_has() every 5 ms until it holds or WAIT_MS (scaled) pass. */
+/* Poll t_daemon_log_has() every 5 ms until it holds or WAIT_MS (scaled) pass. */
 static bool wait_log(const struct t_daemon *d, const char *a, const char *b)
 {
 	uint64_t deadline = T_DEADLINE((uint64_t)WAIT_MS * t_slowdown());
 
 	for (;;) {
-		if (log_has(d, a, b))
+		if (t_daemon_log_has(d, a, b))
 			return true;
 		if (t_now_ms() >= deadline)
 			return false;
@@ -600,16 +541,16 @@ static void expect_rings_kept(struct fx *f)
 	if (st != 0)
 		fail_msg("sfshmd on SIGTERM: %s",
 			 t_status_str(st, why, sizeof(why)));
-	if (!log_has(&f->d,
-		     "some records could not be persisted; their rings "
-		     "stay in",
-		     f->d.run_dir))
+	if (!t_daemon_log_has(&f->d,
+			      "some records could not be persisted; their rings "
+			      "stay in",
+			      f->d.run_dir))
 		fail_msg("the daemon did not say that records could not be "
 			 "persisted");
-	if (!path_exists("%s/%s-0.ring", f->d.run_dir, TOPIC))
+	if (!t_path_exists("%s/%s-0.ring", f->d.run_dir, TOPIC))
 		fail_msg("%s/%s-0.ring was removed at shutdown", f->d.run_dir,
 			 TOPIC);
-	assert_true(path_exists("%s/%s-0.ctl", f->d.run_dir, TOPIC));
+	assert_true(t_path_exists("%s/%s-0.ctl", f->d.run_dir, TOPIC));
 	printf("  SIGTERM: exit 0, %s/%s-0.ring kept\n", f->d.run_dir, TOPIC);
 }
 
@@ -746,19 +687,8 @@ int main(void)
 		T(test_durable_fails),
 		T(test_durable_block_times_out),
 	};
-	struct CMUnitTest run[sizeof(tests) / sizeof(tests[0])];
-	const char *only = getenv("TEST_SYNC_ERRORS_ONLY");
-	size_t n = 0;
-	int fails;
 
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!only || strstr(tests[i].name, only))
-			run[n++] = tests[i];
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	fails = _cmocka_run_group_tests("test_sync_errors", run, n, NULL, NULL);
-	if (!fails && g_skipped) {
-		fprintf(stderr, "\n*** SKIP: %s ***\n", g_skip_why);
-		return 77;
-	}
-	return fails ? 1 : 0;
+	/* TEST_SYNC_ERRORS_ONLY=substring: run the matching tests only. */
+	return T_RUN_ONLY("test_sync_errors", "TEST_SYNC_ERRORS_ONLY", tests);
 }

@@ -18,10 +18,8 @@
  * live and stops on SIGTERM with status 0.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,6 +38,7 @@
 #include <sfshm/sfshm.h>
 
 #include "t_daemon.h"
+#include "t_proc.h"
 #include "t_util.h"
 
 #define TOOL_MS 30000 /* deadline of one tool run */
@@ -49,221 +48,17 @@
 
 static struct t_daemon g_d;
 
-/* ---- running a program ------------------------------------------------ */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-/* A child with its standard streams on pipes. */
-struct proc {
-	pid_t pid;
-	int in, out, err; /* -1 once closed */
-	const char *input;
-	size_t inlen, inoff;
-	struct buf o, e;
-};
-
-/* The result of a finished run. */
-struct res {
-	int status; /* exit status, 128 + signal, or -1 on timeout */
-	char *out;
-	char *err;
-	size_t outlen;
-};
-
-static void buf_add(struct buf *b, const char *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = realloc(b->p, b->cap);
-		assert_non_null(b->p);
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void child_exec(char *const *argv, int in[2], int out[2], int err[2])
-{
-	signal(SIGPIPE, SIG_DFL);
-	if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
-		_exit(126);
-	execv(argv[0], argv);
-	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
-static void proc_start(struct proc *p, char *const *argv, const char *input,
-		       size_t inlen)
-{
-	int in[2], out[2], err[2];
-
-	memset(p, 0, sizeof(*p));
-	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
-	p->pid = fork();
-	assert_true(p->pid >= 0);
-	if (p->pid == 0)
-		child_exec(argv, in, out, err);
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	p->in = in[1];
-	p->out = out[0];
-	p->err = err[0];
-	fcntl(p->in, F_SETFL, O_NONBLOCK);
-	p->input = input;
-	p->inlen = input ? inlen : 0;
-	buf_add(&p->o, "", 0);
-	buf_add(&p->e, "", 0);
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-static void pump_input(struct proc *p)
-{
-	ssize_t n = write(p->in, p->input + p->inoff, p->inlen - p->inoff);
-
-	if (n > 0)
-		p->inoff += (size_t)n;
-	if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
-	    p->inoff == p->inlen)
-		close_fd(&p->in);
-}
-
-static void pump_output(int *fd, struct buf *b)
-{
-	char chunk[65536];
-	ssize_t n = read(*fd, chunk, sizeof(chunk));
-
-	if (n > 0)
-		buf_add(b, chunk, (size_t)n);
-	else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-		close_fd(fd);
-}
-
-/* One round of moving bytes, waiting at most @ms.  Return: false once
- * the child's stdout and stderr are closed. */
-static bool proc_pump(struct proc *p, int ms)
-{
-	struct pollfd fds[3] = {
-		{ .fd = p->inoff < p->inlen ? p->in : -1, .events = POLLOUT },
-		{ .fd = p->out, .events = POLLIN },
-		{ .fd = p->err, .events = POLLIN },
-	};
-
-	if (p->in >= 0 && p->inoff == p->inlen)
-		close_fd(&p->in);
-	if (p->out < 0 && p->err < 0)
-		return false;
-	if (poll(fds, 3, ms) <= 0)
-		return true;
-	if (fds[0].revents)
-		pump_input(p);
-	if (fds[1].revents)
-		pump_output(&p->out, &p->o);
-	if (fds[2].revents)
-		pump_output(&p->err, &p->e);
-	return p->out >= 0 || p->err >= 0;
-}
-
-/* Run until the child closes its output, then reap it, all by
- * @deadline (t_now_ms()).  Fills @r. */
-static void proc_finish(struct proc *p, uint64_t deadline, struct res *r)
-{
-	int left;
-
-	while (t_now_ms() < deadline && proc_pump(p, 50))
-		;
-	left = (int)(deadline > t_now_ms() ? deadline - t_now_ms() : 1);
-	r->status = t_wait_child(p->pid, left);
-	close_fd(&p->in);
-	close_fd(&p->out);
-	close_fd(&p->err);
-	r->out = p->o.p;
-	r->outlen = p->o.len;
-	r->err = p->e.p;
-}
-
-static void res_free(struct res *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
-/* argv for a tool ("sfctl", ...) or the daemon ("sfshmd"): the name
- * becomes the binary's path. */
-static char **make_argv(const char *const *args)
-{
-	static char path[PATH_MAX + 32];
-	static char *argv[64];
-	int n;
-
-	snprintf(path, sizeof(path), "%s/%s%s", t_bin_dir(),
-		 strcmp(args[0], "sfshmd") ? "tools/" : "", args[0]);
-	argv[0] = path;
-	for (n = 1; args[n] && n < 63; n++)
-		argv[n] = (char *)args[n];
-	argv[n] = NULL;
-	return argv;
-}
+/* ---- running a program (t_proc.h) ------------------------------------- */
 
 /* Run @args (NULL-ended) with @input on stdin, by the tool deadline. */
-static void run_v(struct res *r, const char *input, size_t inlen,
-		  const char *const *args)
-{
-	struct proc p;
-
-	proc_start(&p, make_argv(args), input, inlen);
-	proc_finish(&p, T_DEADLINE(TOOL_MS * t_slowdown()), r);
-}
-
-#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define RUN(r, input, inlen, args) t_run(r, TOOL_MS, 0, input, inlen, args)
 /* sfctl / sfcat -b RUN_DIR ARGS... */
 #define SFCTL(r, ...) \
-	run_v(r, NULL, 0, ARGS("sfctl", "-b", g_d.run_dir, __VA_ARGS__))
+	RUN(r, NULL, 0, T_ARGS("sfctl", "-b", g_d.run_dir, __VA_ARGS__))
 #define SFCAT(r, ...) \
-	run_v(r, NULL, 0, ARGS("sfcat", "-b", g_d.run_dir, __VA_ARGS__))
+	RUN(r, NULL, 0, T_ARGS("sfcat", "-b", g_d.run_dir, __VA_ARGS__))
 #define SFCAT_IN(r, in, len, ...) \
-	run_v(r, in, len, ARGS("sfcat", "-b", g_d.run_dir, __VA_ARGS__))
-
-/* Fail with the run's output when its status is not @want. */
-static void check_status(const struct res *r, int want, const char *what)
-{
-	if (r->status != want)
-		fail_msg("%s: exit %d, want %d\nstdout: %.2000s\nstderr: %s",
-			 what, r->status, want, r->out, r->err);
-}
-
-/* Does @text hold the line @line? */
-static bool has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)); p++)
-		if ((p == text || p[-1] == '\n') &&
-		    (p[n] == '\n' || p[n] == '\0'))
-			return true;
-	return false;
-}
-
-static size_t count_lines(const char *text)
-{
-	size_t n = 0;
-
-	for (; *text; text++)
-		n += *text == '\n';
-	return n;
-}
+	RUN(r, in, len, T_ARGS("sfcat", "-b", g_d.run_dir, __VA_ARGS__))
 
 /* The number after the @n-th (from 0) "@key": in a JSON document. */
 static int64_t json_int(const char *doc, const char *key, int n)
@@ -294,27 +89,11 @@ static int json_count(const char *doc, const char *key)
 
 /* ---- the daemon ------------------------------------------------------- */
 
-static bool have_binaries(void)
-{
-	static const char *const names[] = { "sfshmd", "tools/sfctl",
-					     "tools/sfcat" };
-	char path[PATH_MAX + 16];
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", t_bin_dir(), names[i]);
-		if (access(path, X_OK)) {
-			fprintf(stderr, "%s: %s\n", path, strerror(errno));
-			return false;
-		}
-	}
-	return true;
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
 	signal(SIGPIPE, SIG_IGN); /* a tool that exits early closes stdin */
-	if (!have_binaries() || t_daemon_init(&g_d, "tools"))
+	if (!t_have_binaries() || t_daemon_init(&g_d, "tools"))
 		return -1;
 	return t_daemon_start(&g_d);
 }
@@ -331,130 +110,131 @@ static int group_teardown(void **state)
 static void test_broker_info(void **state)
 {
 	char want[64];
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	SFCTL(&r, "broker", "info");
-	check_status(&r, 0, "broker info");
+	t_res_check(&r, 0, "broker info");
 	assert_non_null(strstr(r.out, g_d.run_dir));
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL(&r, "--json", "broker", "info");
-	check_status(&r, 0, "--json broker info");
+	t_res_check(&r, 0, "--json broker info");
 	snprintf(want, sizeof(want), "\"pid\": %d,", (int)g_d.pid);
 	assert_non_null(strstr(r.out, want));
-	res_free(&r);
+	t_res_free(&r);
 }
 
 static void test_help(void **state)
 {
 	const char *const *cmds[] = {
-		ARGS("sfctl", "--help"),
-		ARGS("sfctl", "topic", "--help"),
-		ARGS("sfctl", "topic", "create", "--help"),
-		ARGS("sfctl", "topic", "describe", "-h"),
-		ARGS("sfctl", "help", "topic", "delete"),
-		ARGS("sfctl", "broker", "info", "--help"),
-		ARGS("sfcat", "--help"),
-		ARGS("sfcat", "-h"),
+		T_ARGS("sfctl", "--help"),
+		T_ARGS("sfctl", "topic", "--help"),
+		T_ARGS("sfctl", "topic", "create", "--help"),
+		T_ARGS("sfctl", "topic", "describe", "-h"),
+		T_ARGS("sfctl", "help", "topic", "delete"),
+		T_ARGS("sfctl", "broker", "info", "--help"),
+		T_ARGS("sfcat", "--help"),
+		T_ARGS("sfcat", "-h"),
 	};
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		run_v(&r, NULL, 0, cmds[i]);
-		check_status(&r, 0, cmds[i][1]);
+		RUN(&r, NULL, 0, cmds[i]);
+		t_res_check(&r, 0, cmds[i][1]);
 		assert_non_null(strstr(r.out, "SYNOPSIS"));
 		assert_non_null(strstr(r.out, "EXIT STATUS"));
 		assert_string_equal(r.err, "");
-		res_free(&r);
+		t_res_free(&r);
 	}
 }
 
 static void test_usage_errors(void **state)
 {
 	const char *const *cmds[] = {
-		ARGS("sfctl"),
-		ARGS("sfctl", "frob"),
-		ARGS("sfctl", "--frob"),
-		ARGS("sfctl", "topic"),
-		ARGS("sfctl", "topic", "frob"),
-		ARGS("sfctl", "topic", "create"),
-		ARGS("sfctl", "topic", "create", "x", "--partitions", "abc"),
-		ARGS("sfctl", "topic", "create", "x", "--partitions", "0"),
-		ARGS("sfctl", "topic", "create", "x", "--ring-bytes", "3M"),
-		ARGS("sfctl", "topic", "create", "x", "--config", "nope=1"),
-		ARGS("sfctl", "topic", "create", "x", "--config", "segment.ms"),
-		ARGS("sfctl", "topic", "create", "x", "--mode", "999"),
-		ARGS("sfctl", "topic", "create", "x", "y"),
-		ARGS("sfctl", "topic", "delete"),
-		ARGS("sfctl", "topic", "list", "--bogus"),
-		ARGS("sfctl", "broker", "info", "extra"),
-		ARGS("sfcat"),
-		ARGS("sfcat", "-C"),
-		ARGS("sfcat", "-P", "-C", "-t", "x"),
-		ARGS("sfcat", "-C", "-t", "x", "-o", "bogus"),
-		ARGS("sfcat", "-C", "-t", "x", "-o"),
-		ARGS("sfcat", "-C", "-t", "x", "-f", "%q"),
-		ARGS("sfcat", "-C", "-t", "x", "-c", "0"),
-		ARGS("sfcat", "-C", "-t", "x", "-T"),
-		ARGS("sfcat", "-C", "-t", "x", "file"),
-		ARGS("sfcat", "-P", "-t", "x", "-X", "acks=maybe"),
-		ARGS("sfcat", "-P", "-t", "x", "-X", "nope=1"),
-		ARGS("sfcat", "-P", "-t", "x", "-p", "-3"),
-		ARGS("sfcat", "-P", "-t", "x", "-e"),
-		ARGS("sfcat", "-P", "-t", "x", "--bogus"),
+		T_ARGS("sfctl"),
+		T_ARGS("sfctl", "frob"),
+		T_ARGS("sfctl", "--frob"),
+		T_ARGS("sfctl", "topic"),
+		T_ARGS("sfctl", "topic", "frob"),
+		T_ARGS("sfctl", "topic", "create"),
+		T_ARGS("sfctl", "topic", "create", "x", "--partitions", "abc"),
+		T_ARGS("sfctl", "topic", "create", "x", "--partitions", "0"),
+		T_ARGS("sfctl", "topic", "create", "x", "--ring-bytes", "3M"),
+		T_ARGS("sfctl", "topic", "create", "x", "--config", "nope=1"),
+		T_ARGS("sfctl", "topic", "create", "x", "--config",
+		       "segment.ms"),
+		T_ARGS("sfctl", "topic", "create", "x", "--mode", "999"),
+		T_ARGS("sfctl", "topic", "create", "x", "y"),
+		T_ARGS("sfctl", "topic", "delete"),
+		T_ARGS("sfctl", "topic", "list", "--bogus"),
+		T_ARGS("sfctl", "broker", "info", "extra"),
+		T_ARGS("sfcat"),
+		T_ARGS("sfcat", "-C"),
+		T_ARGS("sfcat", "-P", "-C", "-t", "x"),
+		T_ARGS("sfcat", "-C", "-t", "x", "-o", "bogus"),
+		T_ARGS("sfcat", "-C", "-t", "x", "-o"),
+		T_ARGS("sfcat", "-C", "-t", "x", "-f", "%q"),
+		T_ARGS("sfcat", "-C", "-t", "x", "-c", "0"),
+		T_ARGS("sfcat", "-C", "-t", "x", "-T"),
+		T_ARGS("sfcat", "-C", "-t", "x", "file"),
+		T_ARGS("sfcat", "-P", "-t", "x", "-X", "acks=maybe"),
+		T_ARGS("sfcat", "-P", "-t", "x", "-X", "nope=1"),
+		T_ARGS("sfcat", "-P", "-t", "x", "-p", "-3"),
+		T_ARGS("sfcat", "-P", "-t", "x", "-e"),
+		T_ARGS("sfcat", "-P", "-t", "x", "--bogus"),
 	};
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		run_v(&r, NULL, 0, cmds[i]);
+		RUN(&r, NULL, 0, cmds[i]);
 		if (r.status != 2 || !strstr(r.err, "Try '"))
 			fail_msg("command %zu (%s %s ...): exit %d, stderr: %s",
 				 i, cmds[i][0], cmds[i][1] ? cmds[i][1] : "",
 				 r.status, r.err);
 		assert_string_equal(r.out, "");
-		res_free(&r);
+		t_res_free(&r);
 	}
 }
 
 static void test_topic_lifecycle(void **state)
 {
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	SFCTL(&r, "topic", "create", "life", "--partitions", "3", "--config",
 	      "retention.ms=-1", "--segment-bytes", "1M");
-	check_status(&r, 0, "create");
-	assert_true(has_line(r.out, "Created topic life."));
-	res_free(&r);
+	t_res_check(&r, 0, "create");
+	assert_true(t_has_line(r.out, "Created topic life."));
+	t_res_free(&r);
 
 	SFCTL(&r, "topic", "create", "life");
-	check_status(&r, 1, "create again");
+	t_res_check(&r, 1, "create again");
 	assert_non_null(strstr(r.err, "sfctl: topic create: life: "));
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL(&r, "topic", "create", "life", "--if-not-exists");
-	check_status(&r, 0, "create --if-not-exists");
-	res_free(&r);
+	t_res_check(&r, 0, "create --if-not-exists");
+	t_res_free(&r);
 
 	SFCTL(&r, "topic", "list");
-	check_status(&r, 0, "list");
-	assert_true(has_line(r.out, "life"));
-	res_free(&r);
+	t_res_check(&r, 0, "list");
+	assert_true(t_has_line(r.out, "life"));
+	t_res_free(&r);
 	SFCTL(&r, "--json", "topic", "list");
-	check_status(&r, 0, "--json list");
+	t_res_check(&r, 0, "--json list");
 	assert_non_null(strstr(r.out, "\"topics\": ["));
 	assert_non_null(strstr(r.out, "\"life\""));
-	res_free(&r);
+	t_res_free(&r);
 }
 
 static void test_topic_describe(void **state)
 {
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	SFCTL(&r, "topic", "describe", "life", "--json");
-	check_status(&r, 0, "describe --json");
+	t_res_check(&r, 0, "describe --json");
 	assert_int_equal(json_int(r.out, "partition_count", 0), 3);
 	assert_int_equal(json_count(r.out, "partition"), 3);
 	assert_int_equal(json_int(r.out, "retention.ms", 0), -1);
@@ -463,66 +243,66 @@ static void test_topic_describe(void **state)
 		assert_int_equal(json_int(r.out, "partition", i), i);
 		assert_int_equal(json_int(r.out, "log_end", i), 0);
 	}
-	res_free(&r);
+	t_res_free(&r);
 
 	SFCTL(&r, "topic", "describe", "life");
-	check_status(&r, 0, "describe");
+	t_res_check(&r, 0, "describe");
 	assert_non_null(strstr(r.out, "Topic: life"));
 	assert_non_null(strstr(r.out, "retention.ms=-1"));
 	assert_non_null(strstr(r.out, "PARTITION"));
-	assert_int_equal(count_lines(r.out), 2 + 1 + 3);
-	res_free(&r);
+	assert_int_equal(t_count_lines(r.out), 2 + 1 + 3);
+	t_res_free(&r);
 
 	SFCTL(&r, "topic", "describe", "life", "no-such-topic");
-	check_status(&r, 1, "describe a missing topic");
+	t_res_check(&r, 1, "describe a missing topic");
 	assert_non_null(strstr(r.out, "Topic: life"));
 	assert_non_null(strstr(r.err, "no-such-topic"));
-	res_free(&r);
+	t_res_free(&r);
 }
 
 static void test_topic_delete(void **state)
 {
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	SFCTL(&r, "topic", "delete", "life");
-	check_status(&r, 0, "delete");
-	res_free(&r);
+	t_res_check(&r, 0, "delete");
+	t_res_free(&r);
 	SFCTL(&r, "topic", "list");
-	check_status(&r, 0, "list");
-	assert_false(has_line(r.out, "life"));
-	res_free(&r);
+	t_res_check(&r, 0, "list");
+	assert_false(t_has_line(r.out, "life"));
+	t_res_free(&r);
 	SFCTL(&r, "topic", "describe", "life");
-	check_status(&r, 1, "describe deleted");
+	t_res_check(&r, 1, "describe deleted");
 	assert_non_null(strstr(r.err, "life"));
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL(&r, "topic", "delete", "life");
-	check_status(&r, 1, "delete again");
+	t_res_check(&r, 1, "delete again");
 	assert_non_null(strstr(r.err, "sfctl: topic delete: life: "));
-	res_free(&r);
+	t_res_free(&r);
 	SFCTL(&r, "topic", "delete", "life", "--if-exists");
-	check_status(&r, 0, "delete --if-exists");
-	res_free(&r);
+	t_res_check(&r, 0, "delete --if-exists");
+	t_res_free(&r);
 }
 
 static void test_invalid_name(void **state)
 {
 	char longname[SFSHM_TOPIC_MAX + 2];
 	const char *names[] = { "bad/name", "..", "sp ace", "", longname };
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		SFCTL(&r, "topic", "create", names[i]);
-		check_status(&r, 1, names[i]);
+		t_res_check(&r, 1, names[i]);
 		assert_non_null(strstr(r.err, "invalid topic name"));
-		res_free(&r);
+		t_res_free(&r);
 	}
 	SFCTL(&r, "topic", "list");
-	assert_false(has_line(r.out, "bad/name"));
-	res_free(&r);
+	assert_false(t_has_line(r.out, "bad/name"));
+	t_res_free(&r);
 }
 
 /* ---- sfcat: 10,000 keyed lines ---------------------------------------- */
@@ -535,14 +315,14 @@ static void make_key(char *buf, size_t len, int i)
 /* "key-K:value-IIIII-xxx...\n" for i in [0, NLINES). */
 static char *keyed_input(size_t *len)
 {
-	struct buf b = { 0 };
+	struct t_buf b = { 0 };
 	char line[128], key[32];
 
 	for (int i = 0; i < NLINES; i++) {
 		make_key(key, sizeof(key), i);
 		snprintf(line, sizeof(line), "%s:value-%05d-%.*s\n", key, i,
 			 i % 40, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
-		buf_add(&b, line, strlen(line));
+		t_buf_add(&b, line, strlen(line));
 	}
 	*len = b.len;
 	return b.p;
@@ -602,10 +382,10 @@ static void check_keyed_output(char *out)
 static void keyed_log_ends(int64_t *end)
 {
 	int64_t total = 0;
-	struct res r;
+	struct t_res r;
 
 	SFCTL(&r, "--json", "topic", "describe", "keyed");
-	check_status(&r, 0, "describe keyed");
+	t_res_check(&r, 0, "describe keyed");
 	for (int p = 0; p < NPARTS; p++) {
 		end[p] = json_int(r.out, "log_end", p);
 		assert_int_equal(json_int(r.out, "log_start", p), 0);
@@ -613,32 +393,32 @@ static void keyed_log_ends(int64_t *end)
 		total += end[p];
 	}
 	assert_int_equal(total, NLINES);
-	res_free(&r);
+	t_res_free(&r);
 }
 
 static void test_produce_consume_keyed(void **state)
 {
 	int64_t end[NPARTS];
-	struct res r;
+	struct t_res r;
 	size_t len;
 	char *in = keyed_input(&len);
 
 	(void)state;
 	SFCTL(&r, "topic", "create", "keyed", "--partitions", "4");
-	check_status(&r, 0, "create keyed");
-	res_free(&r);
+	t_res_check(&r, 0, "create keyed");
+	t_res_free(&r);
 	SFCAT_IN(&r, in, len, "-P", "-t", "keyed", "-K", ":", "-X",
 		 "acks=durable");
-	check_status(&r, 0, "produce 10,000 lines");
+	t_res_check(&r, 0, "produce 10,000 lines");
 	free(in);
-	res_free(&r);
+	t_res_free(&r);
 	keyed_log_ends(end);
 
 	SFCAT(&r, "-C", "-t", "keyed", "-e", "-o", "beginning", "-f",
 	      "%p %o %k %s\\n");
-	check_status(&r, 0, "consume 10,000 lines");
+	t_res_check(&r, 0, "consume 10,000 lines");
 	check_keyed_output(r.out);
-	res_free(&r);
+	t_res_free(&r);
 }
 
 /* -o -5 on every partition: the last 5 of each. */
@@ -647,12 +427,12 @@ static void test_consume_tail_all(void **state)
 	int64_t end[NPARTS], off;
 	int per_part[NPARTS] = { 0 }, part;
 	char *save = NULL;
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	keyed_log_ends(end);
 	SFCAT(&r, "-C", "-t", "keyed", "-o", "-5", "-e", "-f", "%p %o\\n");
-	check_status(&r, 0, "-o -5");
+	t_res_check(&r, 0, "-o -5");
 	for (char *l = strtok_r(r.out, "\n", &save); l;
 	     l = strtok_r(NULL, "\n", &save)) {
 		assert_int_equal(sscanf(l, "%d %" SCNd64, &part, &off), 2);
@@ -662,49 +442,49 @@ static void test_consume_tail_all(void **state)
 	}
 	for (int p = 0; p < NPARTS; p++)
 		assert_int_equal(per_part[p], end[p] < 5 ? end[p] : 5);
-	res_free(&r);
+	t_res_free(&r);
 }
 
 /* ---- sfcat: offsets, counts, formats ---------------------------------- */
 
 static void make_seq(void)
 {
-	struct buf b = { 0 };
+	struct t_buf b = { 0 };
 	char line[16];
-	struct res r;
+	struct t_res r;
 
 	SFCTL(&r, "topic", "create", "seq");
-	check_status(&r, 0, "create seq");
-	res_free(&r);
+	t_res_check(&r, 0, "create seq");
+	t_res_free(&r);
 	for (int i = 0; i < 100; i++) {
 		snprintf(line, sizeof(line), "%d\n", i);
-		buf_add(&b, line, strlen(line));
+		t_buf_add(&b, line, strlen(line));
 	}
 	SFCAT_IN(&r, b.p, b.len, "-P", "-t", "seq");
-	check_status(&r, 0, "produce seq");
-	res_free(&r);
+	t_res_check(&r, 0, "produce seq");
+	t_res_free(&r);
 	free(b.p);
 }
 
 /* The text of lines @from..@to of seq ("from\n...to\n"). */
 static char *seq_text(int from, int to)
 {
-	struct buf b = { 0 };
+	struct t_buf b = { 0 };
 	char line[16];
 
-	buf_add(&b, "", 0);
+	t_buf_add(&b, "", 0);
 	for (int i = from; i <= to; i++) {
 		snprintf(line, sizeof(line), "%d\n", i);
-		buf_add(&b, line, strlen(line));
+		t_buf_add(&b, line, strlen(line));
 	}
 	return b.p;
 }
 
-static void expect_seq(const struct res *r, int from, int to)
+static void expect_seq(const struct t_res *r, int from, int to)
 {
 	char *want = seq_text(from, to);
 
-	check_status(r, 0, "consume seq");
+	t_res_check(r, 0, "consume seq");
 	assert_string_equal(r->out, want);
 	free(want);
 }
@@ -712,94 +492,94 @@ static void expect_seq(const struct res *r, int from, int to)
 static void test_consume_offsets(void **state)
 {
 	char future[32];
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	make_seq();
 	SFCAT(&r, "-C", "-t", "seq", "-e");
 	expect_seq(&r, 0, 99);
-	res_free(&r);
+	t_res_free(&r);
 	SFCAT(&r, "-C", "-t", "seq", "-o", "-10", "-e");
 	expect_seq(&r, 90, 99);
-	res_free(&r);
+	t_res_free(&r);
 	SFCAT(&r, "-C", "-t", "seq", "-o", "95", "-e");
 	expect_seq(&r, 95, 99);
-	res_free(&r);
+	t_res_free(&r);
 	SFCAT(&r, "-C", "-t", "seq", "-o", "end", "-e");
 	expect_seq(&r, 0, -1);
-	res_free(&r);
+	t_res_free(&r);
 	SFCAT(&r, "-C", "-t", "seq", "-o", "s@0", "-e");
 	expect_seq(&r, 0, 99);
-	res_free(&r);
+	t_res_free(&r);
 	snprintf(future, sizeof(future), "s@%lld",
 		 (long long)time(NULL) * 1000 + 86400000LL);
 	SFCAT(&r, "-C", "-t", "seq", "-o", future, "-e");
 	expect_seq(&r, 0, -1);
-	res_free(&r);
+	t_res_free(&r);
 }
 
 static void test_consume_count(void **state)
 {
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	/* -c alone returns once it has COUNT records, without -e */
 	SFCAT(&r, "-C", "-t", "seq", "-c", "5");
 	expect_seq(&r, 0, 4);
-	res_free(&r);
+	t_res_free(&r);
 	SFCAT(&r, "-C", "-t", "seq", "-p", "0", "-o", "-3", "-c", "2", "-f",
 	      "%t/%p/%o:%s\\n");
-	check_status(&r, 0, "-c 2 -f");
+	t_res_check(&r, 0, "-c 2 -f");
 	assert_string_equal(r.out, "seq/0/97:97\nseq/0/98:98\n");
-	res_free(&r);
+	t_res_free(&r);
 	SFCAT(&r, "-C", "-t", "seq", "-o", "-2", "-e", "-D", "|");
-	check_status(&r, 0, "-D");
+	t_res_check(&r, 0, "-D");
 	assert_string_equal(r.out, "98|99|");
-	res_free(&r);
+	t_res_free(&r);
 }
 
 static void test_headers_and_nulls(void **state)
 {
 	static const char in[] = "k1:v1\n:v2\nk3:\n";
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	SFCTL(&r, "topic", "create", "hdr");
-	check_status(&r, 0, "create hdr");
-	res_free(&r);
+	t_res_check(&r, 0, "create hdr");
+	t_res_free(&r);
 	SFCAT_IN(&r, in, sizeof(in) - 1, "-P", "-t", "hdr", "-K", ":", "-Z",
 		 "-H", "a=1", "-H", "b", "-T");
-	check_status(&r, 0, "produce hdr");
+	t_res_check(&r, 0, "produce hdr");
 	assert_string_equal(r.out, in); /* -T echoes */
-	res_free(&r);
+	t_res_free(&r);
 	SFCAT(&r, "-C", "-t", "hdr", "-e", "-Z", "-f", "%k|%s|%h|%K|%S\\n");
-	check_status(&r, 0, "consume hdr");
+	t_res_check(&r, 0, "consume hdr");
 	assert_string_equal(r.out, "k1|v1|a=1,b=NULL|2|2\n"
 				   "NULL|v2|a=1,b=NULL|-1|2\n"
 				   "k3|NULL|a=1,b=NULL|2|-1\n");
-	res_free(&r);
+	t_res_free(&r);
 	SFCAT(&r, "-C", "-t", "hdr", "-e", "-K", "=");
-	check_status(&r, 0, "consume hdr -K");
+	t_res_check(&r, 0, "consume hdr -K");
 	assert_string_equal(r.out, "k1=v1\n=v2\nk3=\n");
-	res_free(&r);
+	t_res_free(&r);
 }
 
 static void test_missing_topic(void **state)
 {
-	struct res r;
+	struct t_res r;
 
 	(void)state;
 	SFCAT_IN(&r, "x\n", 2, "-P", "-t", "no-such-topic");
-	check_status(&r, 1, "produce to a missing topic");
+	t_res_check(&r, 1, "produce to a missing topic");
 	assert_non_null(strstr(r.err, "no-such-topic"));
-	res_free(&r);
+	t_res_free(&r);
 	SFCAT(&r, "-C", "-t", "no-such-topic", "-e");
-	check_status(&r, 1, "consume a missing topic");
+	t_res_check(&r, 1, "consume a missing topic");
 	assert_non_null(strstr(r.err, "no-such-topic"));
-	res_free(&r);
+	t_res_free(&r);
 	SFCAT_IN(&r, "x\n", 2, "-P", "-t", "seq", "-p", "7");
-	check_status(&r, 1, "produce to a missing partition");
-	res_free(&r);
+	t_res_check(&r, 1, "produce to a missing partition");
+	t_res_free(&r);
 }
 
 /* ---- sfcat: following a topic, stopped by SIGTERM --------------------- */
@@ -807,12 +587,12 @@ static void test_missing_topic(void **state)
 static void ping(int i)
 {
 	char line[32];
-	struct res r;
+	struct t_res r;
 
 	snprintf(line, sizeof(line), "ping-%d\n", i);
 	SFCAT_IN(&r, line, strlen(line), "-P", "-t", "live");
-	check_status(&r, 0, "produce ping");
-	res_free(&r);
+	t_res_check(&r, 0, "produce ping");
+	t_res_free(&r);
 }
 
 /*
@@ -824,22 +604,21 @@ static void test_consume_live_sigterm(void **state)
 {
 	uint64_t deadline = T_DEADLINE(TOOL_MS * t_slowdown());
 	const char *first;
-	struct proc p;
-	struct res r, cr;
+	struct t_proc p;
+	struct t_res r, cr;
 	char last[32];
 	int i = 0, n;
 
 	(void)state;
 	SFCTL(&r, "topic", "create", "live");
-	check_status(&r, 0, "create live");
-	res_free(&r);
-	proc_start(&p,
-		   make_argv(ARGS("sfcat", "-b", g_d.run_dir, "-C", "-t",
-				  "live", "-o", "end", "-u")),
-		   NULL, 0);
+	t_res_check(&r, 0, "create live");
+	t_res_free(&r);
+	t_proc_start(&p, 0, NULL, 0,
+		     T_ARGS("sfcat", "-b", g_d.run_dir, "-C", "-t", "live",
+			    "-o", "end", "-u"));
 	while (!strstr(p.o.p, "ping-") && t_now_ms() < deadline) {
 		ping(i++);
-		proc_pump(&p, 100);
+		t_proc_pump(&p, 100);
 	}
 	first = strstr(p.o.p, "ping-");
 	assert_non_null(first);
@@ -847,10 +626,10 @@ static void test_consume_live_sigterm(void **state)
 	snprintf(last, sizeof(last), "ping-%d\n", i);
 	ping(i);
 	while (!strstr(p.o.p, last) && t_now_ms() < deadline)
-		proc_pump(&p, 100);
+		t_proc_pump(&p, 100);
 	kill(p.pid, SIGTERM);
-	proc_finish(&p, deadline, &cr);
-	check_status(&cr, 0, "consumer after SIGTERM");
+	t_proc_finish(&p, deadline, &cr);
+	t_res_check(&cr, 0, "consumer after SIGTERM");
 	/* what it printed: consecutive pings from the first it saw to i */
 	first = strstr(cr.out, "ping-");
 	for (int k = n; k <= i; k++) {
@@ -860,7 +639,7 @@ static void test_consume_live_sigterm(void **state)
 		assert_true(!strncmp(first, want, strlen(want)));
 		first += strlen(want);
 	}
-	res_free(&cr);
+	t_res_free(&cr);
 }
 
 /* ---- the daemon stops ------------------------------------------------- */
