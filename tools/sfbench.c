@@ -26,6 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "sfbench.h"
 
@@ -397,4 +400,106 @@ void sfb_goals_print(const struct sfb_goal *g, int n)
 		       g[i].met > 0  ? "met" :
 		       g[i].met == 0 ? "NOT MET" :
 				       "-");
+}
+
+int sfb_opt_bytes(const char *cmd, const char *name, const char *arg,
+		  uint64_t *out)
+{
+	if (sfb_parse_bytes(arg, out) || *out == 0)
+		return sfb_usage(cmd,
+				 "%s: '%s' is not a size in bytes (e.g. "
+				 "100, 4K, 16M, 4G)",
+				 name, arg);
+	return 0;
+}
+
+int sfb_opt_seconds(const char *cmd, const char *name, const char *arg,
+		    double *out)
+{
+	if (sfb_parse_seconds(arg, out))
+		return sfb_usage(cmd,
+				 "%s: '%s' is not a duration (seconds, "
+				 "up to 3600; e.g. 1, 0.5, 300ms)",
+				 name, arg);
+	return 0;
+}
+
+int sfb_opt_data_dir(const char *cmd, const char *arg, char *buf, size_t len)
+{
+	struct stat st;
+
+	if (stat(arg, &st) || !S_ISDIR(st.st_mode))
+		return sfb_usage(cmd, "--data-dir: '%s' is not a directory",
+				 arg);
+	/* room for the benchmark's own names below it */
+	if (strlen(arg) + 64 > len)
+		return sfb_usage(cmd, "--data-dir: '%s' is too long", arg);
+	snprintf(buf, len, "%s", arg);
+	return 0;
+}
+
+uint64_t sfb_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void sfb_sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000ull),
+			       (long)(ns % 1000000000ull) };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static uint64_t tv_ns(struct timeval tv)
+{
+	return (uint64_t)tv.tv_sec * 1000000000ull +
+	       (uint64_t)tv.tv_usec * 1000ull;
+}
+
+void sfb_cpu_now(struct sfb_cpu_time *c)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	c->user_ns = tv_ns(ru.ru_utime);
+	c->sys_ns = tv_ns(ru.ru_stime);
+}
+
+void sfb_cpu_since(struct sfb_cpu_time *c)
+{
+	struct sfb_cpu_time end;
+
+	sfb_cpu_now(&end);
+	c->user_ns = end.user_ns - c->user_ns;
+	c->sys_ns = end.sys_ns - c->sys_ns;
+}
+
+int sfb_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+const char *sfb_human_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB" };
+	int u = 0;
+
+	while (u < 3 && n && !(n & 1023)) {
+		n >>= 10;
+		u++;
+	}
+	snprintf(buf, len, "%" PRIu64 " %s", n, units[u]);
+	return buf;
+}
+
+void sfb_put_u64(uint8_t *v, size_t at, uint64_t x)
+{
+	memcpy(v + at, &x, sizeof(x));
 }

@@ -50,6 +50,38 @@ int sfb_opt_only(const char *cmd, const char *arg, const char *const *names,
 /* A count in [@min, @max] for option @name.  Return: 0 or 2 (usage). */
 int sfb_opt_count(const char *cmd, const char *name, const char *arg,
 		  uint64_t min, uint64_t max, uint64_t *out);
+/* A size in bytes (K, M, G) for option @name.  Return: 0 or 2 (usage). */
+int sfb_opt_bytes(const char *cmd, const char *name, const char *arg,
+		  uint64_t *out);
+/* A duration for option @name.  Return: 0 or 2 (usage). */
+int sfb_opt_seconds(const char *cmd, const char *name, const char *arg,
+		    double *out);
+/* --data-dir: an existing directory, copied to @buf.  Return: 0 or 2. */
+int sfb_opt_data_dir(const char *cmd, const char *arg, char *buf, size_t len);
+
+/* ---- time, CPU time, small things (sfbench.c) ---------------------------- */
+
+/* CLOCK_MONOTONIC in ns. */
+uint64_t sfb_now_ns(void);
+/* Sleep @ns, through signals. */
+void sfb_sleep_ns(uint64_t ns);
+
+/* CPU time of the calling thread, split as getrusage() does. */
+struct sfb_cpu_time {
+	uint64_t user_ns;
+	uint64_t sys_ns;
+};
+
+void sfb_cpu_now(struct sfb_cpu_time *c);
+/* Turn an sfb_cpu_now() snapshot into the CPU time used since. */
+void sfb_cpu_since(struct sfb_cpu_time *c);
+
+/* qsort() comparison of doubles. */
+int sfb_cmp_double(const void *a, const void *b);
+/* "16 MiB", "64 KiB", "100 B": the largest unit that divides @n. */
+const char *sfb_human_bytes(uint64_t n, char *buf, size_t len);
+/* Store @x at byte @at of @v (unaligned, host order). */
+void sfb_put_u64(uint8_t *v, size_t at, uint64_t x);
 
 /* A benchmark goal and whether this run met it. */
 struct sfb_goal {

@@ -223,55 +223,12 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t now_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
-
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = { (time_t)(ns / NS), (long)(ns % NS) };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static double secs_between(uint64_t from, uint64_t to)
 {
 	return (double)(to - from) / NS;
 }
 
-/* CPU time of the calling thread, split as getrusage() does. */
-struct cpu_time {
-	uint64_t user_ns;
-	uint64_t sys_ns;
-};
-
-static uint64_t tv_ns(struct timeval tv)
-{
-	return (uint64_t)tv.tv_sec * NS + (uint64_t)tv.tv_usec * USEC;
-}
-
-static void cpu_now(struct cpu_time *c)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	c->user_ns = tv_ns(ru.ru_utime);
-	c->sys_ns = tv_ns(ru.ru_stime);
-}
-
-/* Turn a cpu_now() snapshot into the CPU time used since. */
-static void cpu_since(struct cpu_time *c)
-{
-	struct cpu_time end;
-
-	cpu_now(&end);
-	c->user_ns = end.user_ns - c->user_ns;
-	c->sys_ns = end.sys_ns - c->sys_ns;
-}
-
-static uint64_t cpu_total(const struct cpu_time *c)
+static uint64_t cpu_total(const struct sfb_cpu_time *c)
 {
 	return c->user_ns + c->sys_ns;
 }
@@ -321,13 +278,13 @@ void sfb_gate_ready(struct sfb_gate *g, int n, const pid_t *pids)
 				sfb_fail(
 					"a worker process failed while setting "
 					"up");
-		sleep_ns(100 * USEC);
+		sfb_sleep_ns(100 * USEC);
 	}
 }
 
 void sfb_gate_go(struct sfb_gate *g)
 {
-	g->t0 = now_ns();
+	g->t0 = sfb_now_ns();
 	/* Release: t0 and the setup before are visible to the workers. */
 	atomic_store_explicit(&g->go, 1, memory_order_release);
 }
@@ -426,17 +383,17 @@ void sfb_check_alive(pid_t pid, const char *who)
 /* Wait for a worker process; after @timeout_ns SIGKILL it.  Return: ok? */
 bool sfb_reap(pid_t pid, uint64_t timeout_ns)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = sfb_now_ns();
 	int st = 0;
 	pid_t r;
 
 	while ((r = waitpid(pid, &st, WNOHANG)) == 0) {
-		if (now_ns() - t0 > timeout_ns) {
+		if (sfb_now_ns() - t0 > timeout_ns) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			return false;
 		}
-		sleep_ns(MSEC);
+		sfb_sleep_ns(MSEC);
 	}
 	return r == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
@@ -596,7 +553,7 @@ static bool daemon_answers(const struct sfb_daemon *d)
 
 static void daemon_wait_ready(struct sfb_daemon *d)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = sfb_now_ns();
 	int st;
 
 	while (!daemon_answers(d)) {
@@ -607,12 +564,12 @@ static void daemon_wait_ready(struct sfb_daemon *d)
 			sfb_fail("sfshmd exited at start (status 0x%x)",
 				 (unsigned int)st);
 		}
-		if (now_ns() - t0 > START_NS)
+		if (sfb_now_ns() - t0 > START_NS)
 			sfb_fail(
 				"sfshmd did not answer on %s/sfshmd.sock within "
 				"%llu s",
 				d->run_dir, START_NS / NS);
-		sleep_ns(5 * MSEC);
+		sfb_sleep_ns(5 * MSEC);
 	}
 }
 
@@ -628,7 +585,7 @@ void sfb_daemon_start(struct sfb_daemon *d, const struct sfb_daemon_opts *o,
 		/* Ours by name: left by a run killed with our pid. */
 		rm_tree(d->bpf_dir);
 	}
-	/* --data-dir is at most PATH_MAX - 64 bytes (opt_data_dir()). */
+	/* --data-dir is at most PATH_MAX - 64 bytes (sfb_opt_data_dir()). */
 	snprintf(d->data_dir, sizeof(d->data_dir), "%.4000s/sfbench-%s-XXXXXX",
 		 o->data_base, tag);
 	snprintf(d->run_dir, sizeof(d->run_dir), "/dev/shm/sfbench-%s-XXXXXX",
@@ -652,16 +609,16 @@ void sfb_daemon_start(struct sfb_daemon *d, const struct sfb_daemon_opts *o,
 /* SIGTERM, wait for a clean exit, remove the dirs. */
 void sfb_daemon_stop(struct sfb_daemon *d)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = sfb_now_ns();
 	int st = 0;
 	pid_t r;
 
 	kill(d->pid, SIGTERM);
 	while ((r = waitpid(d->pid, &st, WNOHANG)) == 0) {
-		if (now_ns() - t0 > STOP_NS)
+		if (sfb_now_ns() - t0 > STOP_NS)
 			sfb_fail("sfshmd did not stop within %llu s of SIGTERM",
 				 STOP_NS / NS);
-		sleep_ns(2 * MSEC);
+		sfb_sleep_ns(2 * MSEC);
 	}
 	d->pid = -1;
 	if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
@@ -832,7 +789,7 @@ static void wait_written(const struct sfb_daemon *d, const char *topic,
 			 int64_t n, struct sfshm_partition_info *out)
 {
 	struct sfshm_client *c = sfb_client_open(d);
-	uint64_t since = now_ns();
+	uint64_t since = sfb_now_ns();
 	int64_t last = -1;
 
 	for (;;) {
@@ -841,13 +798,13 @@ static void wait_written(const struct sfb_daemon *d, const char *topic,
 			break;
 		if (out->written_offset != last) {
 			last = out->written_offset;
-			since = now_ns();
-		} else if (now_ns() - since > WATCHDOG_NS) {
+			since = sfb_now_ns();
+		} else if (sfb_now_ns() - since > WATCHDOG_NS) {
 			sfb_fail("%s: the log stays at %" PRId64 " of %" PRId64
 				 " records written",
 				 topic, last, n);
 		}
-		sleep_ns(2 * MSEC);
+		sfb_sleep_ns(2 * MSEC);
 	}
 	sfshm_disconnect(c);
 }
@@ -893,11 +850,6 @@ static void fill_value(uint8_t *v, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		v[i] = pattern(i);
-}
-
-static void put_u64(uint8_t *v, size_t at, uint64_t x)
-{
-	memcpy(v + at, &x, sizeof(x));
 }
 
 static uint64_t get_u64(const void *v, size_t at)
@@ -953,8 +905,8 @@ static void read_all(struct sfshm_consumer *cons, const char *topic,
 			check_record(&rec, topic, n++, vlen);
 			stalled = 0;
 		} else if (!stalled) {
-			stalled = now_ns();
-		} else if (now_ns() - stalled > WATCHDOG_NS) {
+			stalled = sfb_now_ns();
+		} else if (sfb_now_ns() - stalled > WATCHDOG_NS) {
 			sfb_fail("%s: no record for 10 s at offset %" PRIu64
 				 " of %" PRIu64,
 				 topic, n, count);
@@ -1008,7 +960,7 @@ struct cu_result {
 	uint32_t segments;
 	double produce_s, persist_s; /* from the first send */
 	double read_s;
-	struct cpu_time read_cpu;
+	struct sfb_cpu_time read_cpu;
 	double base_s[2]; /* read(2) before and after the consumer */
 	uint64_t base_bytes;
 };
@@ -1081,7 +1033,7 @@ struct flow {
 	uint64_t count;
 	struct sfb_gate gate;
 	uint64_t t_sent, t_flushed, t_read;
-	struct cpu_time cpu[2]; /* producer, consumer */
+	struct sfb_cpu_time cpu[2]; /* producer, consumer */
 };
 
 static const char *acks_name(enum sfshm_acks a)
@@ -1102,20 +1054,20 @@ static void flow_producer(void *arg)
 
 	fill_value(val, VALUE_LEN);
 	sfb_gate_wait(&f->gate);
-	cpu_now(&f->cpu[0]);
+	sfb_cpu_now(&f->cpu[0]);
 	for (uint64_t i = 0; i < f->count; i++) {
-		put_u64(val, 0, i);
+		sfb_put_u64(val, 0, i);
 		err = sfshm_producer_send(p, 0, &rec, NULL);
 		if (err)
 			sfb_fail("%s: send #%" PRIu64 ": %s", f->topic, i,
 				 sfshm_strerror(err));
 	}
-	f->t_sent = now_ns();
+	f->t_sent = sfb_now_ns();
 	err = sfshm_producer_flush(p, FLUSH_TIMEOUT_MS);
 	if (err)
 		sfb_fail("%s: flush: %s", f->topic, sfshm_strerror(err));
-	f->t_flushed = now_ns();
-	cpu_since(&f->cpu[0]);
+	f->t_flushed = sfb_now_ns();
+	sfb_cpu_since(&f->cpu[0]);
 	sfshm_producer_close(p);
 	sfshm_disconnect(c);
 }
@@ -1128,10 +1080,10 @@ static void flow_consumer(void *arg)
 		consumer_on(c, f->topic, SFSHM_OFFSET_BEGINNING);
 
 	sfb_gate_wait(&f->gate);
-	cpu_now(&f->cpu[1]);
+	sfb_cpu_now(&f->cpu[1]);
 	read_all(cons, f->topic, f->count, VALUE_LEN);
-	f->t_read = now_ns();
-	cpu_since(&f->cpu[1]);
+	f->t_read = sfb_now_ns();
+	sfb_cpu_since(&f->cpu[1]);
 	sfshm_consumer_close(cons);
 	sfshm_disconnect(c);
 }
@@ -1201,21 +1153,6 @@ static void ring_baseline(const struct opts *o, struct pers_result *r)
 	r->daemon_ns = NAN;
 	r->client_ns = (double)tp.cpu_ns / (double)tp.records;
 }
-
-/* "16 MiB", "64 KiB", "100 B": the largest unit that divides @n. */
-static const char *human_bytes(uint64_t n, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB" };
-	int u = 0;
-
-	while (u < 3 && n && !(n & 1023)) {
-		n >>= 10;
-		u++;
-	}
-	snprintf(buf, len, "%" PRIu64 " %s", n, units[u]);
-	return buf;
-}
-
 static void persist_header(const struct opts *o)
 {
 	char rs[32];
@@ -1223,8 +1160,9 @@ static void persist_header(const struct opts *o)
 	printf("\nPersist throughput: 1 producer -> 1 consumer, %u B values, "
 	       "%" PRIu64 " records, one partition,\nring %s; the median of "
 	       "%" PRIu64 " round%s of the four cases\n",
-	       VALUE_LEN, o->count, human_bytes(o->ring_size, rs, sizeof(rs)),
-	       o->runs, o->runs == 1 ? "" : "s");
+	       VALUE_LEN, o->count,
+	       sfb_human_bytes(o->ring_size, rs, sizeof(rs)), o->runs,
+	       o->runs == 1 ? "" : "s");
 	printf("%-20s %7s %6s %11s %6s %6s %7s %6s %7s %7s %7s\n", "case",
 	       "Mrec/s", "MB/s", "range", "time s", "send s", "flush s",
 	       "read s", "daemon", "client", "vs ring");
@@ -1270,20 +1208,13 @@ static void persist_footer(void)
 	       "apart).\n");
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The median of @n values (the lower middle one for even @n). */
 static double median(const double *v, int n)
 {
 	double s[MAX_RUNS];
 
 	memcpy(s, v, (size_t)n * sizeof(*s));
-	qsort(s, (size_t)n, sizeof(*s), cmp_double);
+	qsort(s, (size_t)n, sizeof(*s), sfb_cmp_double);
 	return s[(n - 1) / 2];
 }
 
@@ -1383,8 +1314,8 @@ static void lat_send(struct lat_run *l, struct sfshm_ring *r,
 	uint64_t t, pos;
 	int err;
 
-	put_u64(val, 0, i);
-	t = now_ns();
+	sfb_put_u64(val, 0, i);
+	t = sfb_now_ns();
 	err = sfshm_ring_send(r, rec, SEND_TIMEOUT_MS, &pos);
 	if (err)
 		sfb_fail("latency: send #%" PRIu64 ": %s", i,
@@ -1404,9 +1335,9 @@ static void lat_producer(void *arg)
 	fill_value(val, VALUE_LEN);
 	fine_sleeps();
 	sfb_gate_wait(&l->gate);
-	t0 = l->t_first = now_ns();
+	t0 = l->t_first = sfb_now_ns();
 	while (sent < l->total) {
-		uint64_t due = (now_ns() - t0) * l->rate / NS + 1;
+		uint64_t due = (sfb_now_ns() - t0) * l->rate / NS + 1;
 
 		due = due < l->total ? due : l->total;
 		for (; sent < due; sent++)
@@ -1414,9 +1345,9 @@ static void lat_producer(void *arg)
 		/* Release: the samples before are visible to the watcher. */
 		atomic_store_explicit(&l->published, sent,
 				      memory_order_release);
-		sleep_ns(PACE_NS);
+		sfb_sleep_ns(PACE_NS);
 	}
-	l->t_last = now_ns();
+	l->t_last = sfb_now_ns();
 	sfshm_ring_unmap(r);
 }
 
@@ -1437,13 +1368,13 @@ static void lat_watcher(void *arg)
 
 	fine_sleeps();
 	sfb_gate_wait(&l->gate);
-	l->t_poll0 = now_ns();
+	l->t_poll0 = sfb_now_ns();
 	while (id < l->total) {
 		uint64_t w = sfshm_ring_written(r), d = sfshm_ring_durable(r);
 		/* Pairs with the release store in lat_producer(). */
 		uint64_t n = atomic_load_explicit(&l->published,
 						  memory_order_acquire);
-		uint64_t now = now_ns(), before = id;
+		uint64_t now = sfb_now_ns(), before = id;
 		int err = sfshm_ring_error(r);
 
 		if (err)
@@ -1458,9 +1389,9 @@ static void lat_watcher(void *arg)
 				 "(%" PRIu64 " of %" PRIu64 ")",
 				 id, l->total);
 		l->polls++;
-		sleep_ns(POLL_NS);
+		sfb_sleep_ns(POLL_NS);
 	}
-	l->t_poll1 = now_ns();
+	l->t_poll1 = sfb_now_ns();
 	sfshm_ring_unmap(r);
 }
 
@@ -1478,15 +1409,15 @@ static void fsync_baseline(const char *dir, uint64_t chunk, uint64_t n,
 		sfb_fail("open %s: %s", path, strerror(errno));
 	fill_value(buf, chunk);
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t t = now_ns();
+		uint64_t t = sfb_now_ns();
 
 		if (pwrite(fd, buf, chunk, (off_t)(i * chunk)) !=
 			    (ssize_t)chunk ||
 		    fdatasync(fd))
 			sfb_fail("write or fdatasync %s: %s", path,
 				 strerror(errno));
-		s[i] = now_ns() - t;
-		sleep_ns(MSEC);
+		s[i] = sfb_now_ns() - t;
+		sfb_sleep_ns(MSEC);
 	}
 	close(fd);
 	unlink(path);
@@ -1651,7 +1582,7 @@ static void cu_produce(const struct cu_run *cr)
 		int n;
 
 		for (unsigned j = 0; j < k; j++)
-			put_u64(vals + (size_t)j * cr->size, 0, i + j);
+			sfb_put_u64(vals + (size_t)j * cr->size, 0, i + j);
 		n = sfshm_producer_send_batch(p, 0, recs, k, NULL);
 		if (n <= 0)
 			sfb_fail("%s: send_batch at #%" PRIu64 ": %s",
@@ -1677,7 +1608,7 @@ static double read_segments(const char *dir, uint64_t *bytes)
 	char path[PATH_MAX + 300];
 	uint8_t *buf = sfb_xcalloc(1, CU_CHUNK);
 	int n = scandir(dir, &names, is_log_file, alphasort);
-	uint64_t t0 = now_ns();
+	uint64_t t0 = sfb_now_ns();
 
 	if (n <= 0)
 		sfb_fail("no segment files in %s", dir);
@@ -1696,7 +1627,7 @@ static double read_segments(const char *dir, uint64_t *bytes)
 			sfb_fail("read %s: %s", path, strerror(errno));
 		close(fd);
 	}
-	t0 = now_ns() - t0;
+	t0 = sfb_now_ns() - t0;
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -1714,11 +1645,11 @@ static void cu_read(void *arg)
 	uint64_t t0;
 
 	r->base_s[0] = read_segments(cr->log_dir, &r->base_bytes);
-	t0 = now_ns();
-	cpu_now(&r->read_cpu);
+	t0 = sfb_now_ns();
+	sfb_cpu_now(&r->read_cpu);
 	read_all(cons, cr->topic, cr->records, cr->size);
-	cpu_since(&r->read_cpu);
-	r->read_s = secs_between(t0, now_ns());
+	sfb_cpu_since(&r->read_cpu);
+	r->read_s = secs_between(t0, sfb_now_ns());
 	r->base_s[1] = read_segments(cr->log_dir, &r->base_bytes);
 	sfshm_consumer_close(cons);
 	sfshm_disconnect(c);
@@ -1738,11 +1669,11 @@ static void cu_measure(const struct opts *o, const struct sfb_daemon *d,
 	snprintf(cr.log_dir, sizeof(cr.log_dir), "%s/%s-0", d->data_dir,
 		 cr.topic);
 	topic_create(d, cr.topic, o->ring_size, 0);
-	t0 = now_ns();
+	t0 = sfb_now_ns();
 	cu_produce(&cr);
-	r->produce_s = secs_between(t0, now_ns());
+	r->produce_s = secs_between(t0, sfb_now_ns());
 	wait_written(d, cr.topic, (int64_t)r->records, &pi);
-	r->persist_s = secs_between(t0, now_ns());
+	r->persist_s = secs_between(t0, sfb_now_ns());
 	r->log_bytes = pi.log_bytes;
 	r->segments = pi.segments;
 	run_pinned(cu_read, &cr, cpu_of(o, 1));
@@ -1767,8 +1698,8 @@ static void cu_print(const struct cu_result *r)
 
 	printf("Catch-up read: a %s backlog of %s records (%" PRIu64
 	       "), one partition; page cache warm\n",
-	       human_bytes(r->backlog, b1, sizeof(b1)),
-	       human_bytes(r->record_size, b2, sizeof(b2)), r->records);
+	       sfb_human_bytes(r->backlog, b1, sizeof(b1)),
+	       sfb_human_bytes(r->record_size, b2, sizeof(b2)), r->records);
 	printf("  produced with acks=none, %d records per send_batch, in "
 	       "%.2f s (%.2f GB/s of values);\n  the log had it all written "
 	       "%.2f s after the first send: %.3f GB in %u segment(s)\n",
@@ -1805,8 +1736,8 @@ static void cu_scaled_note(const struct opts *o, const struct cu_result *r)
 		"backlog is scaled\ndown from %s to %s (--backlog or "
 		"--data-dir to change it)\n",
 		o->data_base, (double)r->avail / GB,
-		human_bytes(r->asked, b1, sizeof(b1)),
-		human_bytes(r->backlog, b2, sizeof(b2)));
+		sfb_human_bytes(r->asked, b1, sizeof(b1)),
+		sfb_human_bytes(r->backlog, b2, sizeof(b2)));
 }
 
 static int run_catchup(struct report *rep)
@@ -1875,14 +1806,14 @@ static void rc_producer(void *arg)
 	     i++) {
 		int err;
 
-		put_u64(val, 0, i);
-		put_u64(val, 8, now_ns());
+		sfb_put_u64(val, 0, i);
+		sfb_put_u64(val, 8, sfb_now_ns());
 		err = sfshm_producer_send(p, 0, &rec, NULL);
 		if (err)
 			sfb_fail("recovery: producer A: send #%" PRIu64 ": %s",
 				 i, sfshm_strerror(err));
 		atomic_store_explicit(&sh->a_sent, i + 1, memory_order_relaxed);
-		sleep_ns(RC_PACE_NS);
+		sfb_sleep_ns(RC_PACE_NS);
 	}
 	sfshm_producer_close(p);
 	sfshm_disconnect(c);
@@ -1901,7 +1832,7 @@ static void rc_claimer(void *arg)
 	if (part < 0)
 		sfb_fail("recovery: producer B: claim: %s",
 			 sfshm_strerror(part));
-	atomic_store(&sh->t_claim[sh->rep], now_ns());
+	atomic_store(&sh->t_claim[sh->rep], sfb_now_ns());
 	for (;;)
 		pause();
 }
@@ -1935,8 +1866,8 @@ static void rc_consumer(void *arg)
 		if (r < 0)
 			sfb_fail("recovery: poll: %s", sfshm_strerror(r));
 		if (r == 0 && !stalled)
-			stalled = now_ns();
-		else if (r == 0 && now_ns() - stalled > WATCHDOG_NS)
+			stalled = sfb_now_ns();
+		else if (r == 0 && sfb_now_ns() - stalled > WATCHDOG_NS)
 			sfb_fail(
 				"recovery: the consumer got no record for 10 s "
 				"(%" PRIu64 " so far)",
@@ -1948,7 +1879,7 @@ static void rc_consumer(void *arg)
 		atomic_store_explicit(&sh->c_read, n, memory_order_relaxed);
 		tc = cur < sh->reps ? atomic_load(&sh->t_claim[cur]) : 0;
 		if (tc && get_u64(rec.value, 8) > tc)
-			atomic_store(&sh->t_after[cur++], now_ns());
+			atomic_store(&sh->t_after[cur++], sfb_now_ns());
 	}
 	sfshm_consumer_close(cons);
 	sfshm_disconnect(c);
@@ -1958,14 +1889,14 @@ static void rc_consumer(void *arg)
 static uint64_t rc_wait(_Atomic uint64_t *v, const pid_t *pids, int n,
 			const char *what)
 {
-	uint64_t t0 = now_ns(), x;
+	uint64_t t0 = sfb_now_ns(), x;
 
 	while (!(x = atomic_load(v))) {
 		for (int i = 0; i < n; i++)
 			sfb_check_alive(pids[i], "a recovery worker");
-		if (now_ns() - t0 > WATCHDOG_NS)
+		if (sfb_now_ns() - t0 > WATCHDOG_NS)
 			sfb_fail("recovery: no %s within 10 s", what);
-		sleep_ns(50 * USEC);
+		sfb_sleep_ns(50 * USEC);
 	}
 	return x;
 }
@@ -1980,11 +1911,11 @@ static double rc_once(struct rc_shared *sh, uint64_t k, const pid_t *ac)
 	sh->rep = k;
 	all[2] = sfb_spawn(rc_claimer, sh, -1);
 	rc_wait(&sh->t_claim[k], all, 3, "claim by producer B");
-	sleep_ns(RC_HOLD_NS);
+	sfb_sleep_ns(RC_HOLD_NS);
 	kill(all[2], SIGKILL);
 	while (waitpid(all[2], &st, 0) < 0 && errno == EINTR)
 		;
-	t_death = now_ns();
+	t_death = sfb_now_ns();
 	t_after = rc_wait(&sh->t_after[k], ac, 2,
 			  "record after the dead producer's hole");
 	return ((double)t_after - (double)t_death) / MSEC;
@@ -1995,7 +1926,7 @@ static void rc_stats(double *ms, uint64_t n, struct rc_result *r)
 {
 	double sum = 0;
 
-	qsort(ms, n, sizeof(*ms), cmp_double);
+	qsort(ms, n, sizeof(*ms), sfb_cmp_double);
 	r->fast = 0;
 	for (uint64_t i = 0; i < n; i++) {
 		sum += ms[i];
@@ -2045,7 +1976,7 @@ static void rc_measure(const struct opts *o, const struct sfb_daemon *d,
 	r->reps = o->reps;
 	r->a_sent = atomic_load(&sh->a_sent);
 	r->c_read = atomic_load(&sh->c_read);
-	r->a_rate = (double)r->a_sent / secs_between(sh->gate.t0, now_ns());
+	r->a_rate = (double)r->a_sent / secs_between(sh->gate.t0, sfb_now_ns());
 	rc_stats(ms, o->reps, r);
 	munmap(sh->t_claim, o->reps * sizeof(*sh->t_claim));
 	munmap(sh->t_after, o->reps * sizeof(*sh->t_after));
@@ -2097,12 +2028,12 @@ static void idle_measure(const struct sfb_daemon *d, double secs, int topics,
 	struct sfb_proc_cpu a, b;
 	uint64_t t0;
 
-	sleep_ns(SETTLE_NS);
+	sfb_sleep_ns(SETTLE_NS);
 	sfb_proc_cpu(d->pid, &a);
-	t0 = now_ns();
-	sleep_ns((uint64_t)(secs * NS));
+	t0 = sfb_now_ns();
+	sfb_sleep_ns((uint64_t)(secs * NS));
 	sfb_proc_cpu(d->pid, &b);
-	r->secs = secs_between(t0, now_ns());
+	r->secs = secs_between(t0, sfb_now_ns());
 	r->topics = topics;
 	r->cpu.stat_ns = b.stat_ns - a.stat_ns;
 	r->cpu.clock_ns = b.clock_ns - a.clock_ns;
@@ -2369,11 +2300,11 @@ static bool met_scan(struct met_result *m, char *why, size_t len)
  */
 static bool met_quiet(struct met_result *m)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = sfb_now_ns();
 	bool said = false;
 
 	while (met_scan(m, m->skipped, sizeof(m->skipped))) {
-		if (now_ns() - t0 > MET_OTHERS_WAIT_NS)
+		if (sfb_now_ns() - t0 > MET_OTHERS_WAIT_NS)
 			return false;
 		if (!said)
 			fprintf(stderr,
@@ -2381,7 +2312,7 @@ static bool met_quiet(struct met_result *m)
 				"%llu s for it to go\n",
 				m->skipped, MET_OTHERS_WAIT_NS / NS);
 		said = true;
-		sleep_ns(100 * MSEC);
+		sfb_sleep_ns(100 * MSEC);
 	}
 	m->skipped[0] = '\0';
 	return true;
@@ -2411,10 +2342,10 @@ static unsigned int met_semaphores(void)
  */
 static bool met_detached(struct met_result *m)
 {
-	uint64_t t0 = now_ns(), waited;
+	uint64_t t0 = sfb_now_ns(), waited;
 
 	while (met_semaphores()) {
-		if (now_ns() - t0 > MET_DETACH_NS) {
+		if (sfb_now_ns() - t0 > MET_DETACH_NS) {
 			snprintf(m->skipped, sizeof(m->skipped),
 				 "sfbench's probes stay attached %llu s after "
 				 "its pins were removed: another daemon with "
@@ -2423,9 +2354,9 @@ static bool met_detached(struct met_result *m)
 				 MET_DETACH_NS / NS);
 			return false;
 		}
-		sleep_ns(5 * MSEC);
+		sfb_sleep_ns(5 * MSEC);
 	}
-	waited = now_ns() - t0;
+	waited = sfb_now_ns() - t0;
 	m->detach_ns = waited > m->detach_ns ? waited : m->detach_ns;
 	m->wait_ns = waited;
 	return true;
@@ -2449,7 +2380,7 @@ static bool met_run(const struct opts *o, struct met_result *m, int on,
 		return false;
 	/* The same pause before both kinds of run (--quick: no time). */
 	if (on && !o->quick)
-		sleep_ns(m->wait_ns);
+		sfb_sleep_ns(m->wait_ns);
 	snprintf(inst, sizeof(inst), MET_INSTANCE, (int)getpid());
 	dopts.bpf_instance = on ? inst : NULL;
 	sfb_daemon_start(&d, &dopts, on ? "metrics-on" : "metrics-off");
@@ -2572,8 +2503,9 @@ static void met_print(const struct opts *o, const struct met_result *m)
 	       "%u B values, acks=written,\n%" PRIu64 " records, one "
 	       "partition, ring %s; %d pair%s of runs, metrics off and on in "
 	       "turn\n",
-	       VALUE_LEN, o->count, human_bytes(o->ring_size, rs, sizeof(rs)),
-	       m->pairs, m->pairs == 1 ? "" : "s");
+	       VALUE_LEN, o->count,
+	       sfb_human_bytes(o->ring_size, rs, sizeof(rs)), m->pairs,
+	       m->pairs == 1 ? "" : "s");
 	printf("%-24s %7s %6s %11s %7s %7s %8s\n", "case", "Mrec/s", "MB/s",
 	       "range", "daemon", "client", "vs off");
 	met_row(m, 0);
@@ -3188,39 +3120,6 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int opt_bytes(const char *name, const char *arg, uint64_t *out)
-{
-	if (sfb_parse_bytes(arg, out) || *out == 0)
-		return sfb_usage(CMD,
-				 "%s: '%s' is not a size in bytes (e.g. "
-				 "100, 4K, 16M, 4G)",
-				 name, arg);
-	return 0;
-}
-
-static int opt_seconds(const char *name, const char *arg, double *out)
-{
-	if (sfb_parse_seconds(arg, out))
-		return sfb_usage(CMD,
-				 "%s: '%s' is not a duration (seconds, "
-				 "up to 3600; e.g. 1, 0.5, 300ms)",
-				 name, arg);
-	return 0;
-}
-
-static int opt_data_dir(struct opts *o, const char *arg)
-{
-	struct stat st;
-
-	if (stat(arg, &st) || !S_ISDIR(st.st_mode))
-		return sfb_usage(CMD, "--data-dir: '%s' is not a directory",
-				 arg);
-	if (strlen(arg) > sizeof(o->data_base) - 64)
-		return sfb_usage(CMD, "--data-dir: '%s' is too long", arg);
-	snprintf(o->data_base, sizeof(o->data_base), "%s", arg);
-	return 0;
-}
-
 /* Options without a value, and the ones parsed by a helper. */
 static int opt_only(struct opts *o, const char *arg)
 {
@@ -3241,7 +3140,8 @@ static int apply_flag(struct opts *o, int c, const char *arg)
 	case OPT_CPU:
 		return sfb_opt_cpus(CMD, arg, o->cpus, MAX_CPUS, &o->ncpus);
 	case OPT_DATA_DIR:
-		return opt_data_dir(o, arg);
+		return sfb_opt_data_dir(CMD, arg, o->data_base,
+					sizeof(o->data_base));
 	}
 	return sfb_usage(CMD, "unknown option");
 }
@@ -3253,20 +3153,21 @@ static int apply_opt(struct opts *o, int c, const char *arg)
 		return sfb_opt_count(CMD, "--count", arg, 1, 1ull << 40,
 				     &o->count);
 	case 'd':
-		return opt_seconds("--duration", arg, &o->lat_secs);
+		return sfb_opt_seconds(CMD, "--duration", arg, &o->lat_secs);
 	case OPT_RING_SIZE:
-		return opt_bytes("--ring-size", arg, &o->ring_size);
+		return sfb_opt_bytes(CMD, "--ring-size", arg, &o->ring_size);
 	case OPT_RATE:
 		return sfb_opt_count(CMD, "--rate", arg, 1, 100000000,
 				     &o->rate);
 	case OPT_BACKLOG:
-		return opt_bytes("--backlog", arg, &o->backlog);
+		return sfb_opt_bytes(CMD, "--backlog", arg, &o->backlog);
 	case OPT_RECORD_SIZE:
-		return opt_bytes("--record-size", arg, &o->record_size);
+		return sfb_opt_bytes(CMD, "--record-size", arg,
+				     &o->record_size);
 	case OPT_REPS:
 		return sfb_opt_count(CMD, "--reps", arg, 1, 100000, &o->reps);
 	case OPT_IDLE:
-		return opt_seconds("--idle", arg, &o->idle_secs);
+		return sfb_opt_seconds(CMD, "--idle", arg, &o->idle_secs);
 	case OPT_RUNS:
 		return sfb_opt_count(CMD, "--runs", arg, 1, MAX_RUNS, &o->runs);
 	case OPT_PAIRS:

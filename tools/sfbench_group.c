@@ -148,22 +148,6 @@ struct opts {
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = { (time_t)(ns / NS), (long)(ns % NS) };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static double ms_between(uint64_t from, uint64_t to)
 {
 	return ((double)to - (double)from) / MSEC;
@@ -250,13 +234,6 @@ struct dstats {
 	double *all; /* sorted (owned) */
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Sort @v (@n samples, taken over) and describe it in @s. */
 static void dstats_of(double *v, uint64_t n, struct dstats *s)
 {
@@ -266,7 +243,7 @@ static void dstats_of(double *v, uint64_t n, struct dstats *s)
 	s->all = v;
 	if (!n)
 		return;
-	qsort(v, n, sizeof(*v), cmp_double);
+	qsort(v, n, sizeof(*v), sfb_cmp_double);
 	for (uint64_t i = 0; i < n; i++)
 		sum += v[i];
 	s->min = v[0];
@@ -318,11 +295,6 @@ struct fo_member {
 
 /* ---- failover: the processes ---------------------------------------------------- */
 
-static void put_u64(uint8_t *v, size_t at, uint64_t x)
-{
-	memcpy(v + at, &x, sizeof(x));
-}
-
 static uint64_t get_u64(const void *v, size_t at)
 {
 	uint64_t x;
@@ -347,8 +319,8 @@ static void fo_send(struct sfshm_producer *p, uint64_t seq)
 				 .value_len = FO_VALUE_LEN };
 	int err;
 
-	put_u64(val, 0, seq);
-	put_u64(val, 8, now_ns());
+	sfb_put_u64(val, 0, seq);
+	sfb_put_u64(val, 8, sfb_now_ns());
 	val[FO_VALUE_LEN - 1] = pattern(seq);
 	err = sfshm_producer_send(p, SFSHM_PARTITION_ANY, &rec, NULL);
 	if (err)
@@ -372,14 +344,14 @@ static void fo_producer(void *arg)
 		sfb_fail("failover: cannot open a producer: %s",
 			 sfshm_strerror(err));
 	sfb_gate_wait(&sh->gate);
-	t0 = now_ns();
+	t0 = sfb_now_ns();
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
-		uint64_t due = (now_ns() - t0) / 1000 * sh->rate / 1000000;
+		uint64_t due = (sfb_now_ns() - t0) / 1000 * sh->rate / 1000000;
 
 		for (; seq < due; seq++)
 			fo_send(p, seq);
 		atomic_store_explicit(&sh->sent, seq, memory_order_relaxed);
-		sleep_ns(FO_PACE_NS);
+		sfb_sleep_ns(FO_PACE_NS);
 	}
 	sfshm_producer_close(p);
 	sfshm_disconnect(c);
@@ -398,7 +370,7 @@ static void fo_on_assigned(void *arg, struct sfshm_consumer *cons,
 	}
 	atomic_store(&m->s->owned,
 		     own_word(sfshm_consumer_generation(cons), mask));
-	atomic_store(&m->s->t_assigned, now_ns());
+	atomic_store(&m->s->t_assigned, sfb_now_ns());
 }
 
 static void fo_on_revoked(void *arg, struct sfshm_consumer *cons,
@@ -446,7 +418,7 @@ static void fo_first(struct fo_member *m, int p, int64_t off)
 			 " was never delivered (lost)",
 			 p, off, last + 1);
 	atomic_store(&m->s->again[p], (uint64_t)(last + 1 - off));
-	atomic_store(&m->s->t_first[p], now_ns());
+	atomic_store(&m->s->t_first[p], sfb_now_ns());
 	m->fresh[p] = false;
 }
 
@@ -517,12 +489,12 @@ static struct sfshm_consumer *fo_subscribe(struct sfshm_client *c,
 
 	if (err)
 		sfb_fail("failover: consumer_open: %s", sfshm_strerror(err));
-	atomic_store(&m->s->t_join, now_ns());
+	atomic_store(&m->s->t_join, sfb_now_ns());
 	err = sfshm_consumer_subscribe(cons, topics, 1);
 	if (err)
 		sfb_fail("failover: subscribe: %s (%s)", sfshm_strerror(err),
 			 sfshm_last_error(c));
-	atomic_store(&m->s->t_joined, now_ns());
+	atomic_store(&m->s->t_joined, sfb_now_ns());
 	return cons;
 }
 
@@ -567,7 +539,7 @@ static void fo_member_run(struct fo_shared *sh, int slot)
 		if (r == 1)
 			fo_deliver(&m, &rec);
 	}
-	atomic_store(&m.s->t_close, now_ns());
+	atomic_store(&m.s->t_close, sfb_now_ns());
 	sfshm_consumer_close(cons);
 	sfshm_disconnect(c);
 }
@@ -607,9 +579,9 @@ static void fo_check_workers(const struct fo_run *fr)
 static void fo_tick(const struct fo_run *fr, uint64_t since, const char *what)
 {
 	fo_check_workers(fr);
-	if (now_ns() - since > WATCHDOG_NS)
+	if (sfb_now_ns() - since > WATCHDOG_NS)
 		sfb_fail("failover: no %s within 10 s", what);
-	sleep_ns(100 * USEC);
+	sfb_sleep_ns(100 * USEC);
 }
 
 /*
@@ -646,7 +618,7 @@ static bool fo_stable(const struct fo_run *fr, bool flowing, uint64_t *t_stable)
 
 static uint64_t fo_wait_stable(const struct fo_run *fr, bool flowing)
 {
-	uint64_t t0 = now_ns(), t;
+	uint64_t t0 = sfb_now_ns(), t;
 
 	while (!fo_stable(fr, flowing, &t))
 		fo_tick(fr, t0, "stable group");
@@ -695,7 +667,7 @@ struct fo_event {
 static void fo_wait_orphans(const struct fo_run *fr, uint32_t mask,
 			    uint64_t after, uint64_t t0, struct fo_event *ev)
 {
-	uint64_t start = now_ns(), first = UINT64_MAX, last = 0, t;
+	uint64_t start = sfb_now_ns(), first = UINT64_MAX, last = 0, t;
 	uint32_t left = mask;
 
 	ev->again = 0;
@@ -728,7 +700,7 @@ static uint32_t fo_victim(const struct fo_run *fr)
 	uint32_t mask;
 
 	fo_wait_stable(fr, true);
-	sleep_ns(FO_HOLD_NS);
+	sfb_sleep_ns(FO_HOLD_NS);
 	fo_check_workers(fr);
 	mask = own_mask(atomic_load(&fr->sh->slot[fr->live.slot[0]].owned));
 	if (!mask)
@@ -742,11 +714,11 @@ static void fo_kill(struct fo_run *fr, struct fo_event *ev)
 	pid_t pid = fr->live.pid[0];
 	uint64_t t_kill, t_death;
 
-	t_kill = now_ns();
+	t_kill = sfb_now_ns();
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	t_death = now_ns();
+	t_death = sfb_now_ns();
 	fo_drop_oldest(fr);
 	fo_wait_orphans(fr, mask, t_kill, t_death, ev);
 }
@@ -756,7 +728,7 @@ static void fo_leave(struct fo_run *fr, struct fo_event *ev)
 	uint32_t mask = fo_victim(fr);
 	struct fo_slot *s = &fr->sh->slot[fr->live.slot[0]];
 	pid_t pid = fr->live.pid[0];
-	uint64_t t_ask = now_ns(), t_close;
+	uint64_t t_ask = sfb_now_ns(), t_close;
 
 	atomic_store(&s->leave, 1);
 	while (!(t_close = atomic_load(&s->t_close)))
@@ -842,7 +814,8 @@ static void fo_finish(struct fo_run *fr, struct fo_result *r)
 	if (!ok)
 		sfb_fail("failover: a worker failed at the end");
 	r->sent = atomic_load(&fr->sh->sent);
-	r->rate = (double)r->sent / ((double)(now_ns() - fr->sh->gate.t0) / NS);
+	r->rate = (double)r->sent /
+		  ((double)(sfb_now_ns() - fr->sh->gate.t0) / NS);
 	for (int i = 0; i < fr->next_slot; i++)
 		r->delivered += atomic_load(&fr->sh->slot[i].records);
 }
@@ -978,7 +951,7 @@ static void st_on_assigned(void *arg, struct sfshm_consumer *cons,
 
 	atomic_store(&s->owned,
 		     own_word(sfshm_consumer_generation(cons), mask));
-	atomic_store(&s->t_assigned, now_ns());
+	atomic_store(&s->t_assigned, sfb_now_ns());
 	atomic_fetch_add(&s->assigns, 1);
 }
 
@@ -1060,14 +1033,14 @@ static bool st_poll_round(struct st_shared *sh, struct st_polls *pc,
 	for (uint32_t i = 0; i < n; i++) {
 		bool timed = atomic_load_explicit(&sh->measure,
 						  memory_order_relaxed);
-		uint64_t t0 = timed ? now_ns() : 0;
+		uint64_t t0 = timed ? sfb_now_ns() : 0;
 		int r;
 
 		if (atomic_load_explicit(&sh->stop, memory_order_relaxed))
 			return true;
 		r = sfshm_consumer_poll(v[i].cons, &rec, 0);
 		if (timed)
-			st_count_poll(pc, now_ns() - t0);
+			st_count_poll(pc, sfb_now_ns() - t0);
 
 		if (r < 0)
 			sfb_fail("storm: %s: poll: %s", v[i].group,
@@ -1095,9 +1068,9 @@ static void st_worker(void *arg)
 	sfb_gate_wait(&sh->gate);
 	for (uint32_t i = 0; i < n; i++)
 		st_subscribe(&v[i]);
-	atomic_store(&sh->t_subscribed[k], now_ns());
+	atomic_store(&sh->t_subscribed[k], sfb_now_ns());
 	while (!st_poll_round(sh, &sh->polls[k], v, n))
-		sleep_ns(MSEC);
+		sfb_sleep_ns(MSEC);
 }
 
 /* ---- storm: the parent ----------------------------------------------------------- */
@@ -1150,7 +1123,7 @@ static void st_check_workers(const pid_t *pids, uint32_t n)
 /* Wait until every group is done.  Return: its time (CLOCK_MONOTONIC). */
 static uint64_t st_wait_storm(const struct st_shared *sh, const pid_t *pids)
 {
-	uint64_t since = now_ns(), seen = 0, t = 0;
+	uint64_t since = sfb_now_ns(), seen = 0, t = 0;
 
 	while (st_done(sh, &t) < sh->groups) {
 		uint64_t a = st_assigns(sh);
@@ -1158,14 +1131,14 @@ static uint64_t st_wait_storm(const struct st_shared *sh, const pid_t *pids)
 		st_check_workers(pids, sh->procs);
 		if (a != seen) {
 			seen = a;
-			since = now_ns();
-		} else if (now_ns() - since > STORM_WATCHDOG_NS) {
+			since = sfb_now_ns();
+		} else if (sfb_now_ns() - since > STORM_WATCHDOG_NS) {
 			sfb_fail("storm: no assignment for 60 s; %u of %u "
 				 "groups stable",
 				 st_done(sh, &t), sh->groups);
 		}
 		t = 0;
-		sleep_ns(MSEC);
+		sfb_sleep_ns(MSEC);
 	}
 	return t;
 }
@@ -1257,15 +1230,15 @@ static void ctl_sched(pid_t pid, uint64_t *cpu, uint64_t *runq)
 /* Sleep until @end, sampling the control thread of @pid. */
 static void ctl_watch(pid_t pid, uint64_t end, struct ctl_samples *c)
 {
-	uint64_t cpu0, runq0, cpu1, runq1, t0 = now_ns();
+	uint64_t cpu0, runq0, cpu1, runq1, t0 = sfb_now_ns();
 
 	ctl_sched(pid, &cpu0, &runq0);
-	while (now_ns() < end) {
+	while (sfb_now_ns() < end) {
 		ctl_sample(pid, c);
-		sleep_ns(SAMPLE_NS);
+		sfb_sleep_ns(SAMPLE_NS);
 	}
 	ctl_sched(pid, &cpu1, &runq1);
-	c->secs_ns = now_ns() - t0;
+	c->secs_ns = sfb_now_ns() - t0;
 	c->cpu_ns = cpu1 - cpu0;
 	c->runq_ns = runq1 - runq0;
 }
@@ -1379,17 +1352,17 @@ static void st_steady(const struct opts *o, const struct sfb_daemon *d,
 	struct sfb_proc_cpu da, db, wa, wb;
 	uint64_t t0, b0;
 
-	sleep_ns(STORM_SETTLE_NS);
+	sfb_sleep_ns(STORM_SETTLE_NS);
 	st_check_workers(pids, sh->procs);
 	b0 = offsets_bytes(d);
 	atomic_store(&sh->measure, 1);
 	sfb_proc_cpu(d->pid, &da);
 	cpu_sum(pids, sh->procs, &wa);
-	t0 = now_ns();
+	t0 = sfb_now_ns();
 	ctl_watch(d->pid, t0 + (uint64_t)(o->steady_secs * NS), &r->ctl);
 	sfb_proc_cpu(d->pid, &db);
 	cpu_sum(pids, sh->procs, &wb);
-	r->steady_s = (double)(now_ns() - t0) / NS;
+	r->steady_s = (double)(sfb_now_ns() - t0) / NS;
 	atomic_store(&sh->measure, 0);
 	st_polls_sum(sh, r);
 	r->offsets_bytes = offsets_bytes(d) - b0;
@@ -2003,19 +1976,6 @@ static int opt_auto_commit(struct opts *o, const char *arg)
 	return 0;
 }
 
-static int opt_data_dir(struct opts *o, const char *arg)
-{
-	struct stat st;
-
-	if (stat(arg, &st) || !S_ISDIR(st.st_mode))
-		return sfb_usage(CMD, "--data-dir: '%s' is not a directory",
-				 arg);
-	if (strlen(arg) > sizeof(o->data_base) - 64)
-		return sfb_usage(CMD, "--data-dir: '%s' is too long", arg);
-	snprintf(o->data_base, sizeof(o->data_base), "%s", arg);
-	return 0;
-}
-
 static int opt_steady(struct opts *o, const char *arg)
 {
 	if (sfb_parse_seconds(arg, &o->steady_secs))
@@ -2046,7 +2006,8 @@ static int apply_flag(struct opts *o, int c, const char *arg)
 	case OPT_CPU:
 		return sfb_opt_cpus(CMD, arg, o->cpus, MAX_CPUS, &o->ncpus);
 	case OPT_DATA_DIR:
-		return opt_data_dir(o, arg);
+		return sfb_opt_data_dir(CMD, arg, o->data_base,
+					sizeof(o->data_base));
 	case OPT_STEADY:
 		return opt_steady(o, arg);
 	case OPT_AUTO_COMMIT:

@@ -133,53 +133,7 @@ fail(const char *fmt, ...)
 
 /* ---- time, CPU time, shared memory ------------------------------------------ */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = { (time_t)(ns / NS), (long)(ns % NS) };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* CPU time of the calling thread. */
-struct cpu_time {
-	uint64_t user_ns;
-	uint64_t sys_ns;
-};
-
-static uint64_t tv_ns(struct timeval tv)
-{
-	return (uint64_t)tv.tv_sec * NS + (uint64_t)tv.tv_usec * 1000;
-}
-
-static void cpu_now(struct cpu_time *c)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	c->user_ns = tv_ns(ru.ru_utime);
-	c->sys_ns = tv_ns(ru.ru_stime);
-}
-
-/* Turn a cpu_now() snapshot into the CPU time used since. */
-static void cpu_since(struct cpu_time *c)
-{
-	struct cpu_time end;
-
-	cpu_now(&end);
-	c->user_ns = end.user_ns - c->user_ns;
-	c->sys_ns = end.sys_ns - c->sys_ns;
-}
-
-static void cpu_add(struct cpu_time *sum, const struct cpu_time *c)
+static void cpu_add(struct sfb_cpu_time *sum, const struct sfb_cpu_time *c)
 {
 	sum->user_ns += c->user_ns;
 	sum->sys_ns += c->sys_ns;
@@ -327,9 +281,9 @@ static int open_gate(struct gate *g, struct task *t, int n, bool processes)
 		/* A worker process that exits before the gate has failed. */
 		if (processes && reap_one(t, n, WNOHANG) >= 0)
 			return 1;
-		sleep_ns(20000);
+		sfb_sleep_ns(20000);
 	}
-	g->t0 = now_ns();
+	g->t0 = sfb_now_ns();
 	/* Release: t0 and everything set up before is visible to workers. */
 	atomic_store_explicit(&g->go, 1, memory_order_release);
 	return 0;
@@ -374,8 +328,8 @@ static int run_tasks(const struct opts *o, struct gate *g, struct task *t,
 	}
 	rc = open_gate(g, t, n, o->processes);
 	if (!rc && seconds > 0) {
-		sleep_ns((uint64_t)(seconds * NS));
-		g->t_stop = now_ns();
+		sfb_sleep_ns((uint64_t)(seconds * NS));
+		g->t_stop = sfb_now_ns();
 		atomic_store_explicit(&g->stop, 1, memory_order_relaxed);
 	}
 	return reap_tasks(t, n, o->processes, rc);
@@ -484,7 +438,7 @@ struct tp_worker {
 	int idx; /* producer or reader number */
 	uint64_t records; /* data records sent, or received and checked */
 	uint64_t t_end; /* when a reader had everything */
-	struct cpu_time cpu; /* CPU time while measured */
+	struct sfb_cpu_time cpu; /* CPU time while measured */
 	struct sfshm_ring_stats st;
 };
 
@@ -636,7 +590,7 @@ static void tp_producer(void *arg)
 
 	producer_open(&p, w);
 	gate_wait(&tc->gate);
-	cpu_now(&w->cpu);
+	sfb_cpu_now(&w->cpu);
 	while (n < quota && !stopped(&tc->gate)) {
 		uint64_t left = quota - n;
 
@@ -644,7 +598,7 @@ static void tp_producer(void *arg)
 			     left < p.batch ? (unsigned int)left : p.batch);
 	}
 	send_marker(&p, n);
-	cpu_since(&w->cpu);
+	sfb_cpu_since(&w->cpu);
 	w->records = n;
 	producer_close(&p);
 }
@@ -741,7 +695,7 @@ static bool producers_stuck(const struct reader *rd)
 
 static void reader_wait(struct reader *rd, uint64_t deadline)
 {
-	uint64_t now = now_ns();
+	uint64_t now = sfb_now_ns();
 	int err;
 
 	if (now >= deadline)
@@ -780,7 +734,7 @@ static void next_record(struct reader *rd, struct sfshm_msg *m)
 
 	while ((err = read_once(rd, m)) == -EAGAIN) {
 		if (!deadline)
-			deadline = now_ns() + WATCHDOG_S * NS;
+			deadline = sfb_now_ns() + WATCHDOG_S * NS;
 		reader_idle(rd);
 		reader_wait(rd, deadline);
 	}
@@ -903,7 +857,7 @@ static void tp_reader(void *arg)
 
 	reader_open(&rd, w);
 	gate_wait(&w->tc->gate);
-	cpu_now(&w->cpu);
+	sfb_cpu_now(&w->cpu);
 	while (rd.nended < w->tc->producers) {
 		next_record(&rd, &m);
 		take_view(&rd, &m, &v);
@@ -914,8 +868,8 @@ static void tp_reader(void *arg)
 			check_data(&rd, &v);
 		after_record(&rd);
 	}
-	w->t_end = now_ns();
-	cpu_since(&w->cpu);
+	w->t_end = sfb_now_ns();
+	sfb_cpu_since(&w->cpu);
 	if (w->records != rd.sent)
 		fail("%s: reader %d: %" PRIu64 " records arrived, the "
 		     "producers sent %" PRIu64,
@@ -1003,13 +957,13 @@ static void sock_producer(void *arg)
 	uint64_t n;
 
 	gate_wait(&tc->gate);
-	cpu_now(&w->cpu);
+	sfb_cpu_now(&w->cpu);
 	for (n = 0; n < tc->quota[0] && !stopped(&tc->gate); n++) {
 		stamp(val, tc->value_len, n);
 		sock_send(tc->sock[0], val, tc->value_len, tc->label);
 	}
 	shutdown(tc->sock[0], SHUT_WR);
-	cpu_since(&w->cpu);
+	sfb_cpu_since(&w->cpu);
 	w->records = n;
 	free(val);
 }
@@ -1022,7 +976,7 @@ static void sock_consumer(void *arg)
 	uint64_t seq;
 
 	gate_wait(&tc->gate);
-	cpu_now(&w->cpu);
+	sfb_cpu_now(&w->cpu);
 	while (sock_recv(tc->sock[1], buf, tc->value_len, tc->label)) {
 		if (check_value(buf, (int32_t)tc->value_len, tc->value_len,
 				&seq) ||
@@ -1031,8 +985,8 @@ static void sock_consumer(void *arg)
 			     tc->label, w->records);
 		w->records++;
 	}
-	w->t_end = now_ns();
-	cpu_since(&w->cpu);
+	w->t_end = sfb_now_ns();
+	sfb_cpu_since(&w->cpu);
 	free(buf);
 }
 
@@ -1050,7 +1004,7 @@ struct tp_result {
 	uint64_t records; /* per reader */
 	double secs;
 	double drain; /* from the stop flag to the last reader done */
-	struct cpu_time cpu; /* all workers */
+	struct sfb_cpu_time cpu; /* all workers */
 	struct sfshm_ring_stats pst; /* producers' statistics, summed */
 	struct sfshm_ring_stats rst; /* readers' */
 };
@@ -1061,13 +1015,13 @@ struct lat_result {
 	uint64_t pct[NPCT]; /* ns */
 	double mean_ns;
 	double secs;
-	struct cpu_time cpu; /* both sides, measured round trips */
+	struct sfb_cpu_time cpu; /* both sides, measured round trips */
 	struct sfshm_ring_stats st; /* both sides, warm-up included */
 };
 
 struct report {
 	const struct opts *o;
-	double clock_ns; /* cost of one now_ns() */
+	double clock_ns; /* cost of one sfb_now_ns() */
 	struct tp_result tp[3 * MAX_SIZES];
 	int ntp;
 	struct tp_result base[MAX_SIZES];
@@ -1081,12 +1035,12 @@ static double msgs_per_s(const struct tp_result *t)
 	return (double)t->records / t->secs;
 }
 
-static double cpu_ns_per(const struct cpu_time *c, uint64_t n)
+static double cpu_ns_per(const struct sfb_cpu_time *c, uint64_t n)
 {
 	return n ? (double)(c->user_ns + c->sys_ns) / (double)n : 0;
 }
 
-static double sys_share(const struct cpu_time *c)
+static double sys_share(const struct sfb_cpu_time *c)
 {
 	uint64_t total = c->user_ns + c->sys_ns;
 
@@ -1247,7 +1201,7 @@ struct pp_case {
 	uint64_t *samples; /* @count round trips, ns (shared memory) */
 	uint64_t done; /* round trips measured */
 	uint64_t t_begin, t_end; /* the measured round trips */
-	struct cpu_time cpu[2]; /* ping, pong */
+	struct sfb_cpu_time cpu[2]; /* ping, pong */
 	struct sfshm_ring_stats st[2][2]; /* [side][tx, rx] */
 };
 
@@ -1419,11 +1373,11 @@ static bool pp_round(struct pp_end *e, uint64_t i)
 	struct pp_case *pc = e->pc;
 	uint64_t t0, got, t1;
 
-	t0 = now_ns();
+	t0 = sfb_now_ns();
 	pp_send(e, i);
 	if (!pp_recv(e, &got))
 		fail("%s: ping: pong stopped", pc->label);
-	t1 = now_ns();
+	t1 = sfb_now_ns();
 	pp_expect(e, got, i);
 	if (i < pc->warmup)
 		return true;
@@ -1442,15 +1396,15 @@ static void pp_ping(void *arg)
 	gate_wait(&pc->gate);
 	for (uint64_t i = 0; i < total; i++) {
 		if (i == pc->warmup) {
-			cpu_now(&pc->cpu[0]);
-			pc->t_begin = now_ns();
+			sfb_cpu_now(&pc->cpu[0]);
+			pc->t_begin = sfb_now_ns();
 		}
 		if (!pp_round(&e, i))
 			break;
 		pp_clean(&e);
 	}
-	pc->t_end = now_ns();
-	cpu_since(&pc->cpu[0]);
+	pc->t_end = sfb_now_ns();
+	sfb_cpu_since(&pc->cpu[0]);
 	pp_stop(&e);
 	pp_close(&e);
 }
@@ -1466,12 +1420,12 @@ static void pp_pong(void *arg)
 	gate_wait(&pc->gate);
 	for (uint64_t i = 0; pp_recv(&e, &got); i++) {
 		if (i == pc->warmup)
-			cpu_now(&pc->cpu[1]);
+			sfb_cpu_now(&pc->cpu[1]);
 		pp_expect(&e, got, i);
 		pp_send(&e, got);
 		pp_clean(&e);
 	}
-	cpu_since(&pc->cpu[1]);
+	sfb_cpu_since(&pc->cpu[1]);
 	pp_close(&e);
 }
 
@@ -1569,11 +1523,11 @@ static int lat_sock(const struct opts *o, struct lat_result *res)
 static double clock_cost_ns(void)
 {
 	const int n = 1000000;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = sfb_now_ns();
 
 	for (int i = 0; i < n; i++)
-		now_ns();
-	return (double)(now_ns() - t0) / n;
+		sfb_now_ns();
+	return (double)(sfb_now_ns() - t0) / n;
 }
 
 /* ---- human output ------------------------------------------------------------------ */
@@ -1601,21 +1555,6 @@ static void print_intro(const struct opts *o)
 	}
 	fflush(stdout);
 }
-
-/* "16 MiB", "64 KiB" or "100 B": the largest unit that divides @n. */
-static const char *human_bytes(uint64_t n, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB" };
-	int u = 0;
-
-	while (u < 3 && n && !(n & 1023)) {
-		n >>= 10;
-		u++;
-	}
-	snprintf(buf, len, "%" PRIu64 " %s", n, units[u]);
-	return buf;
-}
-
 /* How producers send and readers read. */
 static const char *tp_api(const struct opts *o, char *buf, size_t len)
 {
@@ -1635,8 +1574,8 @@ static void tp_header(const struct opts *o)
 	char rs[32], cs[32], api[80];
 
 	printf("\nThroughput: ring %s cleaned every %s, %s, readers wait %s, ",
-	       human_bytes(o->ring_size, rs, sizeof(rs)),
-	       human_bytes(o->clean_step, cs, sizeof(cs)),
+	       sfb_human_bytes(o->ring_size, rs, sizeof(rs)),
+	       sfb_human_bytes(o->clean_step, cs, sizeof(cs)),
 	       tp_api(o, api, sizeof(api)), wait_name(o->wait));
 	if (o->count)
 		printf("%" PRIu64 " records per case\n", o->count);
@@ -1830,7 +1769,7 @@ static void json_stats(const char *key, const struct sfshm_ring_stats *s)
 	sfb_json_close();
 }
 
-static void json_cpu(const struct cpu_time *c, uint64_t n, const char *key)
+static void json_cpu(const struct sfb_cpu_time *c, uint64_t n, const char *key)
 {
 	sfb_json_num(key, cpu_ns_per(c, n));
 	sfb_json_num("sys_fraction", sys_share(c));
@@ -2220,16 +2159,6 @@ static int opt_int(const char *name, const char *arg, int min, int max,
 	return rc;
 }
 
-static int opt_bytes(const char *name, const char *arg, uint64_t *out)
-{
-	if (sfb_parse_bytes(arg, out) || *out == 0)
-		return sfb_usage(CMD,
-				 "%s: '%s' is not a size in bytes (e.g. "
-				 "100, 4K, 16M)",
-				 name, arg);
-	return 0;
-}
-
 static int opt_sizes(struct opts *o, const char *arg)
 {
 	uint64_t v[MAX_SIZES];
@@ -2278,16 +2207,6 @@ static int opt_sock(struct opts *o, const char *arg)
 	return 0;
 }
 
-static int opt_seconds(const char *name, const char *arg, double *out)
-{
-	if (sfb_parse_seconds(arg, out))
-		return sfb_usage(CMD,
-				 "%s: '%s' is not a duration (seconds, "
-				 "up to 3600; e.g. 1, 0.5, 300ms)",
-				 name, arg);
-	return 0;
-}
-
 /* Options that take no value, or an enum. */
 static int opt_only(struct opts *o, const char *arg)
 {
@@ -2333,7 +2252,7 @@ static int apply_opt(struct opts *o, int c, const char *arg)
 	case 's':
 		return opt_sizes(o, arg);
 	case 'd':
-		return opt_seconds("--duration", arg, &o->duration);
+		return sfb_opt_seconds(CMD, "--duration", arg, &o->duration);
 	case 'n':
 		return sfb_opt_count(CMD, "--count", arg, 1, SEQ_MASK,
 				     &o->count);
@@ -2342,13 +2261,13 @@ static int apply_opt(struct opts *o, int c, const char *arg)
 	case 'r':
 		return opt_int("--readers", arg, 1, MAX_SIDE, &o->readers);
 	case OPT_RING_SIZE:
-		return opt_bytes("--ring-size", arg, &o->ring_size);
+		return sfb_opt_bytes(CMD, "--ring-size", arg, &o->ring_size);
 	case OPT_BATCH:
 		return opt_int("--batch", arg, 1, MAX_BATCH, &o->batch);
 	case OPT_CLEAN_STEP:
-		return opt_bytes("--clean-step", arg, &o->clean_step);
+		return sfb_opt_bytes(CMD, "--clean-step", arg, &o->clean_step);
 	case OPT_LAT_SIZE:
-		return opt_bytes("--lat-size", arg, &o->lat_size);
+		return sfb_opt_bytes(CMD, "--lat-size", arg, &o->lat_size);
 	case OPT_RTT_COUNT:
 		return sfb_opt_count(CMD, "--rtt-count", arg, 1, 1ull << 30,
 				     &o->rtt_count);
@@ -2356,7 +2275,8 @@ static int apply_opt(struct opts *o, int c, const char *arg)
 		return sfb_opt_count(CMD, "--warmup", arg, 0, 1ull << 30,
 				     &o->warmup);
 	case OPT_RTT_MAX_TIME:
-		return opt_seconds("--rtt-max-time", arg, &o->rtt_max_time);
+		return sfb_opt_seconds(CMD, "--rtt-max-time", arg,
+				       &o->rtt_max_time);
 	}
 	return apply_flag(o, c, arg);
 }
