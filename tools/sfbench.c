@@ -17,6 +17,7 @@
  * share is declared once, in tools/sfbench.h.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <sched.h>
 #include <inttypes.h>
 #include <math.h>
@@ -502,4 +503,32 @@ const char *sfb_human_bytes(uint64_t n, char *buf, size_t len)
 void sfb_put_u64(uint8_t *v, size_t at, uint64_t x)
 {
 	memcpy(v + at, &x, sizeof(x));
+}
+
+int sfb_getopt(int argc, char **argv, const char *cmd, const char *shortopts,
+	       const struct option *longopts, void (*help)(FILE *),
+	       int (*apply)(void *ctx, int c, const char *arg), void *ctx)
+{
+	int c, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (c == 'h') {
+			help(stdout);
+			return -1;
+		}
+		if (c == '?')
+			return sfb_usage(cmd, "unknown option '%s'",
+					 argv[optind - 1]);
+		if (c == ':')
+			return sfb_usage(cmd, "option '%s' needs a value",
+					 argv[optind - 1]);
+		rc = apply(ctx, c, optarg);
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return sfb_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	return 0;
 }

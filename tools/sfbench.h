@@ -50,6 +50,19 @@ int sfb_opt_only(const char *cmd, const char *arg, const char *const *names,
 /* A count in [@min, @max] for option @name.  Return: 0 or 2 (usage). */
 int sfb_opt_count(const char *cmd, const char *name, const char *arg,
 		  uint64_t min, uint64_t max, uint64_t *out);
+struct option;
+
+/*
+ * sfb_getopt() - the command line of command @cmd: getopt_long() with
+ * @shortopts (starting with ':') and @longopts; -h prints @help on
+ * stdout; every other option goes to @apply(@ctx, c, optarg), whose
+ * non-zero return ends the parse.  Arguments left over are an error.
+ * Return: 0; -1 after --help; 2 for a usage error; what @apply returned.
+ */
+int sfb_getopt(int argc, char **argv, const char *cmd, const char *shortopts,
+	       const struct option *longopts, void (*help)(FILE *),
+	       int (*apply)(void *ctx, int c, const char *arg), void *ctx);
+
 /* A size in bytes (K, M, G) for option @name.  Return: 0 or 2 (usage). */
 int sfb_opt_bytes(const char *cmd, const char *name, const char *arg,
 		  uint64_t *out);

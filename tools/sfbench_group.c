@@ -2062,31 +2062,22 @@ static void default_opts(struct opts *o)
 	snprintf(o->data_base, sizeof(o->data_base), "/tmp");
 }
 
+/* apply_opt() as sfb_getopt() calls it. */
+static int apply_any(void *o, int c, const char *arg)
+{
+	return apply_opt(o, c, arg);
+}
+
 /* Return: 0 to run, -1 when --help was printed, 2 for a usage error. */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	int c, rc;
+	int rc;
 
 	default_opts(o);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
-		if (c == 'h') {
-			sfbench_group_help(stdout);
-			return -1;
-		}
-		if (c == '?')
-			return sfb_usage(CMD, "unknown option '%s'",
-					 argv[optind - 1]);
-		if (c == ':')
-			return sfb_usage(CMD, "option '%s' needs a value",
-					 argv[optind - 1]);
-		rc = apply_opt(o, c, optarg);
-		if (rc)
-			return rc;
-	}
-	if (optind < argc)
-		return sfb_usage(CMD, "unexpected argument '%s'", argv[optind]);
+	rc = sfb_getopt(argc, argv, CMD, ":h", long_opts, sfbench_group_help,
+			apply_any, o);
+	if (rc)
+		return rc;
 	finish_defaults(o);
 	return 0;
 }

@@ -2353,35 +2353,30 @@ static int finish_opts(struct opts *o, bool duration_set)
 	return rc;
 }
 
+/* The option parse of sfbench ring: -d given or not. */
+struct parse {
+	struct opts *o;
+	bool duration_set; /* -d given: no default duration */
+};
+
+static int apply_any(void *ctx, int c, const char *arg)
+{
+	struct parse *p = ctx;
+
+	p->duration_set |= c == 'd';
+	return apply_opt(p->o, c, arg);
+}
+
 /* Return: 0 to run, -1 when --help was printed, 2 for a usage error. */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	bool duration_set = false;
-	int c, rc;
+	struct parse p = { .o = o };
+	int rc;
 
 	default_opts(o);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:d:n:p:r:h", long_opts, NULL)) !=
-	       -1) {
-		if (c == 'h') {
-			sfbench_ring_help(stdout);
-			return -1;
-		}
-		if (c == '?')
-			return sfb_usage(CMD, "unknown option '%s'",
-					 argv[optind - 1]);
-		if (c == ':')
-			return sfb_usage(CMD, "option '%s' needs a value",
-					 argv[optind - 1]);
-		duration_set |= c == 'd';
-		rc = apply_opt(o, c, optarg);
-		if (rc)
-			return rc;
-	}
-	if (optind < argc)
-		return sfb_usage(CMD, "unexpected argument '%s'", argv[optind]);
-	return finish_opts(o, duration_set);
+	rc = sfb_getopt(argc, argv, CMD, ":s:d:n:p:r:h", long_opts,
+			sfbench_ring_help, apply_any, &p);
+	return rc ? rc : finish_opts(o, p.duration_set);
 }
 
 static uint64_t max_value(const struct opts *o)
