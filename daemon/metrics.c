@@ -79,6 +79,7 @@
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing/events"
 #define MAX_HELD 64 /* binaries one daemon attaches (see held_new()) */
 #define PRUNE_EVERY_NS 1000000000ull /* procs pruned at most this often */
+#define MAX_WALK (4 * SFM_MAX_TP) /* keys read per map walk, at most */
 #define SFD_CAP_PERFMON 38 /* linux/capability.h of kernels >= 5.8 */
 #define SFD_CAP_BPF 39
 
@@ -519,27 +520,53 @@ static void bin_detach(const struct sfm_bin_key *k, const char *path)
 }
 
 /*
+ * The keys of map @fd (each @size bytes), read before any change, into
+ * *@out (to free).  Callers then look up and delete as they like: a walk
+ * with bpf_map_get_next_key() that deletes as it goes loses its place.
+ * Return: how many (fewer if memory ran out).
+ */
+static size_t map_keys(int fd, size_t size, void **out)
+{
+	unsigned char *v = NULL, *w;
+	size_t n = 0, cap = 0;
+
+	/* bounded: a key evicted meanwhile (LRU) restarts the walk */
+	while (n < MAX_WALK) {
+		if (n == cap) {
+			w = realloc(v, (cap + 64) * size);
+			if (!w)
+				break;
+			v = w;
+			cap += 64;
+		}
+		if (bpf_map_get_next_key(fd, n ? v + (n - 1) * size : NULL,
+					 v + n * size))
+			break;
+		n++;
+	}
+	*out = v;
+	return n;
+}
+
+/*
  * Detach from the other versions of @k's inode (a file rewritten in place,
  * or touched): each version's links are on the same probe sites, which
  * must not count twice.
  */
 static void prune_inode(const struct sfm_bin_key *k)
 {
-	int fd = bins_fd();
-	struct sfm_bin_key cur, next;
+	struct sfm_bin_key *keys;
+	size_t n = map_keys(bins_fd(), sizeof(*keys), (void **)&keys);
 	struct sfm_bin b;
-	void *prev = NULL;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		cur = next;
-		prev = &cur;
-		if (cur.dev != k->dev || cur.ino != k->ino ||
-		    !memcmp(&cur, k, sizeof(cur)) ||
-		    bpf_map_lookup_elem(fd, &cur, &b))
+	for (size_t i = 0; i < n; i++) {
+		if (keys[i].dev != k->dev || keys[i].ino != k->ino ||
+		    !memcmp(&keys[i], k, sizeof(*k)) ||
+		    bpf_map_lookup_elem(bins_fd(), &keys[i], &b))
 			continue;
-		bin_detach(&cur, b.path);
-		prev = NULL; /* the walk starts again after a delete */
+		bin_detach(&keys[i], b.path);
 	}
+	free(keys);
 }
 
 /* A binaries entry whose path names another file now, or none. */
@@ -552,30 +579,20 @@ struct stale {
 /* The stale entries of the binaries map, into *@out (to free). */
 static size_t stale_find(struct stale **out)
 {
-	int fd = bins_fd();
-	struct stale *v = NULL, e = { 0 };
-	struct sfm_bin_key next;
-	size_t n = 0, cap = 0;
-	void *prev = NULL;
+	struct sfm_bin_key *keys;
+	size_t nk = map_keys(bins_fd(), sizeof(*keys), (void **)&keys);
+	struct stale *v = calloc(nk ? nk : 1, sizeof(*v));
+	size_t n = 0;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		e.k = next;
-		prev = &e.k;
-		if (bpf_map_lookup_elem(fd, &e.k, &e.b) ||
-		    bin_current(&e.k, &e.b))
-			continue;
-		if (n == cap) {
-			struct stale *w = realloc(v, (cap + 16) * sizeof(*v));
-
-			if (!w)
-				break;
-			v = w;
-			cap += 16;
-		}
-		v[n++] = e;
+	for (size_t i = 0; v && i < nk; i++) {
+		v[n].k = keys[i];
+		if (!bpf_map_lookup_elem(bins_fd(), &keys[i], &v[n].b) &&
+		    !bin_current(&v[n].k, &v[n].b))
+			n++;
 	}
+	free(keys);
 	*out = v;
-	return n;
+	return v ? n : 0;
 }
 
 /* Mark the entries of @v whose file @pid maps (device and inode). */
@@ -899,27 +916,6 @@ static void procs_disconnect(pid_t pid)
 	}
 }
 
-/* The keys of the procs map into *@out (to free), before any changes. */
-static size_t procs_keys(__u32 **out)
-{
-	__u32 *v = NULL, next;
-	size_t n = 0, cap = 0;
-
-	while (!bpf_map_get_next_key(procs_fd(), n ? &v[n - 1] : NULL, &next)) {
-		if (n == cap) {
-			__u32 *w = realloc(v, (cap + 256) * sizeof(*v));
-
-			if (!w)
-				break;
-			v = w;
-			cap += 256;
-		}
-		v[n++] = next;
-	}
-	*out = v;
-	return n;
-}
-
 /*
  * Drop the entries of processes that are gone and of pids that now name
  * another process (start time changed).  At start (@inherit) the
@@ -929,7 +925,7 @@ static size_t procs_keys(__u32 **out)
 static void procs_prune(bool inherit)
 {
 	__u32 *keys;
-	size_t n = procs_keys(&keys);
+	size_t n = map_keys(procs_fd(), sizeof(*keys), (void **)&keys);
 
 	for (size_t i = 0; i < n; i++) {
 		struct sfm_proc p;
@@ -1227,38 +1223,29 @@ bool sfd_metrics_start(const struct sfd_config *cfg)
 /* Delete every entry of @map_fd whose key starts with topic @name. */
 static void forget_in(int map_fd, size_t key_size, const char *name)
 {
-	unsigned char key[sizeof(struct sfm_hist_key)],
-		next[sizeof(struct sfm_hist_key)];
-	void *prev = NULL;
+	unsigned char *keys;
+	size_t n = map_keys(map_fd, key_size, (void **)&keys);
 
-	while (!bpf_map_get_next_key(map_fd, prev, next)) {
-		memcpy(key, next, key_size);
-		if (strncmp((const char *)key, name, SFM_TOPIC_LEN) == 0) {
-			bpf_map_delete_elem(map_fd, key);
-			prev = NULL; /* deleting moves the walk: start again */
-			continue;
-		}
-		prev = key;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp((const char *)keys + i * key_size, name,
+			     SFM_TOPIC_LEN))
+			bpf_map_delete_elem(map_fd, keys + i * key_size);
+	free(keys);
 }
 
 /* Drop the ring mappings of topic @name: no futex counts for it. */
 static void forget_rings(const char *name)
 {
 	int fd = bpf_map__fd(M.skel->maps.ring_addrs);
-	struct sfm_ring_key k, next;
+	struct sfm_ring_key *keys;
+	size_t n = map_keys(fd, sizeof(*keys), (void **)&keys);
 	struct sfm_tp tp;
-	void *prev = NULL;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &tp) ||
-		    strncmp(tp.topic, name, sizeof(tp.topic)))
-			continue;
-		bpf_map_delete_elem(fd, &k);
-		prev = NULL;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (!bpf_map_lookup_elem(fd, &keys[i], &tp) &&
+		    !strncmp(tp.topic, name, sizeof(tp.topic)))
+			bpf_map_delete_elem(fd, &keys[i]);
+	free(keys);
 }
 
 void sfd_metrics_forget_topic(const char *topic)
