@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log_int.h"
+#include "sfd.h"
 #include "sf_be.h"
 #include "uio.h"
 
@@ -224,32 +225,15 @@ void sfd_build_clear(struct sfd_build *b, int64_t base)
 	b->first_ts = SF_RB_NO_TIMESTAMP;
 }
 
-static int grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
-{
-	uint32_t n = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	p = realloc(*v, (size_t)n * elem);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = n;
-	return 0;
-}
-
 /* Room for one more batch's entries and a seal entry. */
 int sfd_build_reserve(struct sfd_build *b)
 {
-	int ret = grow((void **)&b->idx, &b->idx_cap, b->nidx + 1,
-		       sizeof(*b->idx));
+	int ret = sfd_grow((void **)&b->idx, &b->idx_cap, b->nidx + 1,
+			   sizeof(*b->idx), 64);
 
 	if (!ret)
-		ret = grow((void **)&b->tim, &b->tim_cap, b->ntim + 2,
-			   sizeof(*b->tim));
+		ret = sfd_grow((void **)&b->tim, &b->tim_cap, b->ntim + 2,
+			       sizeof(*b->tim), 64);
 	return ret;
 }
 

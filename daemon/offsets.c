@@ -88,6 +88,7 @@
 #include "offsets.h"
 #include "recordbatch.h"
 #include "sf_be.h"
+#include "sfd.h"
 
 #define DEFAULT_SEGMENT_BYTES (100ull << 20)
 #define DEFAULT_MAX_BATCH (1u << 20)
@@ -220,30 +221,13 @@ static struct group *group_find(const struct sfd_offsets *o, struct sv name)
 	return found ? o->groups[i] : NULL;
 }
 
-static int grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
-{
-	uint32_t n = *cap ? *cap : 8;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	p = realloc(*v, (size_t)n * elem);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = n;
-	return 0;
-}
-
 static int group_insert(struct sfd_offsets *o, uint32_t i, struct sv name,
 			struct group **out)
 {
 	struct group *g;
 
-	if (grow((void **)&o->groups, &o->groups_cap, o->ngroups + 1,
-		 sizeof(*o->groups)))
+	if (sfd_grow((void **)&o->groups, &o->groups_cap, o->ngroups + 1,
+		     sizeof(*o->groups), 8))
 		return -ENOMEM;
 	g = calloc(1, sizeof(*g));
 	if (g)
@@ -344,7 +328,8 @@ static int ent_reserve(struct group *g, uint32_t more)
 {
 	if (more > UINT32_MAX - g->n)
 		return -ENOMEM;
-	return grow((void **)&g->ents, &g->cap, g->n + more, sizeof(*g->ents));
+	return sfd_grow((void **)&g->ents, &g->cap, g->n + more,
+			sizeof(*g->ents), 8);
 }
 
 /* Insert a new entry at @i (room reserved); it takes @topic. */

@@ -162,4 +162,12 @@ int sfd_level_parse(const char *s, enum sfd_level *level);
 		}                                                      \
 	} while (0)
 
+/**
+ * sfd_grow() - make room for @need elements of @elem bytes in the array
+ * *@v of *@cap, doubling from @first (or the current capacity).
+ * Return: 0, or -ENOMEM (the array is left as it was).
+ */
+int sfd_grow(void **v, uint32_t *cap, uint32_t need, size_t elem,
+	     uint32_t first);
+
 #endif
