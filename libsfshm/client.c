@@ -435,16 +435,8 @@ int sf_send_async(struct sfshm_client *c, struct sfp_buf *b)
 	return len < 0 ? len : send_msg(c, (uint32_t)len);
 }
 
-/* What to make of a successful reply (@arg: where the result goes). */
-typedef int (*reply_fn)(struct sfshm_client *c, const struct sf_reply *rep,
-			void *arg);
-
-/*
- * Send the request in @b and hand its reply to @parse, then free it.
- * Return: sf_call()'s error, else what @parse returns.
- */
-static int call_parse(struct sfshm_client *c, struct sfp_buf *b, reply_fn parse,
-		      void *arg)
+int sf_call_parse(struct sfshm_client *c, struct sfp_buf *b, sf_reply_fn parse,
+		  void *arg)
 {
 	struct sf_reply rep;
 	int err = sf_call(c, b, &rep);
@@ -510,7 +502,7 @@ static int hello(struct sfshm_client *c, const char *client_id)
 	sf_req_begin(c, &b, SFP_HELLO);
 	sfp_put_u32(&b, SFA_VERSION, SFP_VERSION);
 	sfp_put_str(&b, SFA_CLIENT_ID, client_id);
-	return call_parse(c, &b, parse_hello, NULL);
+	return sf_call_parse(c, &b, parse_hello, NULL);
 }
 
 int sfshm_connect(const struct sfshm_client_opts *opts,
@@ -736,7 +728,7 @@ int sfshm_topic_list(struct sfshm_client *c, char ***names)
 	struct sfp_buf b;
 
 	sf_req_begin(c, &b, SFP_TOPIC_LIST);
-	return call_parse(c, &b, parse_list, names);
+	return sf_call_parse(c, &b, parse_list, names);
 }
 
 void sfshm_topic_info_free(struct sfshm_topic_info *info)
@@ -908,7 +900,7 @@ int sfshm_topic_describe(struct sfshm_client *c, const char *name,
 	struct sfp_buf b;
 	int err = begin_topic(c, &b, SFP_TOPIC_DESCRIBE, name);
 
-	return err ? err : call_parse(c, &b, parse_describe, out);
+	return err ? err : sf_call_parse(c, &b, parse_describe, out);
 }
 
 /* A BROKER_INFO reply into the struct sfshm_broker_info at @arg. */
@@ -939,7 +931,7 @@ int sfshm_broker_info(struct sfshm_client *c, struct sfshm_broker_info *out)
 	struct sfp_buf b;
 
 	sf_req_begin(c, &b, SFP_BROKER_INFO);
-	return call_parse(c, &b, parse_broker, out);
+	return sf_call_parse(c, &b, parse_broker, out);
 }
 
 /* ---- attaching ---------------------------------------------------------- */
@@ -974,7 +966,7 @@ int sf_attach(struct sfshm_client *c, const char *topic, enum sfshm_role role,
 	if (err)
 		return err;
 	sfp_put_u32(&b, SFA_ROLE, (uint32_t)role);
-	return call_parse(c, &b, parse_attach, &r);
+	return sf_call_parse(c, &b, parse_attach, &r);
 }
 
 void sf_attach_free(struct sf_attach *a)
@@ -1051,5 +1043,5 @@ int sf_list_offsets(struct sfshm_client *c, const char *topic,
 	sfp_put_str(&b, SFA_TOPIC, topic);
 	sfp_put_u32(&b, SFA_PARTITION, partition);
 	sfp_put_s64(&b, SFA_TIMESTAMP, ts_ms);
-	return call_parse(c, &b, parse_offset, offset);
+	return sf_call_parse(c, &b, parse_offset, offset);
 }

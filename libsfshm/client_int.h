@@ -77,6 +77,17 @@ void sf_req_begin(struct sfshm_client *c, struct sfp_buf *b, uint16_t type);
  */
 int sf_call(struct sfshm_client *c, struct sfp_buf *b, struct sf_reply *rep);
 
+/* What to make of a successful reply (@arg: where the result goes). */
+typedef int (*sf_reply_fn)(struct sfshm_client *c, const struct sf_reply *rep,
+			   void *arg);
+
+/*
+ * sf_call_parse() - sf_call() the request in @b, hand its reply to
+ * @parse, free it.  Return: sf_call()'s error, else what @parse returns.
+ */
+int sf_call_parse(struct sfshm_client *c, struct sfp_buf *b, sf_reply_fn parse,
+		  void *arg);
+
 void sf_reply_free(struct sf_reply *rep);
 
 /*

@@ -103,24 +103,6 @@ static int get_topic(const struct sfp_table *t, const char **out)
 	return 0;
 }
 
-/* What to make of a successful reply (@arg: where the result goes). */
-typedef int (*reply_fn)(struct sfshm_client *c, const struct sf_reply *rep,
-			void *arg);
-
-/* Send the request in @b, hand its reply to @parse, free it. */
-static int call_parse(struct sfshm_client *c, struct sfp_buf *b, reply_fn parse,
-		      void *arg)
-{
-	struct sf_reply rep;
-	int err = sf_call(c, b, &rep);
-
-	if (err)
-		return err;
-	err = parse(c, &rep, arg);
-	sf_reply_free(&rep);
-	return err;
-}
-
 /* Apply @fn to every top-level attribute of @type in every message. */
 static int each_attr(const struct sf_reply *rep, uint16_t type,
 		     int (*fn)(const struct sfp_attr *a, void *arg), void *arg)
@@ -252,7 +234,7 @@ int sfshm_group_list(struct sfshm_client *c, struct sfshm_group_info **out)
 
 	c->errmsg[0] = '\0';
 	sf_req_begin(c, &b, SFP_GROUP_LIST);
-	return call_parse(c, &b, parse_list, out);
+	return sf_call_parse(c, &b, parse_list, out);
 }
 
 /* ---- describing a group ------------------------------------------------- */
@@ -449,7 +431,7 @@ int sfshm_group_describe(struct sfshm_client *c, const char *group,
 	struct sfp_buf b;
 	int err = begin_group(c, &b, SFP_GROUP_DESCRIBE, group);
 
-	return err ? err : call_parse(c, &b, parse_describe, &r);
+	return err ? err : sf_call_parse(c, &b, parse_describe, &r);
 }
 
 void sfshm_group_description_free(struct sfshm_group_description *d)
